@@ -1,0 +1,43 @@
+package io.modelpress.spi;
+
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * A hardware target and what a compressed model must meet on it. Profiles are data (JSON or YAML
+ * validated against {@code hardware-profile.schema.json}); plugins read them to choose a form.
+ *
+ * @param id stable lowercase id, e.g. {@code x86-vnni}
+ * @param description one line for people
+ * @param precisions precisions the target executes well
+ * @param quantizedFormat the quantized form it prefers
+ * @param executionProvider ONNX Runtime execution provider, e.g. {@code cpu}, {@code cuda}, {@code wasm}
+ * @param memoryBudgetBytes memory the model may use when running, if bounded
+ * @param sizeBudgetBytes largest artifact it accepts, if bounded
+ * @param latencyBudgetMillis latency it must meet at {@code batchSize}, if bounded
+ * @param maxAccuracyDrop accuracy (or fidelity) the owner accepts to lose, as a fraction (0.01 = one point)
+ * @param batchSize batch size it runs at
+ * @param threads intra-op threads it runs with
+ */
+public record HardwareProfile(String id, String description, Set<Precision> precisions,
+        QuantizedFormat quantizedFormat, String executionProvider, OptionalLong memoryBudgetBytes,
+        OptionalLong sizeBudgetBytes, OptionalDouble latencyBudgetMillis, double maxAccuracyDrop, int batchSize,
+        int threads) {
+
+    public HardwareProfile {
+        Objects.requireNonNull(id, "id is null");
+        Objects.requireNonNull(description, "description is null");
+        precisions = Set.copyOf(precisions);
+        Objects.requireNonNull(quantizedFormat, "quantizedFormat is null");
+        Objects.requireNonNull(executionProvider, "executionProvider is null");
+        Objects.requireNonNull(memoryBudgetBytes, "memoryBudgetBytes is null");
+        Objects.requireNonNull(sizeBudgetBytes, "sizeBudgetBytes is null");
+        Objects.requireNonNull(latencyBudgetMillis, "latencyBudgetMillis is null");
+    }
+
+    public boolean runs(Precision precision) {
+        return precisions.contains(precision);
+    }
+}

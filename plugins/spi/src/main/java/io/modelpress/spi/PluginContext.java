@@ -1,0 +1,40 @@
+package io.modelpress.spi;
+
+import io.modelpress.model.OnnxModel;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+
+/** What the host gives a plugin while it runs. Long work reports progress and checks cancellation. */
+public interface PluginContext {
+
+    /**
+     * Reports how far the plugin has come.
+     *
+     * @param fraction from 0 to 1
+     * @param message what it is doing, e.g. "layer 3 of 12"
+     */
+    void progress(double fraction, String message);
+
+    /** Whether the host asked the plugin to stop. */
+    boolean isCancelled();
+
+    /** Throws when the host asked the plugin to stop; call it between units of long work. */
+    default void checkCancelled() {
+        if (isCancelled()) {
+            throw new CancellationException("cancelled");
+        }
+    }
+
+    /** A folder for the plugin's own files, removed by the host after the step. */
+    Path tempDir();
+
+    /** Representative inputs, when the request supplied them. */
+    Optional<CalibrationData> calibrationData();
+
+    /** The hardware target the chain compresses for. */
+    HardwareProfile profile();
+
+    /** Opens an inference session on a model (the input, or one the plugin made). */
+    ModelRunner runner(OnnxModel model);
+}
