@@ -48,7 +48,19 @@ final class ModelReader {
         checkStructure(proto);
         ModelProto inlined = Graphs.rewrite(proto, (path, graph) -> inlineGraph(graph));
         String digest = ModelDigest.of(bytes, new TreeMap<>(externalFiles));
-        return new OnnxModel(inlined, digest, !externalFiles.isEmpty());
+        long externalFileBytes = 0;
+        for (Path external : externalFiles.values()) {
+            externalFileBytes += sizeOf(external);
+        }
+        return new OnnxModel(inlined, digest, !externalFiles.isEmpty(), bytes.length + externalFileBytes);
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new ModelException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private byte[] readModelFile() {
@@ -196,6 +208,10 @@ final class ModelReader {
             throw new ModelException("tensor '" + tensor.getName() + "' has " + e.getMessage());
         }
         long elements = Tensors.elementCount(tensor);
+        if (type.bits() > 0 && elements > Long.MAX_VALUE / type.bits()) {
+            throw new ModelException("tensor '" + tensor.getName() + "' declares " + elements + " " + type.label()
+                    + " elements (dims " + tensor.getDimsList() + "), more bytes than fit in 64 bits");
+        }
         if (tensor.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             return inlineExternal(tensor, type, elements);
         }
@@ -281,7 +297,7 @@ final class ModelReader {
             externalFiles.putIfAbsent(location, data);
             return tensor.toBuilder()
                     .clearExternalData()
-                    .setDataLocation(TensorProto.DataLocation.DEFAULT)
+                    .clearDataLocation() // as an inline tensor is written: the field absent, not set to DEFAULT
                     .setRawData(UnsafeByteOperations.unsafeWrap(buffer.array()))
                     .build();
         } catch (IOException e) {

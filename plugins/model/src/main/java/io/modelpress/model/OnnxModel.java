@@ -15,12 +15,14 @@ public final class OnnxModel {
     private final ModelProto proto;
     private final String sourceDigest;
     private final boolean hadExternalData;
+    private final long sourceBytes;
     private volatile WeightIndex weights;
 
-    OnnxModel(ModelProto proto, String sourceDigest, boolean hadExternalData) {
+    OnnxModel(ModelProto proto, String sourceDigest, boolean hadExternalData, long sourceBytes) {
         this.proto = Objects.requireNonNull(proto, "proto is null");
         this.sourceDigest = sourceDigest;
         this.hadExternalData = hadExternalData;
+        this.sourceBytes = sourceBytes;
     }
 
     /** Loads a model file and its external data with the default limits. */
@@ -34,7 +36,7 @@ public final class OnnxModel {
 
     /** A model built in memory. */
     public static OnnxModel of(ModelProto proto) {
-        return new OnnxModel(proto, null, false);
+        return new OnnxModel(proto, null, false, 0);
     }
 
     public ModelProto proto() {
@@ -43,7 +45,7 @@ public final class OnnxModel {
 
     /** A new model with this proto, keeping the memory of where this one came from. */
     public OnnxModel withProto(ModelProto changed) {
-        return changed == proto ? this : new OnnxModel(changed, sourceDigest, hadExternalData);
+        return changed == proto ? this : new OnnxModel(changed, sourceDigest, hadExternalData, sourceBytes);
     }
 
     /** The weights of every graph, computed once. */
@@ -63,6 +65,11 @@ public final class OnnxModel {
     /** sha256 of the files this model was loaded from (model and external data); empty for a model built in memory. */
     public Optional<String> sourceDigest() {
         return Optional.ofNullable(sourceDigest);
+    }
+
+    /** Bytes on disk of the files it was loaded from (model and external data); 0 for a model built in memory. */
+    public long sourceBytes() {
+        return sourceBytes;
     }
 
     /** Whether the file it was loaded from kept tensors in external data files. */

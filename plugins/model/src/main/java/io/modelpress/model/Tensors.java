@@ -153,6 +153,20 @@ public final class Tensors {
             raw(tensor, type, n).asLongBuffer().get(out);
             return out;
         }
+        if (type == DataType.INT32) { // not through toFloats: float32 holds integers exactly only up to 2^24
+            if (tensor.hasRawData()) {
+                java.nio.IntBuffer ints = raw(tensor, type, n).asIntBuffer();
+                for (int i = 0; i < n; i++) {
+                    out[i] = ints.get(i);
+                }
+            } else {
+                requireTypedCount(tensor, tensor.getInt32DataCount(), n);
+                for (int i = 0; i < n; i++) {
+                    out[i] = tensor.getInt32Data(i);
+                }
+            }
+            return out;
+        }
         if (type == DataType.UINT32 || type == DataType.UINT64) {
             if (tensor.hasRawData()) {
                 ByteBuffer raw = raw(tensor, type, n);
@@ -297,7 +311,9 @@ public final class Tensors {
             throw new ModelException("tensor '" + tensor.getName() + "' declares " + elements + " " + type.label()
                     + " elements (" + expected + " bytes) but its raw data holds " + data.size() + " bytes");
         }
-        return data.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        // slice: a ByteString that is a view into a larger array gives a buffer whose position is
+        // not 0, and the codecs here index it absolutely
+        return data.asReadOnlyByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Bytes the tensor's values take when stored as raw_data. */

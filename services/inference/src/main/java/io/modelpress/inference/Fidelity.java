@@ -135,7 +135,8 @@ public final class Fidelity {
 
         OutputFidelity result() {
             double relative = refSquares == 0 ? Math.sqrt(diffSquares) : Math.sqrt(diffSquares / refSquares);
-            double top1 = scores && rows > 0 ? (double) agreeingRows / rows : Double.NaN;
+            java.util.OptionalDouble top1 = scores && rows > 0
+                    ? java.util.OptionalDouble.of((double) agreeingRows / rows) : java.util.OptionalDouble.empty();
             return new OutputFidelity(name, cosineSum / samples, minCosine, maxAbs,
                     elements == 0 ? 0 : absSum / elements, relative, top1, samples);
         }

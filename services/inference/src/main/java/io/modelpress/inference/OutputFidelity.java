@@ -9,13 +9,9 @@ package io.modelpress.inference;
  * @param maxAbsError largest absolute difference of any element
  * @param meanAbsError mean absolute difference
  * @param relativeError ||compressed - original|| / ||original||, over all samples
- * @param top1Agreement for score outputs (last dim > 1): share of rows whose arg-max agrees; NaN otherwise
+ * @param top1Agreement for score outputs (last dim > 1): share of rows whose arg-max agrees; empty otherwise
  * @param samples number of samples compared
  */
 public record OutputFidelity(String output, double meanCosine, double minCosine, double maxAbsError,
-        double meanAbsError, double relativeError, double top1Agreement, int samples) {
-
-    public boolean hasTop1() {
-        return !Double.isNaN(top1Agreement);
-    }
+        double meanAbsError, double relativeError, java.util.OptionalDouble top1Agreement, int samples) {
 }

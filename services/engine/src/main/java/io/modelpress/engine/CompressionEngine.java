@@ -1,0 +1,290 @@
+package io.modelpress.engine;
+
+import io.modelpress.engine.plugin.LoadedPlugin;
+import io.modelpress.engine.plugin.PluginRegistry;
+import io.modelpress.inference.Fidelity;
+import io.modelpress.inference.InputGenerator;
+import io.modelpress.inference.OrtRunner;
+import io.modelpress.inference.OutputFidelity;
+import io.modelpress.inference.RuntimeInfo;
+import io.modelpress.model.LoadLimits;
+import io.modelpress.model.ModelException;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.model.SavedModel;
+import io.modelpress.model.WeightIndex;
+import io.modelpress.spi.CalibrationData;
+import io.modelpress.spi.HardwareProfile;
+import io.modelpress.spi.OptionException;
+import io.modelpress.spi.PluginException;
+import io.modelpress.spi.PluginOptions;
+import io.modelpress.spi.PluginResult;
+import io.modelpress.spi.TensorData;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * Runs a chain of plugins on a model, writes the result and a report of what was gained and lost.
+ * Plain Java: the CLI, the service and tests all drive it the same way.
+ */
+public final class CompressionEngine {
+
+    /** Samples compared when the request brings no data of its own. */
+    static final int GENERATED_SAMPLES = 8;
+    static final long GENERATED_SEED = 20261125L;
+
+    private final PluginRegistry plugins;
+    private final LoadLimits limits;
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+
+    public CompressionEngine(PluginRegistry plugins, LoadLimits limits) {
+        this.plugins = Objects.requireNonNull(plugins, "plugins is null");
+        this.limits = Objects.requireNonNull(limits, "limits is null");
+    }
+
+    public PluginRegistry plugins() {
+        return plugins;
+    }
+
+    /** Asks the running job to stop at the next check; its plugins see {@code isCancelled()}. */
+    public void cancel() {
+        cancelled.set(true);
+    }
+
+    /** A step with its plugin found and its options checked. */
+    public record PlannedStep(LoadedPlugin plugin, PluginOptions options) {
+        CompressionReport.PlanEntry entry() {
+            return new CompressionReport.PlanEntry(plugin.id(), plugin.plugin().version(), options.asText());
+        }
+    }
+
+    /**
+     * Checks a chain before anything runs: plugins exist, serve the profile, and take these options.
+     *
+     * @throws EngineException naming the step and what is valid
+     */
+    public List<PlannedStep> plan(List<ChainStep> chain, HardwareProfile profile) {
+        if (chain.isEmpty()) {
+            throw new EngineException("the chain is empty: name at least one plugin");
+        }
+        List<PlannedStep> planned = new ArrayList<>();
+        for (ChainStep step : chain) {
+            LoadedPlugin plugin = plugins.require(step.pluginId());
+            if (!plugin.plugin().serves(profile)) {
+                throw new EngineException("plugin '" + step.pluginId() + "' does not serve profile '" + profile.id()
+                        + "': it needs " + labels(plugin.plugin().requiredPrecisions()) + ", the profile runs "
+                        + labels(profile.precisions()));
+            }
+            try {
+                planned.add(new PlannedStep(plugin, PluginOptions.resolve(plugin.plugin().options(), step.options())));
+            } catch (OptionException e) {
+                throw new EngineException("plugin '" + step.pluginId() + "': " + e.getMessage());
+            }
+        }
+        return planned;
+    }
+
+    /**
+     * Loads the model, runs the chain, writes {@code model.onnx} and {@code report.json} to the
+     * output folder and measures the result against the original in ONNX Runtime. A step whose
+     * plugin fails is reported and left out; the next step runs on the last good model.
+     *
+     * @throws EngineException for bad input: an unknown plugin, invalid options, an invalid model
+     */
+    public CompressionReport compress(CompressionRequest request, ProgressListener listener) {
+        long started = System.nanoTime();
+        cancelled.set(false);
+        List<PlannedStep> planned = plan(request.chain(), request.profile());
+        listener.progress("load", 0, request.model().getFileName().toString());
+        OnnxModel original = load(request.model());
+        CompressionReport.ModelFacts originalFacts = facts(request.model(), original, original.sourceDigest().orElseThrow(),
+                original.sourceBytes(), Optional.empty());
+
+        List<CompressionReport.StepReport> steps = new ArrayList<>();
+        OnnxModel current = original;
+        int total = planned.size();
+        for (int i = 0; i < total; i++) {
+            PlannedStep step = planned.get(i);
+            String stage = "step " + (i + 1) + "/" + total + " " + step.plugin().id();
+            double from = 0.05 + 0.75 * i / total;
+            double span = 0.75 / total;
+            listener.progress(stage, from, "");
+            StepOutcome outcome = runStep(i + 1, step, current, request, (f, message) ->
+                    listener.progress(stage, from + span * f, message));
+            steps.add(outcome.report());
+            if (outcome.result() != null) {
+                current = outcome.result().model();
+            }
+            if (cancelled.get()) {
+                throw new CancellationException("compression cancelled after step " + (i + 1));
+            }
+        }
+
+        listener.progress("save", 0.82, "");
+        SavedModel saved = current.save(request.outputFolder().resolve("model.onnx"));
+        CompressionReport.ModelFacts compressedFacts = facts(saved.modelFile(), current, saved.digest(), saved.totalBytes(),
+                saved.dataFile().map(file -> file.getFileName().toString()));
+
+        listener.progress("verify", 0.88, "ONNX Runtime");
+        CompressionReport.FidelityReport fidelity = measureFidelity(original, saved.modelFile(), request.calibration());
+        boolean complete = steps.stream().allMatch(step -> step.status().equals("done"));
+        CompressionReport report = new CompressionReport(CompressionReport.VERSION, complete ? "complete" : "partial",
+                request.profile().id(), originalFacts, compressedFacts, planned.stream().map(PlannedStep::entry).toList(),
+                steps, gains(originalFacts, compressedFacts), fidelity, RuntimeInfo.current(),
+                (System.nanoTime() - started) / 1_000_000);
+        Reports.write(request.outputFolder().resolve("report.json"), report);
+        listener.progress("done", 1, "");
+        return report;
+    }
+
+    private OnnxModel load(Path file) {
+        try {
+            return OnnxModel.load(file, limits);
+        } catch (ModelException e) {
+            throw new EngineException(e.getMessage(), e);
+        }
+    }
+
+    private record StepOutcome(CompressionReport.StepReport report, PluginResult result) {
+    }
+
+    private StepOutcome runStep(int index, PlannedStep step, OnnxModel input, CompressionRequest request,
+            StepContext.ProgressReporter progress) {
+        long started = System.nanoTime();
+        long bytesBefore = input.serializedSize();
+        Path temp = null;
+        try {
+            temp = Files.createTempDirectory("modelpress-step-");
+            StepContext context = new StepContext(temp, request.profile(), request.calibration(), cancelled::get, progress);
+            PluginResult result = step.plugin().plugin().apply(input, step.options(), context);
+            if (result == null || result.model() == null) {
+                throw new PluginException("the plugin returned no model");
+            }
+            copyArtifacts(result, request.outputFolder());
+            return new StepOutcome(stepReport(index, step, "done", Optional.empty(), result, started, bytesBefore,
+                    result.model().serializedSize()), result);
+        } catch (CancellationException e) {
+            cancelled.set(true);
+            return failed(index, step, "cancelled", started, bytesBefore);
+        } catch (PluginException | RuntimeException | LinkageError | StackOverflowError | OutOfMemoryError e) {
+            // A plugin's failure is its own step's, never the host's: report it and go on.
+            return failed(index, step, describe(e), started, bytesBefore);
+        } catch (IOException e) {
+            throw new EngineException("cannot create a temp folder: " + e.getMessage(), e);
+        } finally {
+            if (temp != null) {
+                deleteQuietly(temp);
+            }
+        }
+    }
+
+    private static StepOutcome failed(int index, PlannedStep step, String error, long started, long bytes) {
+        return new StepOutcome(stepReport(index, step, "failed", Optional.of(error), null, started, bytes, bytes), null);
+    }
+
+    private static CompressionReport.StepReport stepReport(int index, PlannedStep step, String status,
+            Optional<String> error, PluginResult result, long started, long bytesBefore, long bytesAfter) {
+        return new CompressionReport.StepReport(index, step.plugin().id(), step.plugin().plugin().version(), status, error,
+                result == null ? List.of() : result.changes(), result == null ? List.of() : result.skipped(),
+                result == null ? Map.of() : result.figures(), (System.nanoTime() - started) / 1_000_000,
+                bytesBefore, bytesAfter);
+    }
+
+    static String describe(Throwable error) {
+        if (error instanceof PluginException || error instanceof ModelException) {
+            return oneLine(error.getMessage());
+        }
+        String message = error.getMessage() == null ? "" : ": " + oneLine(error.getMessage());
+        return "plugin failed with " + error.getClass().getSimpleName() + message;
+    }
+
+    private static String oneLine(String text) {
+        return text == null ? "" : text.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private CompressionReport.FidelityReport measureFidelity(OnnxModel original, Path compressedFile,
+            Optional<CalibrationData> calibration) {
+        try (OrtRunner expected = OrtRunner.open(original)) {
+            try (OrtRunner actual = OrtRunner.open(compressedFile, io.modelpress.inference.RunnerOptions.DEFAULT)) {
+                List<Map<String, TensorData>> samples;
+                String data;
+                if (calibration.isPresent()) {
+                    CalibrationData cal = calibration.get();
+                    samples = IntStream.range(0, cal.size()).mapToObj(cal::sample).toList();
+                    data = "calibration data: " + samples.size() + " samples";
+                } else {
+                    samples = InputGenerator.defaults().generate(expected.inputSpecs(), GENERATED_SAMPLES, GENERATED_SEED);
+                    data = "generated inputs: " + GENERATED_SAMPLES + " samples from the declared input types and shapes"
+                            + " (symbolic dims: batch 1, others 32), seed " + GENERATED_SEED;
+                }
+                try {
+                    List<OutputFidelity> outputs = Fidelity.compare(expected, actual, samples);
+                    return new CompressionReport.FidelityReport(data, true, outputs, Optional.empty());
+                } catch (ModelException e) {
+                    return new CompressionReport.FidelityReport(data, true, List.of(),
+                            Optional.of("not measured: " + e.getMessage()));
+                }
+            } catch (ModelException e) {
+                return new CompressionReport.FidelityReport("none", false, List.of(), Optional.of(e.getMessage()));
+            }
+        } catch (ModelException e) {
+            return new CompressionReport.FidelityReport("none", false, List.of(),
+                    Optional.of("not measured: the original model does not load in ONNX Runtime: " + e.getMessage()));
+        }
+    }
+
+    private static CompressionReport.ModelFacts facts(Path file, OnnxModel model, String digest, long bytes,
+            Optional<String> dataFile) {
+        WeightIndex weights = model.weights();
+        return new CompressionReport.ModelFacts(file.getFileName().toString(), dataFile, digest, bytes,
+                weights.totalElements(), weights.totalBytes());
+    }
+
+    private static CompressionReport.Gains gains(CompressionReport.ModelFacts original, CompressionReport.ModelFacts compressed) {
+        return new CompressionReport.Gains(ratio(original.bytes(), compressed.bytes()),
+                ratio(original.parameters(), compressed.parameters()), original.bytes() - compressed.bytes());
+    }
+
+    private static double ratio(long before, long after) {
+        return after == 0 ? 0 : Math.round(1000.0 * before / after) / 1000.0;
+    }
+
+    private static void copyArtifacts(PluginResult result, Path outputFolder) {
+        result.artifacts().forEach((name, file) -> {
+            if (name.contains("/") || name.contains("\\") || name.startsWith(".") || name.equals("model.onnx")
+                    || name.equals("report.json")) {
+                throw new EngineException("plugin artifact name '" + name + "' is not a plain file name it may use");
+            }
+            try {
+                Files.createDirectories(outputFolder);
+                Files.copy(file, outputFolder.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new EngineException("cannot copy plugin artifact " + name + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private static String labels(java.util.Set<io.modelpress.spi.Precision> precisions) {
+        return precisions.stream().map(io.modelpress.spi.Precision::label).sorted().reduce((a, b) -> a + ", " + b)
+                .orElse("nothing");
+    }
+
+    private static void deleteQuietly(Path folder) {
+        try (Stream<Path> files = Files.walk(folder)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp folder left behind is harmless
+        }
+    }
+}

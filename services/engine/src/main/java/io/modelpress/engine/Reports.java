@@ -1,0 +1,42 @@
+package io.modelpress.engine;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/** JSON for reports and summaries: records as objects, empty optionals as null, indented. */
+public final class Reports {
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .addModule(new Jdk8Module())
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+            .build();
+
+    private Reports() {
+    }
+
+    public static ObjectMapper json() {
+        return JSON;
+    }
+
+    public static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static void write(Path file, Object value) {
+        try {
+            JSON.writeValue(file.toFile(), value);
+        } catch (IOException e) {
+            throw new EngineException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
