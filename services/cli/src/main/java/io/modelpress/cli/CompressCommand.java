@@ -1,0 +1,102 @@
+package io.modelpress.cli;
+
+import io.modelpress.engine.ChainStep;
+import io.modelpress.engine.CompressionEngine;
+import io.modelpress.engine.CompressionReport;
+import io.modelpress.engine.CompressionRequest;
+import io.modelpress.engine.EngineException;
+import io.modelpress.inference.OutputFidelity;
+import io.modelpress.spi.HardwareProfile;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "compress", description = "Compresses a model for a profile with a chain of plugins; writes model.onnx and report.json.")
+final class CompressCommand implements Callable<Integer> {
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "MODEL", description = "an .onnx file (external data beside it)")
+    Path model;
+
+    @Option(names = "--profile", required = true, paramLabel = "ID", description = "the hardware profile (see 'modelpress profiles')")
+    String profileId;
+
+    @Option(names = "--plugin", paramLabel = "ID[:key=value,...]",
+            description = "a step of the chain, in order; repeat for more steps (see 'modelpress plugins')")
+    List<String> steps = List.of();
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "the output folder")
+    Path out;
+
+    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "a folder of plugin jars (default: $MODELPRESS_PLUGINS_DIR)")
+    Path pluginsDir;
+
+    @Option(names = "--profiles-dir", paramLabel = "DIR", description = "a folder of extra profiles (default: $MODELPRESS_PROFILES_DIR)")
+    Path profilesDir;
+
+    @Option(names = "--quiet", description = "no progress bar")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
+        HardwareProfile profile = Environment.profiles(profilesDir).require(profileId);
+        if (steps.isEmpty()) {
+            throw new EngineException("no --plugin given: name the chain to run, e.g. --plugin graph-cleanup "
+                    + "(see 'modelpress plugins')");
+        }
+        List<ChainStep> chain = steps.stream().map(ChainStep::parse).toList();
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new EngineException("--out " + out + " is a file, not a folder");
+        }
+        Files.createDirectories(out);
+        CompressionEngine engine = new CompressionEngine(Environment.plugins(pluginsDir), Environment.loadLimits());
+        engine.plan(chain, profile); // refuses bad chains before the model is read
+        CompressionReport report;
+        try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
+            report = engine.compress(new CompressionRequest(model, profile, chain, out, Optional.empty()), bar);
+        }
+        print(stdout, report);
+        return report.status().equals("complete") ? ModelpressCli.OK : ModelpressCli.FAILED;
+    }
+
+    private void print(PrintWriter out, CompressionReport report) {
+        for (CompressionReport.StepReport step : report.steps()) {
+            out.printf("step %d %s %s: %s%s%n", step.index(), step.plugin(), step.version(), step.status(),
+                    step.error().map(error -> " - " + error).orElse(""));
+            step.changes().stream().limit(5).forEach(change -> out.printf("    %s%n", change));
+            if (step.changes().size() > 5) {
+                out.printf("    ... %d more changes in report.json%n", step.changes().size() - 5);
+            }
+            step.skipped().forEach(skipped -> out.printf("    left %s: %s%n", skipped.part(), skipped.reason()));
+        }
+        out.printf("size: %s -> %s (%.2fx), parameters %s -> %s%n", Format.bytes(report.original().bytes()),
+                Format.bytes(report.compressed().bytes()), report.gains().sizeRatio(),
+                Format.count(report.original().parameters()), Format.count(report.compressed().parameters()));
+        CompressionReport.FidelityReport fidelity = report.fidelity();
+        out.printf("runs in ONNX Runtime: %s%n", fidelity.runsInOnnxRuntime() ? "yes" : "NO");
+        fidelity.unavailable().ifPresent(reason -> out.printf("fidelity: %s%n", reason));
+        for (OutputFidelity output : fidelity.outputs()) {
+            out.printf("fidelity %s: cosine %.6f (min %.6f), max abs error %.3g%s%n", output.output(), output.meanCosine(),
+                    output.minCosine(), output.maxAbsError(), output.top1Agreement().isPresent()
+                            ? String.format(", top-1 agreement %.1f%%", 100 * output.top1Agreement().getAsDouble()) : "");
+        }
+        if (!fidelity.outputs().isEmpty()) {
+            out.printf("  measured on %s%n", fidelity.data());
+        }
+        out.printf("wrote %s and %s%n", out(report.compressed().file()), out("report.json"));
+    }
+
+    private String out(String name) {
+        return out.resolve(name).toString();
+    }
+}

@@ -1,0 +1,46 @@
+package io.modelpress.cli;
+
+import io.modelpress.engine.plugin.PluginRegistry;
+import io.modelpress.engine.profile.HardwareProfiles;
+import io.modelpress.model.LoadLimits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Where the CLI finds plugins and profiles, from options or environment variables. */
+final class Environment {
+
+    private Environment() {
+    }
+
+    static PluginRegistry plugins(Path pluginsDir) {
+        return PluginRegistry.discover(Environment.class.getClassLoader(), folder(pluginsDir, "MODELPRESS_PLUGINS_DIR"));
+    }
+
+    static HardwareProfiles profiles(Path profilesDir) {
+        Optional<Path> folder = folder(profilesDir, "MODELPRESS_PROFILES_DIR");
+        return folder.isPresent() ? HardwareProfiles.load(folder.get()) : HardwareProfiles.builtIn();
+    }
+
+    /**
+     * Limits that keep a model and its compressed copy inside the heap, so a model too large is
+     * refused with a reason instead of running out of memory.
+     */
+    static LoadLimits loadLimits() {
+        long share = Runtime.getRuntime().maxMemory() / 3;
+        long file = Math.min(LoadLimits.PROTOBUF_LIMIT, share);
+        return new LoadLimits(file, Math.max(file, share));
+    }
+
+    private static Optional<Path> folder(Path option, String variable) {
+        if (option != null) {
+            return Optional.of(option);
+        }
+        String value = System.getenv(variable);
+        if (value == null || value.isBlank()) {
+            return Optional.empty();
+        }
+        Path folder = Path.of(value);
+        return Files.isDirectory(folder) ? Optional.of(folder) : Optional.empty();
+    }
+}

@@ -1,0 +1,69 @@
+package io.modelpress.cli;
+
+import io.modelpress.engine.EngineException;
+import io.modelpress.engine.profile.ProfileException;
+import io.modelpress.model.ModelException;
+import io.modelpress.spi.OptionException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code modelpress} command. Exit codes: 0 done, 1 done with failed steps or an internal error, 2 bad usage or input. */
+@Command(name = "modelpress", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class,
+        description = "Compresses ONNX models for hardware targets with plugins.",
+        subcommands = {PluginsCommand.class, ProfilesCommand.class, InspectCommand.class, CompressCommand.class,
+                CommandLine.HelpCommand.class})
+public final class ModelpressCli {
+
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with these streams; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new ModelpressCli());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            String command = e.getCommandLine().getCommandName();
+            err.println("modelpress: " + e.getMessage() + " (see 'modelpress "
+                    + ("modelpress".equals(command) ? "" : command + " ") + "--help')");
+            return BAD_INPUT;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (isBadInput(e)) {
+                err.println("modelpress: " + oneLine(e.getMessage()));
+                return BAD_INPUT;
+            }
+            err.println("modelpress: internal error: " + e.getClass().getSimpleName() + ": " + oneLine(e.getMessage())
+                    + (Boolean.getBoolean("modelpress.debug") ? "" : " (set MODELPRESS_DEBUG=1 for the stack trace)"));
+            if (Boolean.getBoolean("modelpress.debug")) {
+                e.printStackTrace(err);
+            }
+            return FAILED;
+        });
+        return cli.execute(args);
+    }
+
+    static boolean isBadInput(Throwable e) {
+        return e instanceof EngineException || e instanceof ModelException || e instanceof ProfileException
+                || e instanceof OptionException;
+    }
+
+    static String oneLine(String text) {
+        return text == null ? "" : text.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /** The version from the jar's manifest, or "development" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = ModelpressCli.class.getPackage().getImplementationVersion();
+            return new String[] {"modelpress " + (version == null ? "development" : version)};
+        }
+    }
+}

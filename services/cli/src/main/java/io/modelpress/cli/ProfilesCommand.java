@@ -1,0 +1,48 @@
+package io.modelpress.cli;
+
+import io.modelpress.engine.profile.HardwareProfiles;
+import io.modelpress.spi.HardwareProfile;
+import io.modelpress.spi.Precision;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "profiles", description = "Lists the hardware profiles.")
+final class ProfilesCommand implements Callable<Integer> {
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--profiles-dir", paramLabel = "DIR", description = "a folder of extra profiles (default: $MODELPRESS_PROFILES_DIR)")
+    Path profilesDir;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        for (HardwareProfile profile : Environment.profiles(profilesDir).all()) {
+            out.printf("%s  %s%n", profile.id(), profile.description());
+            out.printf("  precisions %s, %s format, provider %s, batch %d, threads %s%n",
+                    profile.precisions().stream().sorted().map(Precision::label).collect(Collectors.joining("/")),
+                    profile.quantizedFormat().label(), profile.executionProvider(), profile.batchSize(),
+                    profile.threads() == 0 ? "auto" : Integer.toString(profile.threads()));
+            out.printf("  budgets: memory %s, size %s, latency %s, accuracy drop %.1f points%n%n",
+                    bytes(profile.memoryBudgetBytes()), bytes(profile.sizeBudgetBytes()),
+                    millis(profile.latencyBudgetMillis()), profile.maxAccuracyDrop() * 100);
+        }
+        return ModelpressCli.OK;
+    }
+
+    private static String bytes(OptionalLong value) {
+        return value.isPresent() ? Format.bytes(value.getAsLong()) : "none";
+    }
+
+    private static String millis(OptionalDouble value) {
+        return value.isPresent() ? String.format("%.0f ms", value.getAsDouble()) : "none";
+    }
+}

@@ -1,0 +1,195 @@
+package io.modelpress.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.modelpress.engine.Reports;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.model.SaveOptions;
+import io.modelpress.testkit.RealModels;
+import io.modelpress.testkit.TestModels;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a user meets it: output, exit codes, and one-line reasons for bad input. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS) // a guard against hangs, not a performance check
+class CliTest {
+
+    @TempDir
+    Path temp;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = ModelpressCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void inspectSummarisesARealModel() {
+        Path model = RealModels.SILERO_VAD_V4.copyTo(temp);
+        Run run = run("inspect", model.toString());
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("input float[batch, sequence]"), run.out());
+        assertTrue(run.out().contains("If 9"), run.out());
+        assertTrue(run.out().contains("LSTM 8"), run.out());
+        assertTrue(run.out().contains("sha256 a35ebf52fd3ce5f1469b2a36158dba761bc47b973ea3382b3186ca15b1f5af28"), run.out());
+    }
+
+    @Test
+    void inspectJsonListsEveryWeight() throws IOException {
+        Path model = RealModels.OCR_CLASSIFIER.copyTo(temp);
+        Run run = run("inspect", "--json", model.toString());
+        assertEquals(0, run.exit(), run.err());
+        JsonNode json = Reports.json().readTree(run.out());
+        JsonNode summary = json.get("summary");
+        assertTrue(summary.get("parameters").asLong() > 100_000);
+        int tensors = 0;
+        for (JsonNode total : summary.get("byType")) {
+            tensors += total.get("tensors").asInt();
+        }
+        assertEquals(summary.get("weights").size(), tensors);
+        assertTrue(summary.get("weights").get(0).get("storage").asText().equals("constant_node"),
+                "PaddleOCR keeps its weights in Constant nodes");
+    }
+
+    @Test
+    void compressWritesAModelThatRunsAndAnHonestReport() throws IOException {
+        Path model = temp.resolve("mlp.onnx");
+        TestModels.mlp(16, 32, 8, 3).save(model, SaveOptions.inline());
+        Path out = temp.resolve("out");
+        Run run = run("compress", model.toString(), "--profile", "x86-vnni", "--plugin", "graph-cleanup", "--out",
+                out.toString());
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("runs in ONNX Runtime: yes"), run.out());
+        JsonNode report = Reports.json().readTree(out.resolve("report.json").toFile());
+        assertEquals("complete", report.get("status").asText());
+        assertEquals("x86-vnni", report.get("profile").asText());
+        assertEquals("graph-cleanup", report.get("plan").get(0).get("plugin").asText());
+        assertEquals("true", report.get("plan").get(0).get("options").get("dead-nodes").asText());
+        assertTrue(report.get("compressed").get("bytes").asLong() < report.get("original").get("bytes").asLong());
+        JsonNode fidelity = report.get("fidelity").get("outputs").get(0);
+        assertEquals(1.0, fidelity.get("meanCosine").asDouble(), 1e-9);
+        assertEquals(0.0, fidelity.get("maxAbsError").asDouble());
+        OnnxModel written = OnnxModel.load(out.resolve("model.onnx"));
+        assertEquals(report.get("compressed").get("digest").asText(), written.sourceDigest().orElseThrow());
+    }
+
+    @Test
+    void pluginsAndProfilesAreListed() {
+        Run plugins = run("plugins");
+        assertEquals(0, plugins.exit(), plugins.err());
+        assertTrue(plugins.out().contains("graph-cleanup 1.0.0"), plugins.out());
+        assertTrue(plugins.out().contains("--plugin graph-cleanup:deduplicate-min-bytes=..."), plugins.out());
+        Run profiles = run("profiles");
+        assertEquals(0, profiles.exit(), profiles.err());
+        for (String id : new String[] {"x86-vnni", "arm64-edge", "nvidia-fp16", "mcu", "wasm"}) {
+            assertTrue(profiles.out().contains(id + "  "), id + " missing from " + profiles.out());
+        }
+    }
+
+    @Test
+    void emptyFile() throws IOException {
+        assertBadInput(inspectAndCompress(Files.createFile(temp.resolve("empty.onnx"))), "empty");
+    }
+
+    @Test
+    void truncatedModel() throws IOException {
+        byte[] bytes = Files.readAllBytes(RealModels.OCR_CLASSIFIER.copyTo(temp.resolve("real")));
+        Path truncated = Files.write(temp.resolve("truncated.onnx"), Arrays.copyOf(bytes, bytes.length / 2));
+        assertBadInput(inspectAndCompress(truncated), "truncated");
+    }
+
+    @Test
+    void randomBytes() throws IOException {
+        byte[] bytes = new byte[100_000];
+        new Random(42).nextBytes(bytes);
+        assertBadInput(inspectAndCompress(Files.write(temp.resolve("random.onnx"), bytes)), "not an ONNX model");
+    }
+
+    @Test
+    void textFile() throws IOException {
+        Path text = Files.writeString(temp.resolve("notes.onnx"), "this is a text file, not a model\n");
+        assertBadInput(inspectAndCompress(text), "not an ONNX model");
+    }
+
+    @Test
+    void externalDataThatEscapesItsFolder() throws IOException {
+        Files.write(temp.resolve("secret.bin"), new byte[4 * 16]);
+        OnnxModel model = TestModels.mlp(4, 4, 4, 1);
+        GraphProto.Builder graph = model.proto().getGraph().toBuilder();
+        TensorProto w1 = graph.getInitializer(0);
+        graph.setInitializer(0, w1.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("../secret.bin")));
+        Path file = temp.resolve("model/escaping.onnx");
+        model.withProto(model.proto().toBuilder().setGraph(graph).build()).save(file, SaveOptions.inline());
+        assertBadInput(inspectAndCompress(file), "'..'");
+    }
+
+    @Test
+    void tensorDeclaringTwoToTheFortyElements() throws IOException {
+        OnnxModel model = TestModels.mlp(4, 4, 4, 1);
+        GraphProto.Builder graph = model.proto().getGraph().toBuilder();
+        graph.setInitializer(0, graph.getInitializer(0).toBuilder().clearDims().addDims(1L << 20).addDims(1L << 20));
+        Path file = temp.resolve("huge.onnx");
+        model.withProto(model.proto().toBuilder().setGraph(graph).build()).save(file, SaveOptions.inline());
+        assertBadInput(inspectAndCompress(file), "1099511627776");
+    }
+
+    @Test
+    void unknownPluginAndOptionOutOfRange() throws IOException {
+        Path model = temp.resolve("mlp.onnx");
+        TestModels.mlp(4, 4, 4, 1).save(model, SaveOptions.inline());
+        Run unknown = run("compress", model.toString(), "--profile", "x86-vnni", "--plugin", "no-such-plugin", "--out",
+                temp.resolve("out").toString());
+        assertBadInput(unknown, "unknown plugin 'no-such-plugin'; available plugins: graph-cleanup");
+        Run range = run("compress", model.toString(), "--profile", "x86-vnni", "--plugin",
+                "graph-cleanup:deduplicate-min-bytes=-5", "--out", temp.resolve("out").toString());
+        assertBadInput(range, "out of range; expected integer 1..2147483647");
+        Run profile = run("compress", model.toString(), "--profile", "x86", "--plugin", "graph-cleanup", "--out",
+                temp.resolve("out").toString());
+        assertBadInput(profile, "unknown profile 'x86'");
+        Run usage = run("compress", model.toString(), "--plugin", "graph-cleanup");
+        assertBadInput(usage, "Missing required options");
+    }
+
+    /** Both commands that read a model must refuse it the same way. */
+    private Run[] inspectAndCompress(Path model) {
+        return new Run[] {run("inspect", model.toString()), run("compress", model.toString(), "--profile", "x86-vnni",
+                "--plugin", "graph-cleanup", "--out", temp.resolve("out-" + model.getFileName()).toString())};
+    }
+
+    private static void assertBadInput(Run[] runs, String reason) {
+        for (Run run : runs) {
+            assertBadInput(run, reason);
+        }
+    }
+
+    private static void assertBadInput(Run run, String reason) {
+        assertEquals(2, run.exit(), "exit code; stderr: " + run.err());
+        String err = run.err().strip();
+        assertTrue(err.startsWith("modelpress: "), err);
+        assertTrue(err.contains(reason), "'" + reason + "' not in: " + err);
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack trace: " + err);
+        assertTrue(new String(err.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8).length() < 400, err);
+    }
+}
