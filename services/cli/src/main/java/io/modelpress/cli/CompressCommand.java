@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -37,11 +38,8 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the output folder")
     Path out;
 
-    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "a folder of plugin jars (default: $MODELPRESS_PLUGINS_DIR)")
-    Path pluginsDir;
-
-    @Option(names = "--profiles-dir", paramLabel = "DIR", description = "a folder of extra profiles (default: $MODELPRESS_PROFILES_DIR)")
-    Path profilesDir;
+    @Mixin
+    Sources sources;
 
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
@@ -49,7 +47,7 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        HardwareProfile profile = Environment.profiles(profilesDir).require(profileId);
+        HardwareProfile profile = sources.profiles().require(profileId);
         if (steps.isEmpty()) {
             throw new EngineException("no --plugin given: name the chain to run, e.g. --plugin graph-cleanup "
                     + "(see 'modelpress plugins')");
@@ -59,7 +57,7 @@ final class CompressCommand implements Callable<Integer> {
             throw new EngineException("--out " + out + " is a file, not a folder");
         }
         Files.createDirectories(out);
-        CompressionEngine engine = new CompressionEngine(Environment.plugins(pluginsDir), Environment.loadLimits());
+        CompressionEngine engine = new CompressionEngine(sources.plugins(), Environment.loadLimits());
         engine.plan(chain, profile); // refuses bad chains before the model is read
         CompressionReport report;
         try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {

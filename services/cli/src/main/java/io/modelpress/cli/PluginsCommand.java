@@ -8,11 +8,10 @@ import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.HardwareProfile;
 import io.modelpress.spi.OptionSpec;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 @Command(name = "plugins", description = "Lists the plugins with their options and the profiles they serve.")
@@ -21,17 +20,14 @@ final class PluginsCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "a folder of plugin jars (default: $MODELPRESS_PLUGINS_DIR)")
-    Path pluginsDir;
-
-    @Option(names = "--profiles-dir", paramLabel = "DIR", description = "a folder of extra profiles (default: $MODELPRESS_PROFILES_DIR)")
-    Path profilesDir;
+    @Mixin
+    Sources sources;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PluginRegistry registry = Environment.plugins(pluginsDir);
-        HardwareProfiles profiles = Environment.profiles(profilesDir);
+        PluginRegistry registry = sources.plugins();
+        HardwareProfiles profiles = sources.profiles();
         for (LoadedPlugin loaded : registry.all()) {
             CompressionPlugin plugin = loaded.plugin();
             out.printf("%s %s  [%s, %s]%n", plugin.id(), plugin.version(), plugin.technique().label(), loaded.source());

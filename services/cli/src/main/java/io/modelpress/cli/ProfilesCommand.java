@@ -1,16 +1,14 @@
 package io.modelpress.cli;
 
-import io.modelpress.engine.profile.HardwareProfiles;
 import io.modelpress.spi.HardwareProfile;
 import io.modelpress.spi.Precision;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 @Command(name = "profiles", description = "Lists the hardware profiles.")
@@ -19,13 +17,13 @@ final class ProfilesCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--profiles-dir", paramLabel = "DIR", description = "a folder of extra profiles (default: $MODELPRESS_PROFILES_DIR)")
-    Path profilesDir;
+    @Mixin
+    Sources sources;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        for (HardwareProfile profile : Environment.profiles(profilesDir).all()) {
+        for (HardwareProfile profile : sources.profiles().all()) {
             out.printf("%s  %s%n", profile.id(), profile.description());
             out.printf("  precisions %s, %s format, provider %s, batch %d, threads %s%n",
                     profile.precisions().stream().sorted().map(Precision::label).collect(Collectors.joining("/")),
