@@ -17,4 +17,35 @@ public interface CalibrationData {
 
     /** Sample {@code index} (0-based): one tensor per input name. */
     Map<String, TensorData> sample(int index);
+
+    /** Samples held in memory; every sample must name the same inputs. */
+    static CalibrationData of(List<Map<String, TensorData>> samples) {
+        if (samples.isEmpty()) {
+            throw new IllegalArgumentException("calibration data needs at least one sample");
+        }
+        List<Map<String, TensorData>> copy = samples.stream().map(Map::copyOf).toList();
+        List<String> names = List.copyOf(samples.get(0).keySet());
+        for (int i = 1; i < copy.size(); i++) {
+            if (!copy.get(i).keySet().equals(copy.get(0).keySet())) {
+                throw new IllegalArgumentException("sample " + i + " names inputs " + copy.get(i).keySet()
+                        + " but sample 0 names " + names);
+            }
+        }
+        return new CalibrationData() {
+            @Override
+            public List<String> inputNames() {
+                return names;
+            }
+
+            @Override
+            public int size() {
+                return copy.size();
+            }
+
+            @Override
+            public Map<String, TensorData> sample(int index) {
+                return copy.get(index);
+            }
+        };
+    }
 }
