@@ -1,0 +1,83 @@
+package io.modelpress.testkit;
+
+import io.modelpress.inference.OrtRunner;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.spi.CalibrationData;
+import io.modelpress.spi.TensorData;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The MNIST classifier the test kit ships, and how to measure a model on the digits. Digits
+ * {@code [0, TRAIN)} trained it; {@code [TRAIN, 10000)} are held out for evaluation.
+ */
+public final class MnistModels {
+
+    /** Digits used for training; the rest are held out. */
+    public static final int TRAIN = 8000;
+
+    private MnistModels() {
+    }
+
+    /** The trained 784-256-128-10 MLP (see {@link MnistTrainer}); 96.4% top-1 on the 2,000 held-out digits. */
+    public static OnnxModel mlp() {
+        Path folder = Path.of(System.getProperty("java.io.tmpdir"), "modelpress-testkit-" + ProcessHandle.current().pid());
+        return OnnxModel.load(copy(folder));
+    }
+
+    /** Copies the model file to {@code folder}; returns its path. */
+    public static Path copy(Path folder) {
+        try (var in = MnistModels.class.getResourceAsStream("models/mnist-mlp.onnx")) {
+            if (in == null) {
+                throw new IllegalStateException("mnist-mlp.onnx is missing from the test kit");
+            }
+            java.nio.file.Files.createDirectories(folder);
+            Path target = folder.resolve("mnist-mlp.onnx");
+            java.nio.file.Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return target;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Top-1 accuracy of a model with input f32[batch, 784] and 10 scores on digits {@code [from, to)}. */
+    public static double accuracy(OnnxModel model, int from, int to) {
+        Mnist digits = Mnist.load();
+        try (OrtRunner runner = OrtRunner.open(model)) {
+            String input = runner.inputNames().get(0);
+            int correct = 0;
+            int batch = 500;
+            for (int start = from; start < to; start += batch) {
+                int end = Math.min(to, start + batch);
+                TensorData images = TensorData.ofFloats(new long[] {end - start, Mnist.PIXELS}, digits.images(start, end));
+                float[] scores = runner.run(Map.of(input, images)).values().iterator().next().toFloats();
+                for (int i = 0; i < end - start; i++) {
+                    int best = 0;
+                    for (int c = 1; c < Mnist.CLASSES; c++) {
+                        if (scores[i * Mnist.CLASSES + c] > scores[i * Mnist.CLASSES + best]) {
+                            best = c;
+                        }
+                    }
+                    if (best == digits.label(start + i)) {
+                        correct++;
+                    }
+                }
+            }
+            return (double) correct / (to - from);
+        }
+    }
+
+    /** Digits {@code [from, to)} as calibration samples of {@code batch} images each, for input {@code inputName}. */
+    public static CalibrationData calibration(String inputName, int from, int to, int batch) {
+        Mnist digits = Mnist.load();
+        List<Map<String, TensorData>> samples = new ArrayList<>();
+        for (int start = from; start < to; start += batch) {
+            int end = Math.min(to, start + batch);
+            samples.add(Map.of(inputName, TensorData.ofFloats(new long[] {end - start, Mnist.PIXELS},
+                    digits.images(start, end))));
+        }
+        return CalibrationData.of(samples);
+    }
+}
