@@ -44,6 +44,7 @@ final class ModelReader {
 
     OnnxModel read() {
         byte[] bytes = readModelFile();
+        externalBytes = bytes.length; // the total limit counts the model file too
         ModelProto proto = parse(bytes);
         checkStructure(proto);
         ModelProto inlined = Graphs.rewrite(proto, (path, graph) -> inlineGraph(graph));
@@ -91,8 +92,9 @@ final class ModelReader {
 
     private ModelProto parse(byte[] bytes) {
         try {
-            CodedInputStream in = CodedInputStream.newInstance(bytes);
-            in.enableAliasing(true); // tensors share the file's buffer instead of copying it
+            // An immutable input lets protobuf alias tensor data into the file's buffer instead of copying it.
+            CodedInputStream in = UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
+            in.enableAliasing(true);
             in.setRecursionLimit(RECURSION_LIMIT);
             in.setSizeLimit(Integer.MAX_VALUE);
             ModelProto proto = ModelProto.parseFrom(in);
@@ -175,7 +177,7 @@ final class ModelReader {
             AttributeProto attribute = node.getAttribute(a);
             AttributeProto.Builder attributeBuilder = null;
             if (attribute.hasT()) {
-                TensorProto checked = checkAndInline(attribute.getT());
+                TensorProto checked = checkAndInline(attribute.getT(), displayName(attribute.getT(), node));
                 if (checked != attribute.getT()) {
                     attributeBuilder = attribute.toBuilder().setT(checked);
                 }
@@ -199,21 +201,30 @@ final class ModelReader {
         return builder == null ? node : builder.build();
     }
 
-    /** Checks that the tensor's data matches its declared shape; external data is read in. */
+    /** A Constant's tensor often has no name of its own: errors then name the value the node defines. */
+    private static String displayName(TensorProto tensor, NodeProto node) {
+        return tensor.getName().isEmpty() && node.getOutputCount() > 0 ? node.getOutput(0) : tensor.getName();
+    }
+
     private TensorProto checkAndInline(TensorProto tensor) {
+        return checkAndInline(tensor, tensor.getName());
+    }
+
+    /** Checks that the tensor's data matches its declared shape; external data is read in. */
+    private TensorProto checkAndInline(TensorProto tensor, String name) {
         DataType type;
         try {
             type = DataType.of(tensor);
         } catch (ModelException e) {
-            throw new ModelException("tensor '" + tensor.getName() + "' has " + e.getMessage());
+            throw new ModelException("tensor '" + name + "' has " + e.getMessage());
         }
-        long elements = Tensors.elementCount(tensor);
+        long elements = Shapes.elementCount(name, tensor.getDimsList());
         if (type.bits() > 0 && elements > Long.MAX_VALUE / type.bits()) {
-            throw new ModelException("tensor '" + tensor.getName() + "' declares " + elements + " " + type.label()
+            throw new ModelException("tensor '" + name + "' declares " + elements + " " + type.label()
                     + " elements (dims " + tensor.getDimsList() + "), more bytes than fit in 64 bits");
         }
         if (tensor.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-            return inlineExternal(tensor, type, elements);
+            return inlineExternal(tensor, name, type, elements);
         }
         if (type == DataType.STRING || type == DataType.UNDEFINED) {
             return tensor;
@@ -221,7 +232,7 @@ final class ModelReader {
         long held = heldValues(tensor, type);
         long expected = tensor.hasRawData() ? type.byteSize(elements) : typedSlots(type, elements);
         if (held != expected) {
-            throw new ModelException("tensor '" + tensor.getName() + "' declares " + elements + " " + type.label()
+            throw new ModelException("tensor '" + name + "' declares " + elements + " " + type.label()
                     + " elements (dims " + tensor.getDimsList() + ") but holds "
                     + (tensor.hasRawData() ? held + " bytes of raw data" : held + " values"));
         }
@@ -249,34 +260,38 @@ final class ModelReader {
         };
     }
 
-    private TensorProto inlineExternal(TensorProto tensor, DataType type, long elements) {
+    private TensorProto inlineExternal(TensorProto tensor, String name, DataType type, long elements) {
         String location = null;
         long offset = 0;
         long length = -1;
         for (StringStringEntryProto entry : tensor.getExternalDataList()) {
             switch (entry.getKey()) {
                 case "location" -> location = entry.getValue();
-                case "offset" -> offset = parseLong(tensor, entry);
-                case "length" -> length = parseLong(tensor, entry);
+                case "offset" -> offset = parseLong(name, entry);
+                case "length" -> length = parseLong(name, entry);
                 default -> { } // checksum and future keys are informative only
             }
         }
         if (location == null || location.isEmpty()) {
-            throw new ModelException("tensor '" + tensor.getName() + "' is marked external but names no location");
+            throw new ModelException("tensor '" + name + "' is marked external but names no location");
         }
-        Path data = resolveInsideFolder(tensor, location);
+        Path data = resolveInsideFolder(name, location);
         long expected = type.byteSize(elements);
         try (FileChannel channel = FileChannel.open(data, StandardOpenOption.READ)) {
             long fileSize = channel.size();
             if (length < 0) {
                 length = fileSize - offset;
             }
-            if (offset < 0 || offset > fileSize || length > fileSize - offset) {
-                throw new ModelException("tensor '" + tensor.getName() + "' reads bytes " + offset + ".." + (offset + length)
+            if (offset < 0 || offset > fileSize) {
+                throw new ModelException("tensor '" + name + "' starts at byte " + offset
+                        + " of external data file '" + location + "', which has only " + fileSize + " bytes");
+            }
+            if (length > fileSize - offset) {
+                throw new ModelException("tensor '" + name + "' reads bytes " + offset + ".." + (offset + length)
                         + " of external data file '" + location + "', which has only " + fileSize + " bytes");
             }
             if (length != expected) {
-                throw new ModelException("tensor '" + tensor.getName() + "' declares " + elements + " " + type.label()
+                throw new ModelException("tensor '" + name + "' declares " + elements + " " + type.label()
                         + " elements (" + expected + " bytes) but its external data holds " + length + " bytes");
             }
             externalBytes += length;
@@ -285,7 +300,7 @@ final class ModelReader {
                         + limits.maxTotalBytes() + " bytes");
             }
             if (length > Integer.MAX_VALUE - 16) {
-                throw new ModelException("tensor '" + tensor.getName() + "' has " + length
+                throw new ModelException("tensor '" + name + "' has " + length
                         + " bytes of external data, more than one tensor can hold in memory");
             }
             ByteBuffer buffer = ByteBuffer.allocate((int) length);
@@ -302,13 +317,13 @@ final class ModelReader {
                     .build();
         } catch (IOException e) {
             throw new ModelException("cannot read external data file '" + location + "' of tensor '"
-                    + tensor.getName() + "': " + e.getMessage(), e);
+                    + name + "': " + e.getMessage(), e);
         }
     }
 
     /** The external data file, refused unless it is a relative path that stays in the model's folder. */
-    private Path resolveInsideFolder(TensorProto tensor, String location) {
-        String refused = "tensor '" + tensor.getName() + "' names external data '" + location + "'";
+    private Path resolveInsideFolder(String name, String location) {
+        String refused = "tensor '" + name + "' names external data '" + location + "'";
         if (location.startsWith("/") || location.startsWith("\\") || location.matches("^[A-Za-z]:.*")
                 || Path.of(location).isAbsolute()) {
             throw new ModelException(refused + ": an absolute path; external data must lie in the model's folder");
@@ -339,11 +354,11 @@ final class ModelReader {
         }
     }
 
-    private static long parseLong(TensorProto tensor, StringStringEntryProto entry) {
+    private static long parseLong(String name, StringStringEntryProto entry) {
         try {
             return Long.parseLong(entry.getValue().trim());
         } catch (NumberFormatException e) {
-            throw new ModelException("tensor '" + tensor.getName() + "' has external data " + entry.getKey()
+            throw new ModelException("tensor '" + name + "' has external data " + entry.getKey()
                     + " '" + entry.getValue() + "', not a number");
         }
     }
