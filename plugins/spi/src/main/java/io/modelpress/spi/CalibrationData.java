@@ -2,6 +2,7 @@ package io.modelpress.spi;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Representative inputs of a model: samples of named input tensors, as a request supplies them.
@@ -18,8 +19,24 @@ public interface CalibrationData {
     /** Sample {@code index} (0-based): one tensor per input name. */
     Map<String, TensorData> sample(int index);
 
-    /** Samples held in memory; every sample must name the same inputs. */
+    /**
+     * The labels of sample {@code index} when the data is labelled: int64 class ids, one per row
+     * of the sample's batch. Empty for unlabelled data.
+     */
+    default Optional<TensorData> labels(int index) {
+        return Optional.empty();
+    }
+
+    /** Unlabelled samples held in memory; every sample must name the same inputs. */
     static CalibrationData of(List<Map<String, TensorData>> samples) {
+        return of(samples, List.of());
+    }
+
+    /**
+     * Samples held in memory with their labels ({@code labels} empty, or one int64 tensor per
+     * sample); every sample must name the same inputs.
+     */
+    static CalibrationData of(List<Map<String, TensorData>> samples, List<TensorData> labels) {
         if (samples.isEmpty()) {
             throw new IllegalArgumentException("calibration data needs at least one sample");
         }
@@ -31,6 +48,10 @@ public interface CalibrationData {
                         + " but sample 0 names " + names);
             }
         }
+        if (!labels.isEmpty() && labels.size() != copy.size()) {
+            throw new IllegalArgumentException(labels.size() + " label tensors for " + copy.size() + " samples");
+        }
+        List<TensorData> labelCopy = List.copyOf(labels);
         return new CalibrationData() {
             @Override
             public List<String> inputNames() {
@@ -45,6 +66,11 @@ public interface CalibrationData {
             @Override
             public Map<String, TensorData> sample(int index) {
                 return copy.get(index);
+            }
+
+            @Override
+            public Optional<TensorData> labels(int index) {
+                return labelCopy.isEmpty() ? Optional.empty() : Optional.of(labelCopy.get(index));
             }
         };
     }

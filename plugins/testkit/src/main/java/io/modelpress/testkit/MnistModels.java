@@ -69,15 +69,21 @@ public final class MnistModels {
         }
     }
 
-    /** Digits {@code [from, to)} as calibration samples of {@code batch} images each, for input {@code inputName}. */
+    /** Digits {@code [from, to)} as labelled samples of {@code batch} images each, for input {@code inputName}. */
     public static CalibrationData calibration(String inputName, int from, int to, int batch) {
         Mnist digits = Mnist.load();
         List<Map<String, TensorData>> samples = new ArrayList<>();
+        List<TensorData> labels = new ArrayList<>();
         for (int start = from; start < to; start += batch) {
             int end = Math.min(to, start + batch);
             samples.add(Map.of(inputName, TensorData.ofFloats(new long[] {end - start, Mnist.PIXELS},
                     digits.images(start, end))));
+            long[] classes = new long[end - start];
+            for (int i = start; i < end; i++) {
+                classes[i - start] = digits.label(i);
+            }
+            labels.add(TensorData.ofLongs(new long[] {end - start}, classes));
         }
-        return CalibrationData.of(samples);
+        return CalibrationData.of(samples, labels);
     }
 }
