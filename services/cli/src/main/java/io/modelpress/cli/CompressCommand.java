@@ -41,6 +41,12 @@ final class CompressCommand implements Callable<Integer> {
     @Mixin
     Sources sources;
 
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--no-bench", description = "skip timing original and compressed side by side")
+    boolean noBench;
+
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
@@ -61,7 +67,8 @@ final class CompressCommand implements Callable<Integer> {
         engine.plan(chain, profile); // refuses bad chains before the model is read
         CompressionReport report;
         try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
-            report = engine.compress(new CompressionRequest(model, profile, chain, out, Optional.empty()), bar);
+            report = engine.compress(new CompressionRequest(model, profile, chain, out, data.calibration(),
+                    data.evaluation(), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(profile))), bar);
         }
         print(stdout, report);
         return report.status().equals("complete") ? ModelpressCli.OK : ModelpressCli.FAILED;
@@ -91,6 +98,19 @@ final class CompressCommand implements Callable<Integer> {
         if (!fidelity.outputs().isEmpty()) {
             out.printf("  measured on %s%n", fidelity.data());
         }
+        report.accuracy().ifPresent(accuracy -> out.printf("accuracy (%s, %d examples): top-1 %.2f%% -> %.2f%%, top-5 %.2f%% -> %.2f%%%n",
+                accuracy.output(), accuracy.examples(), 100 * accuracy.top1Before(), 100 * accuracy.top1After(),
+                100 * accuracy.top5Before(), 100 * accuracy.top5After()));
+        report.benchmark().ifPresent(bench -> {
+            if (bench.unavailable().isPresent()) {
+                out.printf("latency: %s%n", bench.unavailable().get());
+                return;
+            }
+            out.printf("latency p50: %.2f ms -> %.2f ms (%.2fx), batch %d, %s threads%n",
+                    bench.original().get().p50Millis(), bench.compressed().get().p50Millis(), bench.speedup(),
+                    bench.original().get().batchSize(),
+                    bench.settings().threads() == 0 ? "default" : Integer.toString(bench.settings().threads()));
+        });
         out.printf("wrote %s and %s%n", out(report.compressed().file()), out("report.json"));
     }
 

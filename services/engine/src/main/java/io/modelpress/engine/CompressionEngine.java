@@ -1,24 +1,20 @@
 package io.modelpress.engine;
 
 import io.modelpress.engine.plugin.LoadedPlugin;
+import io.modelpress.engine.data.InputCheck;
 import io.modelpress.engine.plugin.PluginRegistry;
-import io.modelpress.inference.Fidelity;
-import io.modelpress.inference.InputGenerator;
-import io.modelpress.inference.OrtRunner;
-import io.modelpress.inference.OutputFidelity;
+import io.modelpress.inference.OrtEnvironments;
 import io.modelpress.inference.RuntimeInfo;
 import io.modelpress.model.LoadLimits;
 import io.modelpress.model.ModelException;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.SavedModel;
 import io.modelpress.model.WeightIndex;
-import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.HardwareProfile;
 import io.modelpress.spi.OptionException;
 import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
-import io.modelpress.spi.TensorData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +27,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -40,9 +35,8 @@ import java.util.stream.Stream;
  */
 public final class CompressionEngine {
 
-    /** Samples compared when the request brings no data of its own. */
-    static final int GENERATED_SAMPLES = 8;
-    static final long GENERATED_SEED = 20261125L;
+    /** The figure a packaging plugin reports its packaged size under. */
+    public static final String PACKAGED_BYTES = "packaged-bytes";
 
     private final PluginRegistry plugins;
     private final LoadLimits limits;
@@ -51,6 +45,7 @@ public final class CompressionEngine {
     public CompressionEngine(PluginRegistry plugins, LoadLimits limits) {
         this.plugins = Objects.requireNonNull(plugins, "plugins is null");
         this.limits = Objects.requireNonNull(limits, "limits is null");
+        OrtEnvironments.shared(); // before any plugin touches ONNX Runtime
     }
 
     public PluginRegistry plugins() {
@@ -108,8 +103,10 @@ public final class CompressionEngine {
         List<PlannedStep> planned = plan(request.chain(), request.profile());
         listener.progress("load", 0, request.model().getFileName().toString());
         OnnxModel original = load(request.model());
+        request.calibration().ifPresent(data -> InputCheck.check(original, data, "calibration data"));
+        request.evaluation().ifPresent(data -> InputCheck.check(original, data, "evaluation data"));
         CompressionReport.ModelFacts originalFacts = facts(request.model(), original, original.sourceDigest().orElseThrow(),
-                original.sourceBytes(), Optional.empty());
+                original.sourceBytes(), Optional.empty(), Optional.empty());
 
         List<CompressionReport.StepReport> steps = new ArrayList<>();
         OnnxModel current = original;
@@ -134,14 +131,23 @@ public final class CompressionEngine {
         listener.progress("save", 0.82, "");
         SavedModel saved = current.save(request.outputFolder().resolve("model.onnx"));
         CompressionReport.ModelFacts compressedFacts = facts(saved.modelFile(), current, saved.digest(), saved.totalBytes(),
-                saved.dataFile().map(file -> file.getFileName().toString()));
+                saved.dataFile().map(file -> file.getFileName().toString()), packagedBytes(steps));
 
-        listener.progress("verify", 0.88, "ONNX Runtime");
-        CompressionReport.FidelityReport fidelity = measureFidelity(original, saved.modelFile(), request.calibration());
+        Evaluator.Data data = request.evaluationData();
+        listener.progress("verify", 0.85, "fidelity in ONNX Runtime");
+        CompressionReport.FidelityReport fidelity = Evaluator.fidelity(request.model(), saved.modelFile(), data);
+        Optional<CompressionReport.AccuracyReport> accuracy = Optional.empty();
+        Optional<CompressionReport.BenchmarkReport> benchmark = Optional.empty();
+        if (fidelity.runsInOnnxRuntime()) {
+            listener.progress("verify", 0.9, "accuracy");
+            accuracy = Evaluator.accuracy(request.model(), saved.modelFile(), data);
+            listener.progress("benchmark", 0.93, "original and compressed side by side");
+            benchmark = Evaluator.benchmark(request.model(), saved.modelFile(), data);
+        }
         boolean complete = steps.stream().allMatch(step -> step.status().equals("done"));
         CompressionReport report = new CompressionReport(CompressionReport.VERSION, complete ? "complete" : "partial",
                 request.profile().id(), originalFacts, compressedFacts, planned.stream().map(PlannedStep::entry).toList(),
-                steps, gains(originalFacts, compressedFacts), fidelity, RuntimeInfo.current(),
+                steps, gains(originalFacts, compressedFacts), fidelity, accuracy, benchmark, RuntimeInfo.current(),
                 (System.nanoTime() - started) / 1_000_000);
         Reports.write(request.outputFolder().resolve("report.json"), report);
         listener.progress("done", 1, "");
@@ -213,47 +219,29 @@ public final class CompressionEngine {
         return text == null ? "" : text.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
-    private CompressionReport.FidelityReport measureFidelity(OnnxModel original, Path compressedFile,
-            Optional<CalibrationData> calibration) {
-        try (OrtRunner expected = OrtRunner.open(original)) {
-            try (OrtRunner actual = OrtRunner.open(compressedFile, io.modelpress.inference.RunnerOptions.DEFAULT)) {
-                List<Map<String, TensorData>> samples;
-                String data;
-                if (calibration.isPresent()) {
-                    CalibrationData cal = calibration.get();
-                    samples = IntStream.range(0, cal.size()).mapToObj(cal::sample).toList();
-                    data = "calibration data: " + samples.size() + " samples";
-                } else {
-                    samples = InputGenerator.defaults().generate(expected.inputSpecs(), GENERATED_SAMPLES, GENERATED_SEED);
-                    data = "generated inputs: " + GENERATED_SAMPLES + " samples from the declared input types and shapes"
-                            + " (symbolic dims: batch 1, others 32), seed " + GENERATED_SEED;
-                }
-                try {
-                    List<OutputFidelity> outputs = Fidelity.compare(expected, actual, samples);
-                    return new CompressionReport.FidelityReport(data, true, outputs, Optional.empty());
-                } catch (ModelException e) {
-                    return new CompressionReport.FidelityReport(data, true, List.of(),
-                            Optional.of("not measured: " + e.getMessage()));
-                }
-            } catch (ModelException e) {
-                return new CompressionReport.FidelityReport("none", false, List.of(), Optional.of(e.getMessage()));
-            }
-        } catch (ModelException e) {
-            return new CompressionReport.FidelityReport("none", false, List.of(),
-                    Optional.of("not measured: the original model does not load in ONNX Runtime: " + e.getMessage()));
-        }
-    }
-
     private static CompressionReport.ModelFacts facts(Path file, OnnxModel model, String digest, long bytes,
-            Optional<String> dataFile) {
+            Optional<String> dataFile, Optional<Long> packagedBytes) {
         WeightIndex weights = model.weights();
         return new CompressionReport.ModelFacts(file.getFileName().toString(), dataFile, digest, bytes,
-                weights.totalElements(), weights.totalBytes());
+                weights.totalElements(), weights.totalBytes(), packagedBytes);
+    }
+
+    /** The size a packaging step reported (figure {@code packaged-bytes}) of the final model, if the last step packaged it. */
+    private static Optional<Long> packagedBytes(List<CompressionReport.StepReport> steps) {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            CompressionReport.StepReport step = steps.get(i);
+            if (step.status().equals("done")) {
+                Double packaged = step.figures().get(PACKAGED_BYTES);
+                return packaged == null ? Optional.empty() : Optional.of(packaged.longValue());
+            }
+        }
+        return Optional.empty();
     }
 
     private static CompressionReport.Gains gains(CompressionReport.ModelFacts original, CompressionReport.ModelFacts compressed) {
         return new CompressionReport.Gains(ratio(original.bytes(), compressed.bytes()),
-                ratio(original.parameters(), compressed.parameters()), original.bytes() - compressed.bytes());
+                ratio(original.parameters(), compressed.parameters()), original.bytes() - compressed.bytes(),
+                compressed.packagedBytes().map(packaged -> ratio(original.bytes(), packaged)));
     }
 
     private static double ratio(long before, long after) {

@@ -20,12 +20,15 @@ import java.util.Optional;
  * @param steps what each step did
  * @param gains size and parameter ratios, original over compressed
  * @param fidelity outputs of the compressed model against the original's on the same inputs
+ * @param accuracy top-1 and top-5 of both models on labelled evaluation data, when given
+ * @param benchmark both models timed side by side in one process, unless skipped
  * @param environment where it ran
  * @param totalMillis wall time of the whole job
  */
 public record CompressionReport(int reportVersion, String status, String profile, ModelFacts original,
         ModelFacts compressed, List<PlanEntry> plan, List<StepReport> steps, Gains gains, FidelityReport fidelity,
-        RuntimeInfo environment, long totalMillis) {
+        Optional<AccuracyReport> accuracy, Optional<BenchmarkReport> benchmark, RuntimeInfo environment,
+        long totalMillis) {
 
     public static final int VERSION = 1;
 
@@ -38,9 +41,10 @@ public record CompressionReport(int reportVersion, String status, String profile
      * @param bytes model plus external data on disk
      * @param parameters weight elements
      * @param weightBytes bytes of weights
+     * @param packagedBytes size after lossless packaging, when a step packaged it (figure {@code packaged-bytes})
      */
     public record ModelFacts(String file, Optional<String> dataFile, String digest, long bytes, long parameters,
-            long weightBytes) {
+            long weightBytes, Optional<Long> packagedBytes) {
     }
 
     /** One planned step, enough to reproduce it. */
@@ -58,8 +62,39 @@ public record CompressionReport(int reportVersion, String status, String profile
             long bytesBefore, long bytesAfter) {
     }
 
-    /** Original over compressed: 4.0 means four times smaller. */
-    public record Gains(double sizeRatio, double parameterRatio, long bytesSaved) {
+    /**
+     * Original over compressed: 4.0 means four times smaller.
+     *
+     * @param packagedSizeRatio original over packaged, when the chain packaged the model
+     */
+    public record Gains(double sizeRatio, double parameterRatio, long bytesSaved, Optional<Double> packagedSizeRatio) {
+    }
+
+    /**
+     * @param output the scores output
+     * @param examples labelled rows evaluated
+     * @param top1Before top-1 of the original
+     * @param top1After top-1 of the compressed model
+     * @param top5Before top-5 of the original
+     * @param top5After top-5 of the compressed model
+     * @param top1Drop top1Before - top1After (0.01 = one point lost)
+     */
+    public record AccuracyReport(String output, long examples, double top1Before, double top1After, double top5Before,
+            double top5After, double top1Drop) {
+    }
+
+    /**
+     * @param speedup original median latency over compressed
+     * @param inputs what the models ran on
+     * @param unavailable why the models could not be timed, if so
+     */
+    public record BenchmarkReport(Optional<io.modelpress.inference.ModelBenchmark> original,
+            Optional<io.modelpress.inference.ModelBenchmark> compressed, double speedup,
+            io.modelpress.inference.BenchmarkSettings settings, String inputs, Optional<String> unavailable) {
+
+        static BenchmarkReport unavailable(io.modelpress.inference.BenchmarkSettings settings, String reason) {
+            return new BenchmarkReport(Optional.empty(), Optional.empty(), 0, settings, "none", Optional.of(reason));
+        }
     }
 
     /**

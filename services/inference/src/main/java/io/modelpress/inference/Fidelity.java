@@ -36,6 +36,16 @@ public final class Fidelity {
         return result;
     }
 
+    /** Values of a floating-point tensor as floats. */
+    static float[] toFloatArray(TensorData tensor) {
+        double[] values = values(tensor);
+        float[] out = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (float) values[i];
+        }
+        return out;
+    }
+
     /** Values of a numeric tensor as doubles. */
     static double[] values(TensorData tensor) {
         int n = Math.toIntExact(tensor.elementCount());

@@ -27,7 +27,7 @@ import java.util.Map;
 /** A model running in ONNX Runtime on the CPU. */
 public final class OrtRunner implements ModelRunner {
 
-    private final OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment environment = OrtEnvironments.shared();
     private final OrtSession session;
     private final List<String> inputNames;
     private final List<String> outputNames;
@@ -45,7 +45,7 @@ public final class OrtRunner implements ModelRunner {
 
     public static OrtRunner open(OnnxModel model, RunnerOptions options) {
         try (OrtSession.SessionOptions sessionOptions = options.toSessionOptions()) {
-            OrtEnvironment environment = OrtEnvironment.getEnvironment();
+            OrtEnvironment environment = OrtEnvironments.shared();
             if (model.serializedSize() < SaveOptions.INLINE_LIMIT) {
                 return new OrtRunner(environment.createSession(model.toByteArray(), sessionOptions));
             }
@@ -68,7 +68,7 @@ public final class OrtRunner implements ModelRunner {
     /** Opens a session on a model file, letting ONNX Runtime read its external data itself. */
     public static OrtRunner open(Path modelFile, RunnerOptions options) {
         try (OrtSession.SessionOptions sessionOptions = options.toSessionOptions()) {
-            return new OrtRunner(OrtEnvironment.getEnvironment().createSession(modelFile.toString(), sessionOptions));
+            return new OrtRunner(OrtEnvironments.shared().createSession(modelFile.toString(), sessionOptions));
         } catch (OrtException e) {
             throw new ModelException("ONNX Runtime cannot load " + modelFile + ": " + firstLine(e.getMessage()), e);
         }

@@ -12,7 +12,7 @@ public record RuntimeInfo(String cpu, int cores, String os, String java, String 
         return new RuntimeInfo(cpuModel(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name") + " " + System.getProperty("os.arch"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
-                OrtEnvironment.getEnvironment().getVersion());
+                OrtEnvironments.shared().getVersion());
     }
 
     private static String cpuModel() {

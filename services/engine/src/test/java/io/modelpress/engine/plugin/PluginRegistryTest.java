@@ -149,7 +149,7 @@ class PluginRegistryTest {
         Path model = temp.resolve("in/model.onnx");
         TestModels.mlp(8, 16, 4, 1).save(model, SaveOptions.inline());
         CompressionEngine engine = new CompressionEngine(registry, LoadLimits.DEFAULT);
-        return engine.compress(new CompressionRequest(model, TestProfiles.cpu(), chain, temp.resolve("out"),
-                Optional.empty()), ProgressListener.NONE);
+        return engine.compress(new CompressionRequest(model, TestProfiles.cpu(), chain, temp.resolve("out")),
+                ProgressListener.NONE);
     }
 }

@@ -1,0 +1,129 @@
+package io.modelpress.engine;
+
+import io.modelpress.inference.Accuracy;
+import io.modelpress.inference.BenchmarkSettings;
+import io.modelpress.inference.Benchmarker;
+import io.modelpress.inference.Fidelity;
+import io.modelpress.inference.InputGenerator;
+import io.modelpress.inference.ModelBenchmark;
+import io.modelpress.inference.OrtRunner;
+import io.modelpress.inference.OutputFidelity;
+import io.modelpress.inference.RunnerOptions;
+import io.modelpress.model.ModelException;
+import io.modelpress.spi.CalibrationData;
+import io.modelpress.spi.TensorData;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.IntStream;
+
+/**
+ * Measures a compressed model against its original on the same inputs: fidelity of every
+ * output, accuracy on labelled data, and speed side by side. Every figure is measured here, in
+ * ONNX Runtime; none is assumed.
+ */
+public final class Evaluator {
+
+    /** Samples compared when no data is given. */
+    static final int GENERATED_SAMPLES = 8;
+    static final long GENERATED_SEED = 20261125L;
+
+    private Evaluator() {
+    }
+
+    /**
+     * What to measure on.
+     *
+     * @param calibration representative inputs for fidelity; generated from the declared inputs when empty
+     * @param evaluation labelled data for accuracy, if any
+     * @param benchmark how to time the models; empty to skip timing
+     * @param batchSize rows per generated sample and per benchmark batch
+     */
+    public record Data(Optional<CalibrationData> calibration, Optional<CalibrationData> evaluation,
+            Optional<BenchmarkSettings> benchmark, int batchSize) {
+
+        public static Data none() {
+            return new Data(Optional.empty(), Optional.empty(), Optional.empty(), 1);
+        }
+    }
+
+    public static CompressionReport.FidelityReport fidelity(Path original, Path compressed, Data data) {
+        try (OrtRunner expected = OrtRunner.open(original, RunnerOptions.DEFAULT)) {
+            try (OrtRunner actual = OrtRunner.open(compressed, RunnerOptions.DEFAULT)) {
+                Inputs inputs = inputs(expected, data);
+                try {
+                    List<OutputFidelity> outputs = Fidelity.compare(expected, actual, inputs.samples());
+                    return new CompressionReport.FidelityReport(inputs.description(), true, outputs, Optional.empty());
+                } catch (ModelException e) {
+                    return new CompressionReport.FidelityReport(inputs.description(), true, List.of(),
+                            Optional.of("not measured: " + e.getMessage()));
+                }
+            } catch (ModelException e) {
+                return new CompressionReport.FidelityReport("none", false, List.of(), Optional.of(e.getMessage()));
+            }
+        } catch (ModelException e) {
+            return new CompressionReport.FidelityReport("none", false, List.of(),
+                    Optional.of("not measured: the original model does not load in ONNX Runtime: " + e.getMessage()));
+        }
+    }
+
+    /** Accuracy of both models on the labelled data, when there is some. */
+    public static Optional<CompressionReport.AccuracyReport> accuracy(Path original, Path compressed, Data data) {
+        if (data.evaluation().isEmpty()) {
+            return Optional.empty();
+        }
+        CalibrationData evaluation = data.evaluation().get();
+        try (OrtRunner before = OrtRunner.open(original, RunnerOptions.DEFAULT);
+                OrtRunner after = OrtRunner.open(compressed, RunnerOptions.DEFAULT)) {
+            Accuracy expected = Accuracy.evaluate(before, evaluation);
+            Accuracy actual = Accuracy.evaluate(after, evaluation);
+            return Optional.of(new CompressionReport.AccuracyReport(expected.output(), expected.examples(),
+                    expected.top1(), actual.top1(), expected.top5(), actual.top5(), expected.top1() - actual.top1()));
+        }
+    }
+
+    /** Both models timed side by side, when asked for. */
+    public static Optional<CompressionReport.BenchmarkReport> benchmark(Path original, Path compressed, Data data) {
+        if (data.benchmark().isEmpty()) {
+            return Optional.empty();
+        }
+        BenchmarkSettings settings = data.benchmark().get();
+        Map<String, TensorData> batch;
+        String description;
+        try (OrtRunner runner = OrtRunner.open(original, RunnerOptions.DEFAULT)) {
+            Inputs inputs = inputs(runner, new Data(data.calibration(), Optional.empty(), Optional.empty(), data.batchSize()));
+            batch = inputs.samples().get(0);
+            description = inputs.description();
+        }
+        Map<String, Path> models = new LinkedHashMap<>();
+        models.put("original", original);
+        models.put("compressed", compressed);
+        List<ModelBenchmark> results;
+        try {
+            results = Benchmarker.compare(models, batch, settings);
+        } catch (ModelException | LinkageError e) {
+            return Optional.of(CompressionReport.BenchmarkReport.unavailable(settings, "not measured: " + e.getMessage()));
+        }
+        ModelBenchmark before = results.get(0);
+        ModelBenchmark after = results.get(1);
+        return Optional.of(new CompressionReport.BenchmarkReport(Optional.of(before), Optional.of(after),
+                Math.round(1000 * before.p50Millis() / after.p50Millis()) / 1000.0, settings,
+                "first sample of the " + description, Optional.empty()));
+    }
+
+    private record Inputs(List<Map<String, TensorData>> samples, String description) {
+    }
+
+    private static Inputs inputs(OrtRunner runner, Data data) {
+        if (data.calibration().isPresent()) {
+            CalibrationData calibration = data.calibration().get();
+            return new Inputs(IntStream.range(0, calibration.size()).mapToObj(calibration::sample).toList(),
+                    "calibration data: " + calibration.size() + " samples");
+        }
+        return new Inputs(new InputGenerator(data.batchSize(), 32).generate(runner.inputSpecs(), GENERATED_SAMPLES,
+                GENERATED_SEED), "generated inputs: " + GENERATED_SAMPLES + " samples from the declared input types and "
+                + "shapes (symbolic dims: batch " + data.batchSize() + ", others 32), seed " + GENERATED_SEED);
+    }
+}
