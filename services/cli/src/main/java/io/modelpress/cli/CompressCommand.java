@@ -5,6 +5,9 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.plan.Budget;
+import io.modelpress.engine.plan.PlanRequest;
+import io.modelpress.engine.plan.Planner;
 import io.modelpress.inference.OutputFidelity;
 import io.modelpress.spi.HardwareProfile;
 import java.io.PrintWriter;
@@ -32,8 +35,23 @@ final class CompressCommand implements Callable<Integer> {
     String profileId;
 
     @Option(names = "--plugin", paramLabel = "ID[:key=value,...]",
-            description = "a step of the chain, in order; repeat for more steps (see 'modelpress plugins')")
+            description = "a step of the chain, in order; repeat for more steps (see 'modelpress plugins'). "
+                    + "Without it the planner chooses the chain.")
     List<String> steps = List.of();
+
+    @Option(names = "--max-accuracy-drop", paramLabel = "FRACTION",
+            description = "planner: accuracy (or fidelity) the result may lose, e.g. 0.01 for one point (default: the profile's)")
+    Double maxAccuracyDrop;
+
+    @Option(names = "--max-size-mb", paramLabel = "MIB", description = "planner: largest model accepted, in MiB (default: the profile's)")
+    Double maxSizeMb;
+
+    @Option(names = "--max-latency-ms", paramLabel = "MS", description = "planner: median latency accepted (default: the profile's)")
+    Double maxLatencyMs;
+
+    @Option(names = "--time-limit", paramLabel = "DURATION", defaultValue = "10m",
+            description = "planner: how long the search may take, e.g. 90s or 10m (default: ${DEFAULT-VALUE})")
+    String timeLimit;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the output folder")
     Path out;
@@ -54,24 +72,53 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         HardwareProfile profile = sources.profiles().require(profileId);
-        if (steps.isEmpty()) {
-            throw new EngineException("no --plugin given: name the chain to run, e.g. --plugin graph-cleanup "
-                    + "(see 'modelpress plugins')");
-        }
-        List<ChainStep> chain = steps.stream().map(ChainStep::parse).toList();
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new EngineException("--out " + out + " is a file, not a folder");
         }
-        Files.createDirectories(out);
         CompressionEngine engine = new CompressionEngine(sources.plugins(), Environment.loadLimits());
-        engine.plan(chain, profile); // refuses bad chains before the model is read
         CompressionReport report;
-        try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
-            report = engine.compress(new CompressionRequest(model, profile, chain, out, data.calibration(),
-                    data.evaluation(), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(profile))), bar);
+        if (steps.isEmpty()) {
+            Budget budget = budget(profile);
+            try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
+                report = new Planner(engine).compress(new PlanRequest(model, profile, budget, out, data.calibration(),
+                        data.evaluation()), bar);
+            }
+        } else {
+            List<ChainStep> chain = steps.stream().map(ChainStep::parse).toList();
+            engine.plan(chain, profile); // refuses bad chains before the model is read
+            Files.createDirectories(out);
+            try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
+                report = engine.compress(new CompressionRequest(model, profile, chain, out, data.calibration(),
+                        data.evaluation(), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(profile))), bar);
+            }
         }
+        report.planning().ifPresent(planning -> PlanningPrinter.print(stdout, planning));
         print(stdout, report);
         return report.status().equals("complete") ? ModelpressCli.OK : ModelpressCli.FAILED;
+    }
+
+    private Budget budget(HardwareProfile profile) {
+        Budget budget = Budget.of(profile).withTimeLimit(Durations.parse("--time-limit", timeLimit));
+        if (maxAccuracyDrop != null) {
+            if (!(maxAccuracyDrop >= 0 && maxAccuracyDrop <= 1)) {
+                throw new EngineException("--max-accuracy-drop must be a fraction from 0 to 1 (0.01 = one point), not "
+                        + maxAccuracyDrop);
+            }
+            budget = budget.withMaxAccuracyDrop(maxAccuracyDrop);
+        }
+        if (maxSizeMb != null) {
+            if (!(maxSizeMb > 0)) {
+                throw new EngineException("--max-size-mb must be greater than 0, not " + maxSizeMb);
+            }
+            budget = budget.withMaxBytes((long) (maxSizeMb * 1024 * 1024));
+        }
+        if (maxLatencyMs != null) {
+            if (!(maxLatencyMs > 0)) {
+                throw new EngineException("--max-latency-ms must be greater than 0, not " + maxLatencyMs);
+            }
+            budget = budget.withMaxLatencyMillis(maxLatencyMs);
+        }
+        return budget;
     }
 
     private void print(PrintWriter out, CompressionReport report) {

@@ -148,7 +148,7 @@ public final class CompressionEngine {
         CompressionReport report = new CompressionReport(CompressionReport.VERSION, complete ? "complete" : "partial",
                 request.profile().id(), originalFacts, compressedFacts, planned.stream().map(PlannedStep::entry).toList(),
                 steps, gains(originalFacts, compressedFacts), fidelity, accuracy, benchmark, RuntimeInfo.current(),
-                (System.nanoTime() - started) / 1_000_000);
+                (System.nanoTime() - started) / 1_000_000, Optional.empty());
         Reports.write(request.outputFolder().resolve("report.json"), report);
         listener.progress("done", 1, "");
         return report;

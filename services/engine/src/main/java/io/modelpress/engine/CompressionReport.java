@@ -1,6 +1,7 @@
 package io.modelpress.engine;
 
 import io.modelpress.inference.OutputFidelity;
+import io.modelpress.engine.plan.Planning;
 import io.modelpress.inference.RuntimeInfo;
 import io.modelpress.spi.PluginResult;
 import java.util.List;
@@ -24,13 +25,20 @@ import java.util.Optional;
  * @param benchmark both models timed side by side in one process, unless skipped
  * @param environment where it ran
  * @param totalMillis wall time of the whole job
+ * @param planning when the planner chose the chain: what it tried and why it chose this one
  */
 public record CompressionReport(int reportVersion, String status, String profile, ModelFacts original,
         ModelFacts compressed, List<PlanEntry> plan, List<StepReport> steps, Gains gains, FidelityReport fidelity,
         Optional<AccuracyReport> accuracy, Optional<BenchmarkReport> benchmark, RuntimeInfo environment,
-        long totalMillis) {
+        long totalMillis, Optional<Planning> planning) {
 
     public static final int VERSION = 1;
+
+    /** This report with the planner's search added. */
+    public CompressionReport withPlanning(Planning search) {
+        return new CompressionReport(reportVersion, status, profile, original, compressed, plan, steps, gains, fidelity,
+                accuracy, benchmark, environment, totalMillis, Optional.of(search));
+    }
 
     /**
      * A model's identity and size.

@@ -1,0 +1,79 @@
+package io.modelpress.compressor;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The service's own settings ({@code modelpress.*}); README.md lists them with their environment variables. */
+@ConfigMapping(prefix = "modelpress")
+public interface CompressorConfig {
+
+    S3 s3();
+
+    /** Where artifacts are downloaded and compressed; each model gets a folder, removed afterwards. */
+    Path workDir();
+
+    /** Largest artifact folder (model plus the files beside it) fetched, in bytes. */
+    @WithDefault("2147483648")
+    long maxArtifactBytes();
+
+    /** Models compressed at the same time. */
+    @WithDefault("1")
+    int maxInFlight();
+
+    /** Profiles used when an event names none. */
+    @WithDefault("x86-vnni")
+    List<String> defaultProfiles();
+
+    /**
+     * The chain per profile when an event names none: steps separated by spaces, each
+     * {@code ID} or {@code ID:key=value,...}. Keyed by profile id.
+     */
+    Map<String, String> defaultChain();
+
+    /** The chain for a profile that {@link #defaultChain()} does not name. */
+    @WithDefault("graph-cleanup")
+    String fallbackChain();
+
+    /** A folder of plugin jars loaded besides the built-in plugins. */
+    Optional<Path> pluginsDir();
+
+    /** A folder of extra hardware profiles (YAML or JSON). */
+    Optional<Path> profilesDir();
+
+    /** Least time between two progress events of one model (a new stage is always published). */
+    @WithDefault("2s")
+    Duration progressInterval();
+
+    /** Longest a model may take; past it, its work is cancelled and a failure published. */
+    @WithDefault("30m")
+    Duration jobTimeout();
+
+    /** How long a stopping service lets running models finish before it abandons them to the next start. */
+    @WithDefault("30s")
+    Duration shutdownGrace();
+
+    /** The CloudEvents source of every event this service publishes. */
+    @WithDefault("/modelpress/compressor")
+    String eventSource();
+
+    interface S3 {
+        /** e.g. {@code http://minio:9000}. */
+        String endpoint();
+
+        String accessKey();
+
+        String secretKey();
+
+        @WithDefault("us-east-1")
+        String region();
+
+        /** Connect, read and write timeout of one S3 call. */
+        @WithDefault("60s")
+        Duration timeout();
+    }
+}

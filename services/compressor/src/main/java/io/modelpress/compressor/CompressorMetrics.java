@@ -1,0 +1,88 @@
+package io.modelpress.compressor;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The service's Prometheus metrics (at /q/metrics), all named modelpress_*. */
+@ApplicationScoped
+public class CompressorMetrics {
+
+    private final MeterRegistry registry;
+    private final Counter received;
+    private final Counter compressions;
+    private final Counter replayed;
+    private final Counter bytesIn;
+    private final Counter bytesOut;
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    @Inject
+    public CompressorMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.received = Counter.builder("modelpress.events.received").description("model-registered events received")
+                .register(registry);
+        this.compressions = Counter.builder("modelpress.compressions").description("profiles compressed (engine runs)")
+                .register(registry);
+        this.replayed = Counter.builder("modelpress.results.replayed")
+                .description("results answered from storage without recomputing").register(registry);
+        this.bytesIn = Counter.builder("modelpress.bytes.downloaded").baseUnit("bytes")
+                .description("artifact bytes fetched from S3").register(registry);
+        this.bytesOut = Counter.builder("modelpress.bytes.uploaded").baseUnit("bytes")
+                .description("compressed artifact bytes stored in S3").register(registry);
+        registry.gauge("modelpress.models.in.flight", inFlight);
+    }
+
+    public void received() {
+        received.increment();
+    }
+
+    public void published(Topic topic) {
+        registry.counter("modelpress.events.published", "topic", topic.channel()).increment();
+    }
+
+    public void failed(Stage stage) {
+        registry.counter("modelpress.events.failed", "stage", stage.label()).increment();
+    }
+
+    public void compressed(String profile, String outcome, Duration time) {
+        if (outcome.equals("done")) {
+            compressions.increment();
+        }
+        Timer.builder("modelpress.compression.time").description("engine time per profile")
+                .tags("profile", profile, "outcome", outcome).register(registry).record(time);
+    }
+
+    public void replayed() {
+        replayed.increment();
+    }
+
+    public double compressions() {
+        return compressions.count();
+    }
+
+    public double replays() {
+        return replayed.count();
+    }
+
+    public void downloaded(long bytes) {
+        bytesIn.increment(bytes);
+    }
+
+    public void uploaded(long bytes) {
+        bytesOut.increment(bytes);
+    }
+
+    public void modelStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    public void modelFinished(Duration time, String outcome) {
+        inFlight.decrementAndGet();
+        Timer.builder("modelpress.model.time").description("wall time per registered model, all profiles")
+                .tags("outcome", outcome).register(registry).record(time);
+    }
+}

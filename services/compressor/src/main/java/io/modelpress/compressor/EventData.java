@@ -1,0 +1,92 @@
+package io.modelpress.compressor;
+
+import io.modelpress.engine.CompressionReport;
+import io.modelpress.inference.OutputFidelity;
+import io.modelpress.inference.RuntimeInfo;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/** The data of the events this service publishes, as the schemas in {@code schemas/} describe them. */
+public final class EventData {
+
+    private EventData() {
+    }
+
+    public record PlanStep(String plugin, String version, Map<String, String> options) {
+        static PlanStep of(CompressionReport.PlanEntry entry) {
+            return new PlanStep(entry.plugin(), entry.version(), entry.options());
+        }
+    }
+
+    public record FidelityOutput(String output, double meanCosine, double minCosine, double maxAbsError,
+            double meanAbsError, double relativeError, OptionalDouble top1Agreement, int samples) {
+        static FidelityOutput of(OutputFidelity fidelity) {
+            return new FidelityOutput(fidelity.output(), fidelity.meanCosine(), fidelity.minCosine(),
+                    fidelity.maxAbsError(), fidelity.meanAbsError(), fidelity.relativeError(), fidelity.top1Agreement(),
+                    fidelity.samples());
+        }
+    }
+
+    public record CompressionResult(String modelId, String version, String profile, String status, boolean replayed,
+            String inputDigest, List<PlanStep> plan, String planDigest, Input input, Artifact artifact, Sizes sizes,
+            Optional<Budgets> budgets, Fidelity fidelity, Accuracy accuracy, Calibration calibration, List<Step> steps,
+            Map<String, String> labels, long processingMillis, String completedAt) {
+    }
+
+    public record Input(String artifactUri, String digest, long bytes) {
+    }
+
+    public record Artifact(String uri, Optional<String> dataUri, String reportUri, String digest, long bytes,
+            List<String> files) {
+    }
+
+    public record Sizes(long originalBytes, long compressedBytes, double sizeRatio, long bytesSaved,
+            long originalParameters, long compressedParameters, double parameterRatio) {
+    }
+
+    public record Budgets(Optional<SizeBudget> size) {
+    }
+
+    public record SizeBudget(long limitBytes, long actualBytes, boolean met) {
+    }
+
+    public record Fidelity(String data, boolean runsInOnnxRuntime, List<FidelityOutput> outputs,
+            Optional<String> unavailable) {
+    }
+
+    public record Accuracy(boolean measured, Optional<String> reason, Optional<String> evaluationDataUri) {
+    }
+
+    public record Calibration(boolean used, Optional<String> reason, Optional<String> dataUri) {
+    }
+
+    public record Step(int index, String plugin, String version, String status, int changes, int skipped, long millis) {
+    }
+
+    public record Benchmark(String modelId, String version, String profile, boolean replayed, String inputDigest,
+            List<PlanStep> plan, String planDigest, String source, ModelFacts original, ModelFacts compressed,
+            Ratios ratios, List<FidelityOutput> fidelity, String fidelityData, RuntimeInfo environment,
+            String measuredAt) {
+    }
+
+    public record ModelFacts(String digest, long bytes, long parameters, long weightBytes) {
+        static ModelFacts of(CompressionReport.ModelFacts facts) {
+            return new ModelFacts(facts.digest(), facts.bytes(), facts.parameters(), facts.weightBytes());
+        }
+    }
+
+    public record Ratios(double size, double parameters) {
+    }
+
+    public record Progress(String modelId, String version, Optional<String> profile, String stage, double fraction,
+            int percent, Optional<String> message, Optional<String> inputDigest, Optional<List<PlanStep>> plan,
+            Optional<String> planDigest, String at) {
+    }
+
+    public record Failure(Optional<String> modelId, Optional<String> version, Optional<String> profile,
+            Optional<String> inputDigest, Optional<List<PlanStep>> plan, Optional<String> planDigest, String stage,
+            String reason, boolean retryable, IncomingRecord.Original original, String failedAt) {
+    }
+}

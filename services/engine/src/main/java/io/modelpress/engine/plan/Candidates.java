@@ -1,0 +1,101 @@
+package io.modelpress.engine.plan;
+
+import io.modelpress.engine.ChainStep;
+import io.modelpress.engine.plugin.LoadedPlugin;
+import io.modelpress.engine.plugin.PluginRegistry;
+import io.modelpress.spi.HardwareProfile;
+import io.modelpress.spi.OptionException;
+import io.modelpress.spi.PluginOptions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The chains worth trying, as data: each a sequence of plugin steps with the reason it may suit a
+ * target. A chain is a candidate for a profile when every plugin is installed, serves the profile
+ * and accepts the options written here, and when the data it needs is at hand. The lossless
+ * clean-up goes first wherever it is installed.
+ */
+public final class Candidates {
+
+    private static final String CLEANUP = "graph-cleanup";
+
+    /** A chain template: steps as written on the command line, and why it is worth a try. */
+    record Template(List<String> steps, String rationale, boolean needsCalibration) {
+    }
+
+    static final List<Template> CATALOGUE = List.of(
+            template("lossless clean-up only: the baseline every other candidate must beat", false, CLEANUP),
+            template("int8 weights, activations quantized at run time: about 4x smaller, fast on int8 hardware", false,
+                    "int8-dynamic"),
+            template("int8 weights and activations calibrated on the data: fastest int8 form for CNNs", true,
+                    "int8-static"),
+            template("4-bit weights in blocks: about 7x smaller; accuracy may suffer", false, "int4-block"),
+            template("half precision: 2x smaller, fast where fp16 runs natively", false, "fp16"),
+            template("a quarter of the neurons and channels removed, then int8: smaller than int8 alone", false,
+                    "structured-pruning:ratio=0.25", "int8-dynamic"),
+            template("half of the neurons and channels removed, then int8: for tight size budgets", false,
+                    "structured-pruning:ratio=0.5", "int8-dynamic"),
+            template("low-rank factors keeping 90% of the energy, then int8", false, "low-rank:energy=0.9", "int8-dynamic"),
+            template("a quarter of the neurons and channels removed, then half precision", false,
+                    "structured-pruning:ratio=0.25", "fp16"),
+            template("Deep Compression: pruned, weight-shared, int8 and packaged; smallest download", false,
+                    "magnitude-pruning:sparsity=0.8", "weight-sharing:bits=4", "int8-dynamic", "package"));
+
+    private Candidates() {
+    }
+
+    /** A template that is no candidate here, and why. */
+    record Excluded(List<ChainStep> chain, String rationale, String reason) {
+    }
+
+    /** The result of matching the catalogue against the installed plugins, the profile and the data. */
+    record Matched(List<Template> templates, List<List<ChainStep>> chains, List<Excluded> excluded) {
+    }
+
+    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration) {
+        boolean cleanup = plugins.find(CLEANUP).isPresent();
+        List<Template> templates = new ArrayList<>();
+        List<List<ChainStep>> chains = new ArrayList<>();
+        List<Excluded> excluded = new ArrayList<>();
+        for (Template template : CATALOGUE) {
+            List<ChainStep> chain = new ArrayList<>();
+            if (cleanup && !template.steps().equals(List.of(CLEANUP))) {
+                chain.add(ChainStep.parse(CLEANUP));
+            }
+            template.steps().forEach(step -> chain.add(ChainStep.parse(step)));
+            Optional<String> reason = template.needsCalibration() && !hasCalibration
+                    ? Optional.of("needs calibration data") : unusable(chain, plugins, profile);
+            if (reason.isPresent()) {
+                excluded.add(new Excluded(chain, template.rationale(), reason.get()));
+            } else {
+                templates.add(template);
+                chains.add(List.copyOf(chain));
+            }
+        }
+        return new Matched(templates, chains, excluded);
+    }
+
+    private static Optional<String> unusable(List<ChainStep> chain, PluginRegistry plugins, HardwareProfile profile) {
+        for (ChainStep step : chain) {
+            Optional<LoadedPlugin> plugin = plugins.find(step.pluginId());
+            if (plugin.isEmpty()) {
+                return Optional.of("plugin '" + step.pluginId() + "' is not installed");
+            }
+            if (!plugin.get().plugin().serves(profile)) {
+                return Optional.of("plugin '" + step.pluginId() + "' does not serve profile '" + profile.id() + "'");
+            }
+            try {
+                PluginOptions.resolve(plugin.get().plugin().options(), step.options());
+            } catch (OptionException e) {
+                return Optional.of("plugin '" + step.pluginId() + "' does not take these options: " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Template template(String rationale, boolean needsCalibration, String... steps) {
+        return new Template(Arrays.asList(steps), rationale, needsCalibration);
+    }
+}

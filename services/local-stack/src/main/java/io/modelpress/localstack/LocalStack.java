@@ -1,0 +1,375 @@
+package io.modelpress.localstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real single-node Kafka broker (KRaft) and a real S3-compatible server (S3Proxy on the file
+ * system, checking SigV4 signatures like MinIO), each a child JVM with its own class path, on free
+ * loopback ports, with their data and logs in one work folder. For tests and for trying modelpress
+ * without Docker. {@link #close()} stops both; so does a JVM shutdown hook (Ctrl-C), and each child
+ * also stops by itself when this JVM dies.
+ *
+ * <pre>{@code
+ * try (LocalStack stack = LocalStack.builder().workFolder(dir).start()) {
+ *     stack.bootstrapServers(); stack.s3Endpoint(); stack.accessKey(); stack.secretKey();
+ * }
+ * }</pre>
+ */
+public final class LocalStack implements AutoCloseable {
+
+    private static final String KAFKA_MAIN = "kafka.Kafka";
+    private static final String STORAGE_TOOL = "kafka.tools.StorageTool";
+    private static final String S3PROXY_MAIN = "org.gaul.s3proxy.Main";
+    private static final Duration STOP_GRACE = Duration.ofSeconds(15);
+
+    private final Path workFolder;
+    private final String accessKey;
+    private final String secretKey;
+    private final List<ChildProcess> children = new ArrayList<>();
+    private final Thread shutdownHook;
+    private String bootstrapServers;
+    private URI s3Endpoint;
+    private volatile boolean closed;
+
+    private LocalStack(Builder builder) {
+        this.workFolder = builder.workFolder;
+        this.accessKey = builder.accessKey;
+        this.secretKey = builder.secretKey;
+        this.shutdownHook = new Thread(this::stopChildren, "local-stack-shutdown");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Both servers in {@code workFolder} with the default settings. */
+    public static LocalStack start(Path workFolder) {
+        return builder().workFolder(workFolder).start();
+    }
+
+    /** {@code host:port} of the broker's plaintext listener. */
+    public String bootstrapServers() {
+        return Optional.ofNullable(bootstrapServers).orElseThrow(() -> new IllegalStateException("Kafka was not started"));
+    }
+
+    /** {@code http://127.0.0.1:port} of the S3 server (path-style buckets). */
+    public URI s3Endpoint() {
+        return Optional.ofNullable(s3Endpoint).orElseThrow(() -> new IllegalStateException("S3 was not started"));
+    }
+
+    public String accessKey() {
+        return accessKey;
+    }
+
+    public String secretKey() {
+        return secretKey;
+    }
+
+    public Path workFolder() {
+        return workFolder;
+    }
+
+    /** The settings a modelpress service needs, as environment variable names and values. */
+    public Map<String, String> environment() {
+        return Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers(),
+                "MODELPRESS_S3_ENDPOINT", s3Endpoint().toString(),
+                "MODELPRESS_S3_ACCESS_KEY", accessKey,
+                "MODELPRESS_S3_SECRET_KEY", secretKey);
+    }
+
+    /** Stops both servers (the broker cleanly, then by force after a grace period). Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        stopChildren();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException ignored) {
+            // the JVM is already shutting down and the hook runs or ran
+        }
+    }
+
+    private synchronized void stopChildren() {
+        closed = true;
+        // In reverse: S3 then Kafka, each independently so one slow child never keeps the other alive.
+        for (int i = children.size() - 1; i >= 0; i--) {
+            children.get(i).stop(STOP_GRACE);
+        }
+    }
+
+    private void startAll(Builder builder) {
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        try {
+            Files.createDirectories(workFolder);
+            if (builder.kafka) {
+                startKafka(builder);
+            }
+            if (builder.s3) {
+                startS3(builder);
+            }
+        } catch (IOException e) {
+            close();
+            throw new UncheckedIOException("cannot prepare the local stack in " + workFolder, e);
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void startKafka(Builder builder) throws IOException {
+        List<Path> classPath = builder.kafkaClassPath.orElseGet(() -> ClassPaths.fromBuild(ClassPaths.KAFKA));
+        Path folder = workFolder.resolve("kafka");
+        Files.createDirectories(folder);
+        int port = freePort();
+        int controllerPort = freePort();
+        Path config = folder.resolve("server.properties");
+        Properties properties = new Properties();
+        properties.setProperty("process.roles", "broker,controller");
+        properties.setProperty("node.id", "1");
+        properties.setProperty("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        properties.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        properties.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        properties.setProperty("controller.listener.names", "CONTROLLER");
+        properties.setProperty("inter.broker.listener.name", "PLAINTEXT");
+        properties.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+        properties.setProperty("log.dirs", folder.resolve("data").toString());
+        properties.setProperty("num.partitions", String.valueOf(builder.partitions));
+        properties.setProperty("auto.create.topics.enable", "true");
+        properties.setProperty("offsets.topic.replication.factor", "1");
+        properties.setProperty("offsets.topic.num.partitions", "1");
+        properties.setProperty("transaction.state.log.replication.factor", "1");
+        properties.setProperty("transaction.state.log.min.isr", "1");
+        properties.setProperty("share.coordinator.state.topic.replication.factor", "1");
+        properties.setProperty("share.coordinator.state.topic.min.isr", "1");
+        properties.setProperty("group.initial.rebalance.delay.ms", "0");
+        properties.setProperty("log.flush.interval.messages", "1");
+        try (var out = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
+            properties.store(out, "written by modelpress LocalStack");
+        }
+        List<String> jvm = List.of("-Xmx" + builder.kafkaHeap, "-Xms64m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true");
+        Path log = folder.resolve("kafka.log");
+        String clusterId = Uuid.randomUuid().toString();
+        ChildProcess.run("Kafka storage format", classPath, jvm, STORAGE_TOOL,
+                List.of("format", "-t", clusterId, "-c", config.toString(), "--ignore-formatted"), folder,
+                folder.resolve("format.log"), builder.startTimeout);
+        ChildProcess broker = ChildProcess.start("Kafka broker", classPath, jvm, KAFKA_MAIN, List.of(config.toString()),
+                folder, log);
+        children.add(broker);
+        String servers = "127.0.0.1:" + port;
+        awaitKafka(broker, servers, builder.startTimeout);
+        bootstrapServers = servers;
+    }
+
+    private static void awaitKafka(ChildProcess broker, String servers, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Properties config = new Properties();
+        config.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        config.setProperty(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
+        config.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "2000");
+        config.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "200");
+        try (Admin admin = Admin.create(config)) {
+            while (true) {
+                broker.checkRunning();
+                try {
+                    if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes()
+                            .get(3, TimeUnit.SECONDS).isEmpty()) {
+                        return;
+                    }
+                } catch (ExecutionException | TimeoutException e) {
+                    // not ready yet
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new LocalStackException("interrupted while waiting for the Kafka broker", e);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw broker.failure("did not answer on " + servers + " within " + timeout.toSeconds() + " s");
+                }
+                sleep(200);
+            }
+        }
+    }
+
+    private void startS3(Builder builder) throws IOException {
+        List<Path> classPath = builder.s3ClassPath.orElseGet(() -> ClassPaths.fromBuild(ClassPaths.S3PROXY));
+        Path folder = workFolder.resolve("s3");
+        Files.createDirectories(folder.resolve("data"));
+        int port = freePort();
+        URI endpoint = URI.create("http://127.0.0.1:" + port);
+        Properties properties = new Properties();
+        properties.setProperty("s3proxy.endpoint", endpoint.toString());
+        properties.setProperty("s3proxy.authorization", "aws-v2-or-v4");
+        properties.setProperty("s3proxy.identity", accessKey);
+        properties.setProperty("s3proxy.credential", secretKey);
+        properties.setProperty("jclouds.provider", "filesystem-nio2");
+        properties.setProperty("jclouds.filesystem.basedir", folder.resolve("data").toString());
+        properties.setProperty("jclouds.identity", "local");
+        properties.setProperty("jclouds.credential", "local");
+        Path config = folder.resolve("s3proxy.properties");
+        try (var out = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
+            properties.store(out, "written by modelpress LocalStack");
+        }
+        ChildProcess server = ChildProcess.start("S3 server (S3Proxy)", classPath,
+                List.of("-Xmx" + builder.s3Heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), S3PROXY_MAIN,
+                List.of("--properties", config.toString()), folder, folder.resolve("s3proxy.log"));
+        children.add(server);
+        awaitHttp(server, endpoint, builder.startTimeout);
+        s3Endpoint = endpoint;
+    }
+
+    /** Ready when the server answers HTTP at all: an anonymous request is refused with 403, which is an answer. */
+    private static void awaitHttp(ChildProcess server, URI endpoint, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            server.checkRunning();
+            try {
+                HttpURLConnection connection = (HttpURLConnection) endpoint.toURL().openConnection();
+                connection.setConnectTimeout(1000);
+                connection.setReadTimeout(2000);
+                int status = connection.getResponseCode();
+                connection.disconnect();
+                if (status > 0) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw server.failure("did not answer on " + endpoint + " within " + timeout.toSeconds() + " s");
+            }
+            sleep(100);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalStackException("interrupted while starting the local stack", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LocalStack[kafka=" + bootstrapServers + ", s3=" + s3Endpoint + ", work=" + workFolder + "]";
+    }
+
+    /** Settings of a local stack; every one has a default but the work folder. */
+    public static final class Builder {
+        private Path workFolder;
+        private boolean kafka = true;
+        private boolean s3 = true;
+        private String accessKey = "modelpress";
+        private String secretKey = "modelpress-secret";
+        private Duration startTimeout = Duration.ofSeconds(90);
+        private String kafkaHeap = "512m";
+        private String s3Heap = "256m";
+        private int partitions = 1;
+        private Optional<List<Path>> kafkaClassPath = Optional.empty();
+        private Optional<List<Path>> s3ClassPath = Optional.empty();
+
+        private Builder() {
+        }
+
+        /** Where data, configuration and logs go (created if missing). Required. */
+        public Builder workFolder(Path folder) {
+            this.workFolder = Objects.requireNonNull(folder, "folder is null");
+            return this;
+        }
+
+        public Builder kafka(boolean start) {
+            this.kafka = start;
+            return this;
+        }
+
+        public Builder s3(boolean start) {
+            this.s3 = start;
+            return this;
+        }
+
+        /** The S3 server's access key and secret (it checks SigV4 and SigV2 signatures). */
+        public Builder credentials(String accessKey, String secretKey) {
+            this.accessKey = Objects.requireNonNull(accessKey, "accessKey is null");
+            this.secretKey = Objects.requireNonNull(secretKey, "secretKey is null");
+            return this;
+        }
+
+        /** How long each server may take to answer; past it, start fails with the server's log tail. */
+        public Builder startTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("startTimeout must be positive");
+            }
+            this.startTimeout = timeout;
+            return this;
+        }
+
+        /** Partitions of topics the broker creates by itself (default 1). */
+        public Builder partitions(int partitions) {
+            if (partitions < 1) {
+                throw new IllegalArgumentException("partitions must be at least 1");
+            }
+            this.partitions = partitions;
+            return this;
+        }
+
+        /** The broker's heap as a JVM size, e.g. {@code 512m}. */
+        public Builder kafkaHeap(String heap) {
+            this.kafkaHeap = Objects.requireNonNull(heap, "heap is null");
+            return this;
+        }
+
+        /** Another class path for the broker (jars of kafka_2.13 and its dependencies, with an SLF4J binding). */
+        public Builder kafkaClassPath(List<Path> classPath) {
+            this.kafkaClassPath = Optional.of(List.copyOf(classPath));
+            return this;
+        }
+
+        /** Another class path for S3Proxy (its jar-with-dependencies). */
+        public Builder s3ClassPath(List<Path> classPath) {
+            this.s3ClassPath = Optional.of(List.copyOf(classPath));
+            return this;
+        }
+
+        /** Starts what was asked for, waiting until each answers; on failure stops what started and throws. */
+        public LocalStack start() {
+            if (workFolder == null) {
+                throw new IllegalStateException("workFolder is not set");
+            }
+            LocalStack stack = new LocalStack(this);
+            stack.startAll(this);
+            return stack;
+        }
+    }
+}
