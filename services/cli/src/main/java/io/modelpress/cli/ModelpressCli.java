@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code modelpress} command. Exit codes: 0 done, 1 done with failed steps or an internal error, 2 bad usage or input. */
 @Command(name = "modelpress", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class,
         description = "Compresses ONNX models for hardware targets with plugins.",
-        subcommands = {PluginsCommand.class, ProfilesCommand.class, InspectCommand.class, CompressCommand.class, BenchCommand.class,
+        subcommands = {PluginsCommand.class, ProfilesCommand.class, InspectCommand.class, CompressCommand.class, BenchCommand.class, SensitivityCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ModelpressCli {
 

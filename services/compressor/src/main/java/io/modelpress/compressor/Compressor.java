@@ -1,0 +1,558 @@
+package io.modelpress.compressor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.modelpress.engine.ChainStep;
+import io.modelpress.engine.CompressionEngine;
+import io.modelpress.engine.CompressionReport;
+import io.modelpress.engine.CompressionRequest;
+import io.modelpress.engine.EngineException;
+import io.modelpress.model.ModelException;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.spi.HardwareProfile;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+/**
+ * The work on one registered model: read the event, fetch the artifact folder, verify and load it,
+ * then for each profile plan, look the result up in storage (a redelivered event is answered from
+ * there), compress, store beside the original and publish. Every problem ends in one failure event
+ * for the model, or for the one profile it concerns while the other profiles go on.
+ */
+@ApplicationScoped
+public class Compressor {
+
+    private static final Logger LOG = Logger.getLogger(Compressor.class);
+    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
+    private static final double DOWNLOAD_SHARE = 0.1;
+
+    private final ObjectStore store;
+    private final EventPublisher events;
+    private final EngineSetup setup;
+    private final ChainChooser chooser;
+    private final CompressorConfig config;
+    private final CompressorMetrics metrics;
+
+    @Inject
+    public Compressor(ObjectStore store, EventPublisher events, EngineSetup setup, ChainChooser chooser,
+            CompressorConfig config, CompressorMetrics metrics) {
+        this.store = store;
+        this.events = events;
+        this.setup = setup;
+        this.chooser = chooser;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Does everything for one record and returns once every output event is published.
+     *
+     * @throws JobControl.Abandoned when stopped for shutdown (nothing more was published)
+     * @throws PublishFailure when an output event could not be published
+     */
+    void process(IncomingRecord record, JobControl control) {
+        metrics.received();
+        CloudEventReader.Read read = CloudEventReader.read(record);
+        if (read.failure().isPresent()) {
+            read.modelId().ifPresent(id -> MDC.put("modelId", id));
+            JobFailure failure = read.failure().get();
+            LOG.warnf("refused %s: %s", record, failure.getMessage());
+            publishFailure(record, read.modelId(), read.version(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    failure);
+            return;
+        }
+        RegisteredModel model = read.model().orElseThrow();
+        MDC.put("modelId", model.modelId());
+        LOG.infof("registered %s version %s: %s", model.modelId(), model.version(), model.artifactUri());
+        Job job = new Job(record, model, control);
+        job.run();
+    }
+
+    /** One model's work; fields hold what each later stage and every event needs. */
+    private final class Job {
+        private final IncomingRecord record;
+        private final RegisteredModel model;
+        private final JobControl control;
+        private final Progress progress;
+        private Optional<String> inputDigest = Optional.empty();
+
+        Job(IncomingRecord record, RegisteredModel model, JobControl control) {
+            this.record = record;
+            this.model = model;
+            this.control = control;
+            this.progress = new Progress(model, config.progressInterval(), () -> inputDigest);
+        }
+
+        void run() {
+            List<HardwareProfile> profiles = resolveProfiles();
+            if (profiles.isEmpty()) {
+                return;
+            }
+            Path work = config.workDir().resolve(UUID.randomUUID().toString());
+            try {
+                Input input;
+                try {
+                    input = fetch(work);
+                } catch (JobFailure failure) {
+                    failed(Optional.empty(), Optional.empty(), Optional.empty(), failure);
+                    return;
+                } catch (JobControl.Abandoned | PublishFailure | CancellationException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    failed(Optional.empty(), Optional.empty(), Optional.empty(), internal(e));
+                    return;
+                }
+                for (int i = 0; i < profiles.size(); i++) {
+                    control.check();
+                    runProfile(input, profiles.get(i), i, profiles.size());
+                }
+                progress.publish("done", Optional.empty(), 1, "", Optional.empty(), true);
+            } catch (CancellationException e) {
+                control.check(); // abandoned for shutdown: nothing more to say
+                failed(Optional.empty(), Optional.empty(), Optional.empty(), timeout());
+            } finally {
+                deleteQuietly(work);
+            }
+        }
+
+        private List<HardwareProfile> resolveProfiles() {
+            List<String> ids = model.profiles().isEmpty() ? config.defaultProfiles() : model.profiles();
+            List<HardwareProfile> profiles = new ArrayList<>();
+            for (String id : ids) {
+                Optional<HardwareProfile> profile = setup.profiles().find(id);
+                if (profile.isPresent()) {
+                    profiles.add(applyBudgets(profile.get()));
+                } else {
+                    failed(Optional.of(id), Optional.empty(), Optional.empty(), new JobFailure(Stage.VALIDATE, false,
+                            "unknown profile '" + id + "'; known profiles: " + String.join(", ", setup.profiles().ids())));
+                }
+            }
+            return profiles;
+        }
+
+        private HardwareProfile applyBudgets(HardwareProfile profile) {
+            if (model.budgets().isEmpty()) {
+                return profile;
+            }
+            RegisteredModel.Budgets budgets = model.budgets().get();
+            return new HardwareProfile(profile.id(), profile.description(), profile.precisions(),
+                    profile.quantizedFormat(), profile.executionProvider(),
+                    budgets.memoryBytes().isPresent() ? budgets.memoryBytes() : profile.memoryBudgetBytes(),
+                    budgets.sizeBytes().isPresent() ? budgets.sizeBytes() : profile.sizeBudgetBytes(),
+                    budgets.latencyMillis().isPresent() ? budgets.latencyMillis() : profile.latencyBudgetMillis(),
+                    budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads());
+        }
+
+        /** Downloads the artifact's folder, verifies the sha256 and loads the model once for its digest. */
+        private Input fetch(Path work) {
+            S3Location artifact = S3Location.parse(model.artifactUri());
+            progress.publish("download", Optional.empty(), 0, artifact.toString(), Optional.empty(), true);
+            List<ObjectStore.StoredObject> objects = store.listFolder(artifact.bucket(), artifact.folder());
+            if (objects.stream().noneMatch(object -> object.location().equals(artifact))) {
+                throw new JobFailure(Stage.DOWNLOAD, false, "no object at " + artifact);
+            }
+            long total = objects.stream().mapToLong(ObjectStore.StoredObject::size).sum();
+            if (total > config.maxArtifactBytes()) {
+                throw new JobFailure(Stage.DOWNLOAD, false, "the artifact folder s3://" + artifact.bucket() + "/"
+                        + artifact.folder() + " holds " + total + " bytes in " + objects.size()
+                        + " objects, over the limit of " + config.maxArtifactBytes()
+                        + " bytes (MODELPRESS_MAX_ARTIFACT_BYTES)");
+            }
+            Path folder = work.resolve("input");
+            createDirectories(folder);
+            long done = 0;
+            String fileSha = null;
+            for (ObjectStore.StoredObject object : objects) {
+                control.check();
+                String name = object.location().fileName();
+                if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+                    continue;
+                }
+                String sha = store.download(object.location(), folder.resolve(name), config.maxArtifactBytes() - done);
+                done += object.size();
+                metrics.downloaded(object.size());
+                if (object.location().equals(artifact)) {
+                    fileSha = sha;
+                }
+                progress.publish("download", Optional.empty(), DOWNLOAD_SHARE * 0.8 * done / Math.max(1, total), name,
+                        Optional.empty(), false);
+            }
+            Path modelFile = folder.resolve(artifact.fileName());
+            progress.publish("verify", Optional.empty(), DOWNLOAD_SHARE * 0.8, "", Optional.empty(), true);
+            String digest;
+            try {
+                OnnxModel loaded = OnnxModel.load(modelFile, setup.limits());
+                digest = loaded.sourceDigest().orElseThrow();
+            } catch (ModelException e) {
+                if (model.sha256().isPresent() && !model.sha256().get().equals(fileSha)) {
+                    throw mismatch(fileSha, Optional.empty());
+                }
+                throw new JobFailure(Stage.LOAD, false, artifact + " is not a valid ONNX model: " + e.getMessage(), e);
+            }
+            if (model.sha256().isPresent() && !model.sha256().get().equals(fileSha) && !model.sha256().get().equals(digest)) {
+                throw mismatch(fileSha, Optional.of(digest));
+            }
+            inputDigest = Optional.of(digest);
+            return new Input(artifact, modelFile, digest, total);
+        }
+
+        private JobFailure mismatch(String fileSha, Optional<String> digest) {
+            return new JobFailure(Stage.VERIFY, false, "sha256 mismatch: the event says " + model.sha256().orElseThrow()
+                    + ", the model file's is " + fileSha
+                    + digest.map(value -> " and with its external data " + value).orElse("")
+                    + "; the artifact changed since it was registered, or the event names the wrong digest");
+        }
+
+        private void runProfile(Input input, HardwareProfile profile, int index, int count) {
+            MDC.put("profile", profile.id());
+            double from = DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * index / count;
+            double span = (1 - DOWNLOAD_SHARE) / count;
+            Optional<List<EventData.PlanStep>> plan = Optional.empty();
+            Optional<String> planDigest = Optional.empty();
+            long started = System.nanoTime();
+            try {
+                List<ChainStep> chain = chooser.choose(model, profile);
+                CompressionEngine engine = setup.newEngine();
+                control.engine(engine);
+                List<EventData.PlanStep> steps = plan(engine, chain, profile);
+                plan = Optional.of(steps);
+                String digest = planDigest(profile, steps);
+                planDigest = Optional.of(digest);
+                S3Location index = input.artifact().withKey(input.artifact().folder() + "modelpress/index/" + profile.id()
+                        + "/" + input.digest() + "/" + digest + ".json");
+                Optional<String> stored = store.readText(index);
+                if (stored.isPresent()) {
+                    replay(stored.get(), index);
+                    return;
+                }
+                Path out = input.modelFile().getParent().resolveSibling("out-" + profile.id());
+                Optional<List<EventData.PlanStep>> knownPlan = plan;
+                Optional<String> knownDigest = planDigest;
+                String stagePrefix = "compress " + profile.id() + ": ";
+                progress.publish(stagePrefix + "plan", Optional.of(profile.id()), from, "", knownPlan, true,
+                        knownDigest);
+                CompressionReport report = engine.compress(new CompressionRequest(input.modelFile(), profile, chain, out,
+                        Optional.empty()), (stage, fraction, message) -> progress.publish(stagePrefix + stage,
+                                Optional.of(profile.id()), from + span * 0.9 * fraction, message, knownPlan, false,
+                                knownDigest));
+                metrics.compressed(profile.id(), "done", Duration.ofNanos(System.nanoTime() - started));
+                control.check();
+                checkUsable(report);
+                progress.publish("store " + profile.id(), Optional.of(profile.id()), from + span * 0.92, "", knownPlan,
+                        true, knownDigest);
+                Stored result = store(input, profile, report, out, steps, digest, index);
+                control.check();
+                await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result()));
+                await(events.publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark()));
+                LOG.infof("compressed for %s: %d -> %d bytes, stored at %s", profile.id(), report.original().bytes(),
+                        report.compressed().bytes(), result.location());
+            } catch (JobFailure failure) {
+                metrics.compressed(profile.id(), "failed", Duration.ofNanos(System.nanoTime() - started));
+                failed(Optional.of(profile.id()), plan, planDigest, failure);
+            } catch (EngineException e) {
+                metrics.compressed(profile.id(), "failed", Duration.ofNanos(System.nanoTime() - started));
+                failed(Optional.of(profile.id()), plan, planDigest, new JobFailure(Stage.COMPRESS, false, e.getMessage(), e));
+            } catch (CancellationException e) {
+                control.check();
+                failed(Optional.of(profile.id()), plan, planDigest, timeout());
+            } catch (JobControl.Abandoned | PublishFailure e) {
+                throw e;
+            } catch (RuntimeException e) {
+                failed(Optional.of(profile.id()), plan, planDigest, internal(e));
+            } finally {
+                MDC.remove("profile");
+            }
+        }
+
+        private List<EventData.PlanStep> plan(CompressionEngine engine, List<ChainStep> chain, HardwareProfile profile) {
+            try {
+                return engine.plan(chain, profile).stream()
+                        .map(step -> new EventData.PlanStep(step.plugin().id(), step.plugin().plugin().version(),
+                                step.options().asText()))
+                        .toList();
+            } catch (EngineException e) {
+                throw new JobFailure(Stage.PLAN, false, e.getMessage(), e);
+            }
+        }
+
+        /** A result is published only when the whole plan ran and the output runs in ONNX Runtime. */
+        private void checkUsable(CompressionReport report) {
+            List<String> failedSteps = report.steps().stream().filter(step -> !step.status().equals("done"))
+                    .map(step -> "step " + step.index() + " " + step.plugin() + " failed: " + step.error().orElse("no reason"))
+                    .toList();
+            if (!failedSteps.isEmpty()) {
+                throw new JobFailure(Stage.COMPRESS, false, String.join("; ", failedSteps));
+            }
+            if (!report.fidelity().runsInOnnxRuntime()) {
+                throw new JobFailure(Stage.COMPRESS, false, "the compressed model does not run in ONNX Runtime: "
+                        + report.fidelity().unavailable().orElse("no reason given"));
+            }
+        }
+
+        private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out,
+                List<EventData.PlanStep> plan, String planDigest, S3Location index) {
+            String prefix = input.artifact().folder() + "modelpress/" + profile.id() + "/" + report.compressed().digest() + "/";
+            List<Path> files = list(out);
+            long uploaded = 0;
+            for (Path file : files) {
+                control.check();
+                String name = file.getFileName().toString();
+                store.upload(file, input.artifact().withKey(prefix + name),
+                        name.endsWith(".json") ? "application/json" : "application/octet-stream");
+                uploaded += size(file);
+            }
+            metrics.uploaded(uploaded);
+            S3Location location = input.artifact().withKey(prefix + "model.onnx");
+            EventData.CompressionResult result = result(input, profile, report, plan, planDigest, prefix, files);
+            EventData.Benchmark benchmark = benchmark(profile, report, plan, planDigest);
+            String resultId = eventId(input.digest(), profile.id(), planDigest, Topic.COMPRESSION_RESULTS);
+            String benchmarkId = eventId(input.digest(), profile.id(), planDigest, Topic.BENCHMARKS);
+            ObjectNode entry = EventJson.mapper().createObjectNode();
+            entry.put("resultId", resultId);
+            entry.put("benchmarkId", benchmarkId);
+            entry.set("result", EventJson.tree(result));
+            entry.set("benchmark", EventJson.tree(benchmark));
+            // Written last: an index entry means every file it points at is stored.
+            store.writeText(index, EventJson.write(entry), "application/json");
+            return new Stored(location, resultId, result, benchmarkId, benchmark);
+        }
+
+        private EventData.CompressionResult result(Input input, HardwareProfile profile, CompressionReport report,
+                List<EventData.PlanStep> plan, String planDigest, String prefix, List<Path> files) {
+            S3Location folder = input.artifact().withKey(prefix);
+            String base = "s3://" + folder.bucket() + "/" + prefix;
+            CompressionReport.ModelFacts original = report.original();
+            CompressionReport.ModelFacts compressed = report.compressed();
+            Optional<EventData.Budgets> budgets = profile.sizeBudgetBytes().isPresent()
+                    ? Optional.of(new EventData.Budgets(Optional.of(new EventData.SizeBudget(
+                            profile.sizeBudgetBytes().getAsLong(), compressed.bytes(),
+                            compressed.bytes() <= profile.sizeBudgetBytes().getAsLong()))))
+                    : Optional.empty();
+            CompressionReport.FidelityReport fidelity = report.fidelity();
+            return new EventData.CompressionResult(model.modelId(), model.version(), profile.id(), "complete", false,
+                    input.digest(), plan, planDigest,
+                    new EventData.Input(model.artifactUri(), input.digest(), input.bytes()),
+                    new EventData.Artifact(base + compressed.file(), compressed.dataFile().map(name -> base + name),
+                            base + "report.json", compressed.digest(), compressed.bytes(),
+                            files.stream().map(file -> file.getFileName().toString()).toList()),
+                    new EventData.Sizes(original.bytes(), compressed.bytes(), report.gains().sizeRatio(),
+                            report.gains().bytesSaved(), original.parameters(), compressed.parameters(),
+                            report.gains().parameterRatio()),
+                    budgets,
+                    new EventData.Fidelity(fidelity.data(), fidelity.runsInOnnxRuntime(),
+                            fidelity.outputs().stream().map(EventData.FidelityOutput::of).toList(), fidelity.unavailable()),
+                    new EventData.Accuracy(false, Optional.of(model.evaluationDataUri().isPresent()
+                            ? "accuracy on evaluation data is not measured by this version; fidelity against the original is"
+                            : "no evaluation data was given; fidelity against the original is measured"),
+                            model.evaluationDataUri()),
+                    new EventData.Calibration(false, Optional.of(model.calibrationDataUri().isPresent()
+                            ? "calibration data is not read by this version; plugins ran without it"
+                            : "no calibration data was given"), model.calibrationDataUri()),
+                    report.steps().stream().map(step -> new EventData.Step(step.index(), step.plugin(), step.version(),
+                            step.status(), step.changes().size(), step.skipped().size(), step.millis())).toList(),
+                    model.labels(), report.totalMillis(), Instant.now().toString());
+        }
+
+        private EventData.Benchmark benchmark(HardwareProfile profile, CompressionReport report,
+                List<EventData.PlanStep> plan, String planDigest) {
+            return new EventData.Benchmark(model.modelId(), model.version(), profile.id(), false, inputDigest.orElseThrow(),
+                    plan, planDigest, "report", EventData.ModelFacts.of(report.original()),
+                    EventData.ModelFacts.of(report.compressed()),
+                    new EventData.Ratios(report.gains().sizeRatio(), report.gains().parameterRatio()),
+                    report.fidelity().outputs().stream().map(EventData.FidelityOutput::of).toList(),
+                    report.fidelity().data(), report.environment(), Instant.now().toString());
+        }
+
+        /** A redelivered or duplicated event: the stored result events again, marked replayed, with their ids. */
+        private void replay(String stored, S3Location index) {
+            JsonNode entry;
+            try {
+                entry = EventJson.mapper().readTree(stored);
+            } catch (IOException e) {
+                throw new JobFailure(Stage.STORE, false, "the stored result " + index + " is not JSON: " + e.getMessage());
+            }
+            ObjectNode result = ((ObjectNode) entry.get("result")).put("replayed", true);
+            ObjectNode benchmark = ((ObjectNode) entry.get("benchmark")).put("replayed", true);
+            control.check();
+            await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), entry.get("resultId").asText(), result));
+            await(events.publish(Topic.BENCHMARKS, model.modelId(), entry.get("benchmarkId").asText(), benchmark));
+            metrics.replayed();
+            LOG.infof("answered from storage (%s): computed before", index);
+        }
+
+        private void failed(Optional<String> profile, Optional<List<EventData.PlanStep>> plan,
+                Optional<String> planDigest, JobFailure failure) {
+            LOG.warnf("failed at %s%s: %s", failure.stage().label(), profile.map(id -> " for " + id).orElse(""),
+                    failure.getMessage());
+            if (failure.stage() == Stage.INTERNAL && failure.getCause() != null) {
+                LOG.error("internal error", failure.getCause());
+            }
+            publishFailure(record, Optional.of(model.modelId()), Optional.of(model.version()), profile, inputDigest,
+                    plan.map(steps -> Map.entry(steps, planDigest.orElseThrow())), failure);
+        }
+
+        private JobFailure internal(RuntimeException e) {
+            return new JobFailure(Stage.INTERNAL, true, "internal error: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
+        }
+
+        private JobFailure timeout() {
+            return new JobFailure(Stage.COMPRESS, false, "the model took longer than " + config.jobTimeout()
+                    + " (MODELPRESS_JOB_TIMEOUT) and was cancelled");
+        }
+    }
+
+    private void publishFailure(IncomingRecord record, Optional<String> modelId, Optional<String> version,
+            Optional<String> profile, Optional<String> inputDigest,
+            Optional<Map.Entry<List<EventData.PlanStep>, String>> plan, JobFailure failure) {
+        metrics.failed(failure.stage());
+        EventData.Failure data = new EventData.Failure(modelId, version, profile, inputDigest,
+                plan.map(Map.Entry::getKey), plan.map(Map.Entry::getValue), failure.stage().label(),
+                oneLine(failure.getMessage()), failure.retryable(), record.original(), Instant.now().toString());
+        String key = modelId.or(record::key).orElse(null);
+        await(events.publish(Topic.FAILURES, key, EventPublisher.newId(), data));
+    }
+
+    private static String oneLine(String text) {
+        return text.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private static void await(CompletableFuture<Void> sent) {
+        try {
+            sent.get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PublishFailure("interrupted while publishing", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new PublishFailure("cannot publish an event: " + (e.getCause() == null ? e : e.getCause()), e);
+        }
+    }
+
+    /** Throttled progress events of one model: a new stage always, the same stage at most once per interval. */
+    private final class Progress {
+        private final RegisteredModel model;
+        private final long intervalNanos;
+        private final Supplier<Optional<String>> inputDigest;
+        private String lastStage = "";
+        private long lastSent;
+
+        Progress(RegisteredModel model, Duration interval, Supplier<Optional<String>> inputDigest) {
+            this.model = model;
+            this.intervalNanos = interval.toNanos();
+            this.inputDigest = inputDigest;
+        }
+
+        void publish(String stage, Optional<String> profile, double fraction, String message,
+                Optional<List<EventData.PlanStep>> plan, boolean newStage) {
+            publish(stage, profile, fraction, message, plan, newStage, Optional.empty());
+        }
+
+        synchronized void publish(String stage, Optional<String> profile, double fraction, String message,
+                Optional<List<EventData.PlanStep>> plan, boolean newStage, Optional<String> planDigest) {
+            long now = System.nanoTime();
+            boolean changed = newStage || !stage.equals(lastStage);
+            if (!changed && now - lastSent < intervalNanos) {
+                return;
+            }
+            lastStage = stage;
+            lastSent = now;
+            double clamped = Math.max(0, Math.min(1, fraction));
+            EventData.Progress data = new EventData.Progress(model.modelId(), model.version(), profile, stage, clamped,
+                    (int) Math.floor(clamped * 100), message == null || message.isEmpty() ? Optional.empty()
+                            : Optional.of(message), currentDigest(), plan, planDigest, Instant.now().toString());
+            // Progress is best effort: never holds the work up, never fails it.
+            events.publish(Topic.PROGRESS, model.modelId(), EventPublisher.newId(), data).whenComplete((ignored, error) -> {
+                if (error != null) {
+                    LOG.debugf("progress event not published: %s", error.toString());
+                }
+            });
+        }
+
+        private Optional<String> currentDigest() {
+            return inputDigest.get();
+        }
+    }
+
+    private record Input(S3Location artifact, Path modelFile, String digest, long bytes) {
+    }
+
+    private record Stored(S3Location location, String resultId, EventData.CompressionResult result, String benchmarkId,
+            EventData.Benchmark benchmark) {
+    }
+
+    /** Deterministic, so that a result published again keeps the CloudEvents id consumers may deduplicate on. */
+    static String eventId(String inputDigest, String profile, String planDigest, Topic topic) {
+        return sha256(inputDigest + "/" + profile + "/" + planDigest + "/" + topic.eventType()).substring(0, 32);
+    }
+
+    /** The profile as applied and the plan: with the input digest, what makes a result the same result. */
+    static String planDigest(HardwareProfile profile, List<EventData.PlanStep> plan) {
+        Map<String, Object> identity = new LinkedHashMap<>();
+        identity.put("profile", profile);
+        identity.put("plan", plan);
+        return sha256(EventJson.write(identity)).substring(0, 16);
+    }
+
+    private static String sha256(String text) {
+        return HexFormat.of().formatHex(ObjectStore.sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static List<Path> list(Path folder) {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            throw new JobFailure(Stage.STORE, true, "cannot list the output folder " + folder + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static void createDirectories(Path folder) {
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw new JobFailure(Stage.DOWNLOAD, true, "cannot create the work folder " + folder + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path folder) {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(folder)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            LOG.debugf("work folder %s left behind: %s", folder, e.getMessage());
+        }
+    }
+}
