@@ -7,8 +7,11 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.data.NpzData;
+import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.model.ModelException;
 import io.modelpress.model.OnnxModel;
+import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.HardwareProfile;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -217,7 +220,40 @@ public class Compressor {
                 throw mismatch(fileSha, Optional.of(digest));
             }
             inputDigest = Optional.of(digest);
-            return new Input(artifact, modelFile, digest, total);
+            Optional<Path> calibration = fetchData(model.calibrationDataUri(), work.resolve("data"), "calibration");
+            Optional<Path> evaluation = fetchData(model.evaluationDataUri(), work.resolve("data"), "evaluation");
+            return new Input(artifact, modelFile, digest, total, calibration, evaluation);
+        }
+
+        /** A data file named by the event, fetched once for all profiles. */
+        private Optional<Path> fetchData(Optional<String> uri, Path folder, String what) {
+            if (uri.isEmpty()) {
+                return Optional.empty();
+            }
+            control.check();
+            S3Location location = S3Location.parse(uri.get());
+            createDirectories(folder);
+            Path file = folder.resolve(what + ".npz");
+            try {
+                store.download(location, file, config.maxDataBytes());
+            } catch (JobFailure e) {
+                throw new JobFailure(Stage.DOWNLOAD, e.retryable(), what + " data: " + e.getMessage(), e);
+            }
+            metrics.downloaded(size(file));
+            return Optional.of(file);
+        }
+
+        private Optional<CalibrationData> readData(Optional<Path> file, HardwareProfile profile, String what) {
+            if (file.isEmpty()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(NpzData.read(file.get(), profile.batchSize(), config.maxDataBytes()));
+            } catch (EngineException e) {
+                throw new JobFailure(Stage.VALIDATE, false, what + " data "
+                        + (what.equals("calibration") ? model.calibrationDataUri() : model.evaluationDataUri()).orElse("")
+                        + ": " + e.getMessage().replace(file.get().toString(), "the file"), e);
+            }
         }
 
         private JobFailure mismatch(String fileSha, Optional<String> digest) {
@@ -242,11 +278,11 @@ public class Compressor {
                 plan = Optional.of(steps);
                 String digest = planDigest(profile, steps);
                 planDigest = Optional.of(digest);
-                S3Location index = input.artifact().withKey(input.artifact().folder() + "modelpress/index/" + profile.id()
-                        + "/" + input.digest() + "/" + digest + ".json");
-                Optional<String> stored = store.readText(index);
+                S3Location indexEntry = input.artifact().withKey(input.artifact().folder() + "modelpress/index/"
+                        + profile.id() + "/" + input.digest() + "/" + digest + ".json");
+                Optional<String> stored = store.readText(indexEntry);
                 if (stored.isPresent()) {
-                    replay(stored.get(), index);
+                    replay(stored.get(), indexEntry);
                     return;
                 }
                 Path out = input.modelFile().getParent().resolveSibling("out-" + profile.id());
@@ -255,8 +291,10 @@ public class Compressor {
                 String stagePrefix = "compress " + profile.id() + ": ";
                 progress.publish(stagePrefix + "plan", Optional.of(profile.id()), from, "", knownPlan, true,
                         knownDigest);
+                Optional<CalibrationData> calibration = readData(input.calibration(), profile, "calibration");
+                Optional<CalibrationData> evaluation = readData(input.evaluation(), profile, "evaluation");
                 CompressionReport report = engine.compress(new CompressionRequest(input.modelFile(), profile, chain, out,
-                        Optional.empty()), (stage, fraction, message) -> progress.publish(stagePrefix + stage,
+                        calibration, evaluation, benchmarkSettings()), (stage, fraction, message) -> progress.publish(stagePrefix + stage,
                                 Optional.of(profile.id()), from + span * 0.9 * fraction, message, knownPlan, false,
                                 knownDigest));
                 metrics.compressed(profile.id(), "done", Duration.ofNanos(System.nanoTime() - started));
@@ -264,7 +302,7 @@ public class Compressor {
                 checkUsable(report);
                 progress.publish("store " + profile.id(), Optional.of(profile.id()), from + span * 0.92, "", knownPlan,
                         true, knownDigest);
-                Stored result = store(input, profile, report, out, steps, digest, index);
+                Stored result = store(input, profile, report, out, steps, digest, indexEntry);
                 control.check();
                 await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result()));
                 await(events.publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark()));
@@ -361,20 +399,30 @@ public class Compressor {
                             files.stream().map(file -> file.getFileName().toString()).toList()),
                     new EventData.Sizes(original.bytes(), compressed.bytes(), report.gains().sizeRatio(),
                             report.gains().bytesSaved(), original.parameters(), compressed.parameters(),
-                            report.gains().parameterRatio()),
+                            report.gains().parameterRatio(), compressed.packagedBytes(),
+                            report.gains().packagedSizeRatio()),
                     budgets,
                     new EventData.Fidelity(fidelity.data(), fidelity.runsInOnnxRuntime(),
                             fidelity.outputs().stream().map(EventData.FidelityOutput::of).toList(), fidelity.unavailable()),
-                    new EventData.Accuracy(false, Optional.of(model.evaluationDataUri().isPresent()
-                            ? "accuracy on evaluation data is not measured by this version; fidelity against the original is"
-                            : "no evaluation data was given; fidelity against the original is measured"),
-                            model.evaluationDataUri()),
-                    new EventData.Calibration(false, Optional.of(model.calibrationDataUri().isPresent()
-                            ? "calibration data is not read by this version; plugins ran without it"
-                            : "no calibration data was given"), model.calibrationDataUri()),
+                    accuracy(report),
+                    new EventData.Calibration(input.calibration().isPresent(), input.calibration().isPresent()
+                            ? Optional.empty() : Optional.of("no calibration data was given: plugins ran without it and"
+                                    + " fidelity was measured on generated inputs"), model.calibrationDataUri()),
                     report.steps().stream().map(step -> new EventData.Step(step.index(), step.plugin(), step.version(),
                             step.status(), step.changes().size(), step.skipped().size(), step.millis())).toList(),
                     model.labels(), report.totalMillis(), Instant.now().toString());
+        }
+
+        private EventData.Accuracy accuracy(CompressionReport report) {
+            if (report.accuracy().isPresent()) {
+                CompressionReport.AccuracyReport accuracy = report.accuracy().get();
+                return new EventData.Accuracy(true, Optional.empty(), model.evaluationDataUri(),
+                        Optional.of(EventData.AccuracyFigures.of(accuracy)));
+            }
+            return new EventData.Accuracy(false, Optional.of(model.evaluationDataUri().isPresent()
+                    ? "the evaluation data has no labels or the model no score output to compare"
+                    : "no evaluation data was given; fidelity against the original is measured instead"),
+                    model.evaluationDataUri(), Optional.empty());
         }
 
         private EventData.Benchmark benchmark(HardwareProfile profile, CompressionReport report,
@@ -384,7 +432,8 @@ public class Compressor {
                     EventData.ModelFacts.of(report.compressed()),
                     new EventData.Ratios(report.gains().sizeRatio(), report.gains().parameterRatio()),
                     report.fidelity().outputs().stream().map(EventData.FidelityOutput::of).toList(),
-                    report.fidelity().data(), report.environment(), Instant.now().toString());
+                    report.fidelity().data(), EventData.Latency.of(report.benchmark(), config.benchmark().enabled()),
+                    report.environment(), Instant.now().toString());
         }
 
         /** A redelivered or duplicated event: the stored result events again, marked replayed, with their ids. */
@@ -497,7 +546,14 @@ public class Compressor {
         }
     }
 
-    private record Input(S3Location artifact, Path modelFile, String digest, long bytes) {
+    private record Input(S3Location artifact, Path modelFile, String digest, long bytes, Optional<Path> calibration,
+            Optional<Path> evaluation) {
+    }
+
+    private Optional<BenchmarkSettings> benchmarkSettings() {
+        CompressorConfig.Benchmark benchmark = config.benchmark();
+        return benchmark.enabled() ? Optional.of(new BenchmarkSettings(benchmark.threads(), benchmark.warmup(),
+                benchmark.iterations())) : Optional.empty();
     }
 
     private record Stored(S3Location location, String resultId, EventData.CompressionResult result, String benchmarkId,

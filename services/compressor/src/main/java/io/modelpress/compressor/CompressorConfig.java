@@ -57,9 +57,33 @@ public interface CompressorConfig {
     @WithDefault("30s")
     Duration shutdownGrace();
 
+    /** Largest calibration or evaluation data file (.npz) fetched, in bytes. */
+    @WithDefault("1073741824")
+    long maxDataBytes();
+
+    Benchmark benchmark();
+
     /** The CloudEvents source of every event this service publishes. */
     @WithDefault("/modelpress/compressor")
     String eventSource();
+
+    /** Timing of original and compressed side by side in ONNX Runtime, for the benchmarks topic. */
+    interface Benchmark {
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Runs before measuring, not counted. */
+        @WithDefault("10")
+        int warmup();
+
+        /** Measured runs per model. */
+        @WithDefault("50")
+        int iterations();
+
+        /** Intra-op threads; 0 is ONNX Runtime's default (one per core). */
+        @WithDefault("0")
+        int threads();
+    }
 
     interface S3 {
         /** e.g. {@code http://minio:9000}. */

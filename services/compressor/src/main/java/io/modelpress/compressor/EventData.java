@@ -1,6 +1,8 @@
 package io.modelpress.compressor;
 
 import io.modelpress.engine.CompressionReport;
+import io.modelpress.inference.BenchmarkSettings;
+import io.modelpress.inference.ModelBenchmark;
 import io.modelpress.inference.OutputFidelity;
 import io.modelpress.inference.RuntimeInfo;
 import java.util.List;
@@ -43,7 +45,8 @@ public final class EventData {
     }
 
     public record Sizes(long originalBytes, long compressedBytes, double sizeRatio, long bytesSaved,
-            long originalParameters, long compressedParameters, double parameterRatio) {
+            long originalParameters, long compressedParameters, double parameterRatio, Optional<Long> packagedBytes,
+            Optional<Double> packagedSizeRatio) {
     }
 
     public record Budgets(Optional<SizeBudget> size) {
@@ -56,7 +59,34 @@ public final class EventData {
             Optional<String> unavailable) {
     }
 
-    public record Accuracy(boolean measured, Optional<String> reason, Optional<String> evaluationDataUri) {
+    public record Accuracy(boolean measured, Optional<String> reason, Optional<String> evaluationDataUri,
+            Optional<AccuracyFigures> figures) {
+    }
+
+    public record AccuracyFigures(String output, long examples, double top1Before, double top1After, double top5Before,
+            double top5After, double top1Drop) {
+        static AccuracyFigures of(CompressionReport.AccuracyReport report) {
+            return new AccuracyFigures(report.output(), report.examples(), report.top1Before(), report.top1After(),
+                    report.top5Before(), report.top5After(), report.top1Drop());
+        }
+    }
+
+    /** Original and compressed timed side by side in one process, or why not. */
+    public record Latency(boolean measured, Optional<ModelBenchmark> original, Optional<ModelBenchmark> compressed,
+            Optional<Double> speedup, Optional<BenchmarkSettings> settings, Optional<String> inputs,
+            Optional<String> unavailable) {
+        static Latency of(Optional<CompressionReport.BenchmarkReport> report, boolean enabled) {
+            if (report.isEmpty()) {
+                return new Latency(false, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                        Optional.empty(), Optional.of(enabled ? "not measured" : "timing is switched off"
+                                + " (MODELPRESS_BENCHMARK_ENABLED=false)"));
+            }
+            CompressionReport.BenchmarkReport timing = report.get();
+            boolean measured = timing.original().isPresent() && timing.compressed().isPresent();
+            return new Latency(measured, timing.original(), timing.compressed(),
+                    measured ? Optional.of(timing.speedup()) : Optional.empty(), Optional.of(timing.settings()),
+                    Optional.of(timing.inputs()), timing.unavailable());
+        }
     }
 
     public record Calibration(boolean used, Optional<String> reason, Optional<String> dataUri) {
@@ -67,7 +97,7 @@ public final class EventData {
 
     public record Benchmark(String modelId, String version, String profile, boolean replayed, String inputDigest,
             List<PlanStep> plan, String planDigest, String source, ModelFacts original, ModelFacts compressed,
-            Ratios ratios, List<FidelityOutput> fidelity, String fidelityData, RuntimeInfo environment,
+            Ratios ratios, List<FidelityOutput> fidelity, String fidelityData, Latency latency, RuntimeInfo environment,
             String measuredAt) {
     }
 
