@@ -104,7 +104,10 @@ public final class CompressionEngine {
         listener.progress("load", 0, request.model().getFileName().toString());
         OnnxModel original = load(request.model());
         request.calibration().ifPresent(data -> InputCheck.check(original, data, "calibration data"));
-        request.evaluation().ifPresent(data -> InputCheck.check(original, data, "evaluation data"));
+        request.evaluation().ifPresent(data -> {
+            InputCheck.check(original, data, "evaluation data");
+            Evaluator.checkLabels(request.model(), data);
+        });
         CompressionReport.ModelFacts originalFacts = facts(request.model(), original, original.sourceDigest().orElseThrow(),
                 original.sourceBytes(), Optional.empty(), Optional.empty());
 

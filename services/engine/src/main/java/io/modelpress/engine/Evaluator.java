@@ -84,6 +84,22 @@ public final class Evaluator {
         }
     }
 
+    /**
+     * Fails fast, before any compression, when labelled data does not fit the model's scores:
+     * the first sample is scored on the original.
+     *
+     * @throws EngineException naming the mismatch
+     */
+    public static void checkLabels(Path original, CalibrationData evaluation) {
+        CalibrationData first = CalibrationData.of(List.of(evaluation.sample(0)),
+                evaluation.labels(0).map(List::of).orElse(List.of()));
+        try (OrtRunner runner = OrtRunner.open(original, RunnerOptions.DEFAULT)) {
+            Accuracy.evaluate(runner, first);
+        } catch (ModelException e) {
+            throw new EngineException(e.getMessage(), e);
+        }
+    }
+
     /** Both models timed side by side, when asked for. */
     public static Optional<CompressionReport.BenchmarkReport> benchmark(Path original, Path compressed, Data data) {
         if (data.benchmark().isEmpty()) {

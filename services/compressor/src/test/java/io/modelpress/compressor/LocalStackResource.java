@@ -1,0 +1,66 @@
+package io.modelpress.compressor;
+
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.modelpress.localstack.LocalStack;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** A real Kafka broker and a real S3 server for the service under test, started by the test run itself. */
+public final class LocalStackResource implements QuarkusTestResourceLifecycleManager {
+
+    public static final String BUCKET = "models";
+    /** Small, so that a test can go over it cheaply; the real models of the tests are well under it. */
+    public static final long MAX_ARTIFACT_BYTES = 3_000_000;
+
+    private LocalStack stack;
+    private Path work;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            work = Files.createTempDirectory("modelpress-compressor-test-");
+            stack = LocalStack.start(work.resolve("stack"));
+            MinioClient s3 = client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
+            s3.makeBucket(MakeBucketArgs.builder().bucket(BUCKET).build());
+        } catch (Exception e) {
+            stop();
+            throw new IllegalStateException("cannot start the local stack: " + e.getMessage(), e);
+        }
+        Map<String, String> config = new HashMap<>();
+        config.put("kafka.bootstrap.servers", stack.bootstrapServers());
+        config.put("modelpress.s3.endpoint", stack.s3Endpoint().toString());
+        config.put("modelpress.s3.access-key", stack.accessKey());
+        config.put("modelpress.s3.secret-key", stack.secretKey());
+        config.put("modelpress.work-dir", work.resolve("work").toString());
+        config.put("modelpress.max-artifact-bytes", String.valueOf(MAX_ARTIFACT_BYTES));
+        config.put("modelpress.benchmark.warmup", "1");
+        config.put("modelpress.benchmark.iterations", "3");
+        return config;
+    }
+
+    @Override
+    public void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+        if (work != null) {
+            try (Stream<Path> files = Files.walk(work)) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            } catch (IOException | UncheckedIOException ignored) {
+                // a temp folder left behind is harmless
+            }
+        }
+    }
+
+    static MinioClient client(String endpoint, String accessKey, String secretKey) {
+        return MinioClient.builder().endpoint(endpoint).credentials(accessKey, secretKey).region("us-east-1").build();
+    }
+}

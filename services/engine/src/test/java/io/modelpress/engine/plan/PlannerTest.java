@@ -1,0 +1,81 @@
+package io.modelpress.engine.plan;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.modelpress.engine.CompressionEngine;
+import io.modelpress.engine.CompressionReport;
+import io.modelpress.engine.EngineException;
+import io.modelpress.engine.ProgressListener;
+import io.modelpress.engine.TestProfiles;
+import io.modelpress.engine.plugin.PluginRegistry;
+import io.modelpress.model.LoadLimits;
+import io.modelpress.spi.CalibrationData;
+import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.MnistModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The planner with the plugins on this module's class path. */
+class PlannerTest {
+
+    @TempDir
+    Path temp;
+
+    private final Planner planner = new Planner(new CompressionEngine(PluginRegistry.discover(getClass().getClassLoader()),
+            LoadLimits.DEFAULT));
+
+    @Test
+    void anImpossibleBudgetStillReturnsTheClosestCandidateWithTheReason() throws IOException {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        Budget oneKilobyte = Budget.of(TestProfiles.cpu()).withMaxBytes(1024);
+        CompressionReport report = planner.compress(new PlanRequest(model, TestProfiles.cpu(), oneKilobyte,
+                temp.resolve("out"), Optional.empty(), Optional.empty()), ProgressListener.NONE);
+
+        Planning planning = report.planning().orElseThrow();
+        assertFalse(planning.metBudget());
+        Trial closest = planning.chosen().orElseThrow();
+        assertTrue(closest.violations().get(0).endsWith("bytes is over the 1024 allowed"), closest.violations().toString());
+        assertTrue(planning.explanation().startsWith("no candidate meets the budget; the closest is "), planning.explanation());
+        assertTrue(Files.exists(temp.resolve("out/model.onnx")), "the closest candidate's model is written");
+    }
+
+    @Test
+    void theSameInputsGiveTheSameChoiceAndByteIdenticalArtifacts() throws IOException {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        CompressionReport first = plan(model, temp.resolve("first"));
+        CompressionReport second = plan(model, temp.resolve("second"));
+        assertEquals(first.planning().orElseThrow().chosen().orElseThrow().chain(),
+                second.planning().orElseThrow().chosen().orElseThrow().chain());
+        assertArrayEquals(Files.readAllBytes(temp.resolve("first/model.onnx")), Files.readAllBytes(temp.resolve("second/model.onnx")));
+        assertEquals(first.compressed().digest(), second.compressed().digest());
+    }
+
+    @Test
+    void evaluationLabelsThatDoNotFitTheOutputAreRefusedBeforeAnyWork() throws IOException {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        CalibrationData tooManyClasses = CalibrationData.of(
+                List.of(Map.of("pixels", TensorData.ofFloats(new long[] {2, 784}, new float[2 * 784]))),
+                List.of(TensorData.ofLongs(new long[] {2}, new long[] {3, 12})));
+        EngineException e = assertThrows(EngineException.class, () -> planner.compress(new PlanRequest(model,
+                TestProfiles.cpu(), Budget.of(TestProfiles.cpu()), temp.resolve("out"), Optional.empty(),
+                Optional.of(tooManyClasses)), ProgressListener.NONE));
+        assertEquals("evaluation label 12 (sample 0, row 1) is not a class of output 'logits', which scores 10 classes",
+                e.getMessage());
+    }
+
+    private CompressionReport plan(Path model, Path out) {
+        return planner.compress(new PlanRequest(model, TestProfiles.cpu(), Budget.of(TestProfiles.cpu()), out,
+                Optional.of(MnistModels.calibration("pixels", 8000, 8200, 100)),
+                Optional.of(MnistModels.calibration("pixels", 8000, 10000, 500))), ProgressListener.NONE);
+    }
+}
