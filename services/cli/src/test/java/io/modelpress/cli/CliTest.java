@@ -160,7 +160,8 @@ class CliTest {
         TestModels.mlp(4, 4, 4, 1).save(model, SaveOptions.inline());
         Run unknown = run("compress", model.toString(), "--profile", "x86-vnni", "--plugin", "no-such-plugin", "--out",
                 temp.resolve("out").toString());
-        assertBadInput(unknown, "unknown plugin 'no-such-plugin'; available plugins: graph-cleanup");
+        assertBadInput(unknown, "unknown plugin 'no-such-plugin'; available plugins: ");
+        assertTrue(unknown.err().contains("graph-cleanup"), unknown.err());
         Run range = run("compress", model.toString(), "--profile", "x86-vnni", "--plugin",
                 "graph-cleanup:deduplicate-min-bytes=-5", "--out", temp.resolve("out").toString());
         assertBadInput(range, "out of range; expected integer 1..2147483647");
