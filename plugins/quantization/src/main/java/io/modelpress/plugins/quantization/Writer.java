@@ -1,0 +1,189 @@
+package io.modelpress.plugins.quantization;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.modelpress.model.DataType;
+import io.modelpress.model.GraphPath;
+import io.modelpress.model.Nodes;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.model.Tensors;
+import io.modelpress.model.Weight;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes quantized weights into a model. Chooses the operator domain by the model's opset rather
+ * than raising it (raising the default opset changes other operators' meaning): standard
+ * DequantizeLinear where the opset has it (10+, per-axis 13+), else ONNX Runtime's
+ * {@code com.microsoft} DequantizeLinear, which takes an axis at any opset.
+ */
+final class Writer {
+
+    final OnnxModel model;
+    final ModelEdit edit;
+    final int opset;
+    final boolean perChannel;
+    final boolean symmetric;
+    final WeightForm weightForm;
+    private final Map<String, Integer> counts = new TreeMap<>();
+
+    /** How a weight whose reader computes in float is written. */
+    enum WeightForm {
+        /** DequantizeLinear: what runtimes that execute QDQ node groups (XNNPACK, NNAPI, QNN) look for. */
+        DEQUANTIZE_LINEAR,
+        /**
+         * Cast and Mul: ONNX Runtime's CPU provider folds these constants back to a float weight at
+         * load (it keeps DequantizeLinear unfolded, hoping to fuse it), so the model runs at fp32 speed.
+         */
+        CAST_MUL
+    }
+
+    Writer(OnnxModel model, boolean perChannel, boolean symmetric, WeightForm weightForm) {
+        this.model = model;
+        this.edit = new ModelEdit(model.proto());
+        this.opset = defaultOpset(model);
+        this.perChannel = perChannel;
+        this.symmetric = symmetric;
+        this.weightForm = weightForm;
+    }
+
+    static int defaultOpset(OnnxModel model) {
+        for (OperatorSetIdProto opset : model.proto().getOpsetImportList()) {
+            if (opset.getDomain().isEmpty() || opset.getDomain().equals("ai.onnx")) {
+                return (int) opset.getVersion();
+            }
+        }
+        return 1;
+    }
+
+    /** Domain for QuantizeLinear/DequantizeLinear: the default one where this opset has the form needed. */
+    String qdqDomain(boolean perAxis, DataType integer) {
+        boolean standard = perAxis ? opset >= 13 : opset >= 10;
+        if (integer == DataType.INT4 || integer == DataType.UINT4) {
+            standard = opset >= 21;
+        }
+        return standard ? "" : ModelEdit.MS_DOMAIN;
+    }
+
+    void count(String what) {
+        counts.merge(what, 1, Integer::sum);
+    }
+
+    Map<String, Integer> counts() {
+        return counts;
+    }
+
+    NodeProto consumer(Weight.Use use) {
+        return edit.graph(use.graph()).getNode(use.nodeIndex());
+    }
+
+    float[] floats(Weight weight) {
+        return Tensors.toFloats(model.weights().tensor(weight.ref()));
+    }
+
+    /** The per-channel axis for this weight as its first reader wants it, or -1 per tensor. */
+    int axisFor(Weight weight) {
+        if (!perChannel) {
+            return -1;
+        }
+        Weight.Use use = weight.uses().get(0);
+        return Consumers.channelAxis(weight.dims(), consumer(use), use.inputIndex());
+    }
+
+    /**
+     * Replaces a weight by its integer values and a DequantizeLinear that recreates it under the
+     * same name, so every reader (in any subgraph) is left as it is. ONNX Runtime folds such a
+     * weight back to float at load where no integer kernel takes it: same speed, smaller file.
+     */
+    void dequantizeInPlace(Weight weight, QuantType type) {
+        dequantizeInPlace(weight, type, weightForm);
+    }
+
+    void dequantizeInPlace(Weight weight, QuantType type, WeightForm form) {
+        QuantizedTensor q = Quantizer.quantize(floats(weight), weight.dims(), axisFor(weight), type, symmetric);
+        edit.remove(weight);
+        String label = type.name().toLowerCase(java.util.Locale.ROOT);
+        if (form == WeightForm.DEQUANTIZE_LINEAR) {
+            edit.addBeside(weight, dequantizeNode(weight, q, weight.name()));
+            count(label + " weights read through DequantizeLinear");
+        } else {
+            castMul(weight, q).forEach(node -> edit.addBeside(weight, node));
+            count(label + " weights read through Cast and Mul (folded to float at load: fp32 speed)");
+        }
+    }
+
+    /** (float(q) - zeroPoint) * scale with scale and zero point shaped to broadcast along the axis. */
+    private List<NodeProto> castMul(Weight weight, QuantizedTensor q) {
+        String base = weight.name();
+        long[] shape = new long[q.perTensor() ? 0 : q.dims().length - q.axis()];
+        if (shape.length > 0) {
+            java.util.Arrays.fill(shape, 1);
+            shape[0] = q.scales().length;
+        }
+        String values = edit.store(weight, base + "_quantized", q.valuesTensor(""));
+        String scale = edit.store(weight, base + "_scale", Tensors.ofFloats("", shape, q.scales()));
+        List<NodeProto> nodes = new ArrayList<>();
+        String asFloat = edit.fresh(base + "_cast");
+        nodes.add(edit.node("Cast", List.of(values), List.of(asFloat), Nodes.attr("to", (long) DataType.FLOAT.code())));
+        boolean zeroIsZero = java.util.Arrays.stream(q.zeroPoints()).allMatch(z -> z == 0);
+        if (!zeroIsZero) {
+            float[] zeros = new float[q.zeroPoints().length];
+            for (int i = 0; i < zeros.length; i++) {
+                zeros[i] = q.zeroPoints()[i];
+            }
+            String zero = edit.store(weight, base + "_zero_point", Tensors.ofFloats("", shape, zeros));
+            String centred = edit.fresh(base + "_centred");
+            nodes.add(edit.node("Sub", List.of(asFloat, zero), List.of(centred)));
+            asFloat = centred;
+        }
+        nodes.add(edit.node("Mul", List.of(asFloat, scale), List.of(weight.name())));
+        return nodes;
+    }
+
+    /** Stores {@code q} beside {@code weight} and returns a DequantizeLinear producing {@code output}. */
+    NodeProto dequantizeNode(Weight weight, QuantizedTensor q, String output) {
+        String base = weight.name();
+        String values = edit.store(weight, base + "_quantized", q.valuesTensor(""));
+        String scale = edit.store(weight, base + "_scale", q.scaleTensor(""));
+        String zero = edit.store(weight, base + "_zero_point", q.zeroPointTensor(""));
+        NodeProto node = q.perTensor()
+                ? edit.node("DequantizeLinear", List.of(values, scale, zero), List.of(output))
+                : edit.node("DequantizeLinear", List.of(values, scale, zero), List.of(output), Nodes.attr("axis", q.axis()));
+        return edit.inDomain(node, qdqDomain(!q.perTensor(), q.type().dataType()));
+    }
+
+    /** A scalar or 1-D float initializer in {@code graph}. */
+    String constant(GraphPath graph, String base, float[] values, boolean scalar) {
+        String name = edit.fresh(base);
+        TensorProto tensor = scalar ? Tensors.scalarFloat(name, values[0])
+                : Tensors.ofFloats(name, new long[] {values.length}, values);
+        edit.addInitializer(graph, tensor);
+        return name;
+    }
+
+    /** Whether every reader of the weight is input {@code input} of {@code opType} in the default domain. */
+    static boolean onlyRead(Weight weight, String opType, int input) {
+        return weight.onlyUsedAs(opType, input);
+    }
+
+    /** Row-major transpose of a [rows, cols] matrix. */
+    static float[] transpose(float[] values, int rows, int cols) {
+        float[] out = new float[values.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out[c * rows + r] = values[r * cols + c];
+            }
+        }
+        return out;
+    }
+
+    /** Lines for the report, one per kind of change. */
+    List<String> changeLines() {
+        List<String> lines = new ArrayList<>();
+        counts.forEach((what, n) -> lines.add(n + " " + what));
+        return lines;
+    }
+}

@@ -1,0 +1,103 @@
+package io.modelpress.plugins.quantization;
+
+import io.modelpress.inference.OrtRunner;
+import io.modelpress.inference.OutputFidelity;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.spi.CompressionPlugin;
+import io.modelpress.spi.QuantizedFormat;
+import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.RealModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Figures for bench/results/quantization.md. Run from the module folder after test-compile:
+ * {@code java -cp target/classes:target/test-classes:$(cat cp.txt) io.modelpress.plugins.quantization.QuantizationBenchmark [real|minilm|all]}.
+ */
+public final class QuantizationBenchmark {
+
+    private QuantizationBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String what = args.length > 0 ? args[0] : "all";
+        if (what.equals("real") || what.equals("all")) {
+            realModels(args.length > 1 ? args[1] : "");
+        }
+        if (what.equals("minilm") || what.equals("all")) {
+            MiniLmBenchmark.run();
+        }
+    }
+
+    record Config(String label, CompressionPlugin plugin, Map<String, String> options, QuantizedFormat format) {
+    }
+
+    static void realModels(String only) throws Exception {
+        Path folder = Files.createTempDirectory("quant-bench");
+        List<Config> configs = List.of(
+                new Config("int8-dynamic operator", new Int8DynamicPlugin(), Map.of(), QuantizedFormat.OPERATOR),
+                new Config("int8-dynamic qdq", new Int8DynamicPlugin(), Map.of(), QuantizedFormat.QDQ),
+                new Config("int8-static percentile", new Int8StaticPlugin(), Map.of(), QuantizedFormat.QDQ),
+                new Config("int8-static entropy", new Int8StaticPlugin(), Map.of("calibration", "entropy"), QuantizedFormat.QDQ),
+                new Config("int8-static minmax", new Int8StaticPlugin(), Map.of("calibration", "minmax"), QuantizedFormat.QDQ),
+                new Config("int8-static auto 0.99", new Int8StaticPlugin(), Map.of("fidelity-target", "0.995"),
+                        QuantizedFormat.QDQ),
+                new Config("int4-block", new Int4BlockPlugin(), Map.of(), QuantizedFormat.OPERATOR));
+        System.out.println("| model | plugin | size fp32 → q | ratio | cosine (mean/min) | max abs | top-1 | fp32 ms | q ms | speed ratio |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        for (RealModels real : RealModels.all()) {
+            if (!only.isEmpty() && !real.name().contains(only)) {
+                continue;
+            }
+            for (Config config : configs) {
+                try {
+                    long start = System.nanoTime();
+                    RealModelRun run = RealModelRun.of(real, folder, config.plugin(), config.options(), config.format());
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    OutputFidelity f = run.main();
+                    double[] speed = speed(run.original(), run.result().model(), Inputs.samples(real, 1, 5).get(0));
+                    System.out.printf(Locale.ROOT, "| %s | %s | %d → %d | %.2fx | %.5f / %.5f | %.4g | %s | %.3f | %.3f | %.2f |  (%.1fs, %s)%n",
+                            real, config.label(), run.original().serializedSize(), run.result().model().serializedSize(),
+                            run.sizeRatio(), f.meanCosine(), f.minCosine(), f.maxAbsError(),
+                            f.top1Agreement().isPresent() ? String.format(Locale.ROOT, "%.3f", f.top1Agreement().getAsDouble()) : "-",
+                            speed[0], speed[1], speed[0] / speed[1], seconds, run.result().figures());
+                } catch (Exception e) {
+                    System.out.printf("| %s | %s | FAILED: %s |%n", real, config.label(), e);
+                }
+            }
+        }
+    }
+
+    /** Median milliseconds of fp32 and quantized, interleaved so that load on the machine hits both alike. */
+    static double[] speed(OnnxModel original, OnnxModel quantized, Map<String, TensorData> input) {
+        try (OrtRunner a = OrtRunner.open(original); OrtRunner b = OrtRunner.open(quantized)) {
+            for (int i = 0; i < 5; i++) {
+                a.run(input);
+                b.run(input);
+            }
+            int rounds = 30;
+            double[] ta = new double[rounds];
+            double[] tb = new double[rounds];
+            for (int i = 0; i < rounds; i++) {
+                long t0 = System.nanoTime();
+                a.run(input);
+                long t1 = System.nanoTime();
+                b.run(input);
+                long t2 = System.nanoTime();
+                ta[i] = (t1 - t0) / 1e6;
+                tb[i] = (t2 - t1) / 1e6;
+            }
+            return new double[] {median(ta), median(tb)};
+        }
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
