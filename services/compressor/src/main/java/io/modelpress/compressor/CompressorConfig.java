@@ -14,6 +14,18 @@ public interface CompressorConfig {
 
     S3 s3();
 
+    /** Topic names; the messaging channels are mapped to them in application.properties. */
+    Topics topics();
+
+    /** The Kafka consumer group: instances of the service in one group share the partitions. */
+    String consumerGroup();
+
+    /**
+     * Longest a received record may stay unacknowledged before the connector declares the consumer
+     * stuck: more than (buffered records + models in flight) x the slowest model.
+     */
+    long maxRecordAgeMs();
+
     /** Where artifacts are downloaded and compressed; each model gets a folder, removed afterwards. */
     Path workDir();
 
@@ -66,6 +78,18 @@ public interface CompressorConfig {
     /** The CloudEvents source of every event this service publishes. */
     @WithDefault("/modelpress/compressor")
     String eventSource();
+
+    interface Topics {
+        String modelRegistered();
+
+        String compressionResults();
+
+        String benchmarks();
+
+        String progress();
+
+        String failures();
+    }
 
     /** Timing of original and compressed side by side in ONNX Runtime, for the benchmarks topic. */
     interface Benchmark {

@@ -1,0 +1,77 @@
+package io.modelpress.compressor;
+
+import static io.modelpress.compressor.EventLog.BENCHMARKS;
+import static io.modelpress.compressor.EventLog.FAILURES;
+import static io.modelpress.compressor.EventLog.RESULTS;
+import static io.modelpress.compressor.EventLog.on;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.minio.MinioClient;
+import io.modelpress.testkit.TestModels;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * At-least-once delivery with idempotent outputs: the same registration twice costs one
+ * computation; the second is answered from storage with the same result events, marked replayed.
+ */
+@QuarkusTest
+@WithTestResource(LocalStackResource.class)
+class IdempotencyTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(120);
+
+    @TempDir
+    Path temp;
+
+    @Inject
+    CompressorMetrics metrics;
+
+    @Test
+    void theSameEventTwiceComputesOnceAndIsAnsweredFromStorage() throws Exception {
+        MinioClient s3 = Fixtures.s3();
+        String folder = "registry/dup-mlp/1";
+        String uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 5), folder, temp);
+        String id = "dup/mlp";
+        String event = Fixtures.registered(id, uri, "x86-vnni").toString();
+        try (EventLog log = new EventLog(Fixtures.bootstrapServers())) {
+            log.sendBinary(id, "registered-dup-1", event);
+            EventLog.Event first = log.await(on(RESULTS, id), 1, WAIT).get(0);
+            log.await(on(BENCHMARKS, id), 1, WAIT);
+            Map<String, String> stored = Fixtures.list(s3, folder + "/modelpress/");
+            double compressions = metrics.compressions();
+            double replays = metrics.replays();
+
+            // A duplicate from the registry (same CloudEvent id) or a redelivery after a rebalance.
+            log.sendBinary(id, "registered-dup-1", event);
+            List<EventLog.Event> results = log.await(on(RESULTS, id), 2, WAIT);
+            List<EventLog.Event> benchmarks = log.await(on(BENCHMARKS, id), 2, WAIT);
+            EventLog.Event second = results.get(1);
+
+            assertFalse(first.data().path("replayed").asBoolean());
+            assertTrue(second.data().path("replayed").asBoolean(), "the second answer says it was replayed");
+            assertEquals(first.header("ce_id"), second.header("ce_id"), "a republished result keeps its event id");
+            ObjectNode unmarked = ((ObjectNode) second.data().deepCopy()).put("replayed", false);
+            assertEquals(first.data(), unmarked, "the same result, only marked replayed");
+            assertTrue(benchmarks.get(1).data().path("replayed").asBoolean());
+            assertEquals(benchmarks.get(0).header("ce_id"), benchmarks.get(1).header("ce_id"));
+
+            assertEquals(compressions, metrics.compressions(), "no second compression");
+            assertEquals(replays + 1, metrics.replays());
+            assertEquals(stored, Fixtures.list(s3, folder + "/modelpress/"), "nothing stored again");
+            assertTrue(stored.keySet().stream().anyMatch(key -> key.contains("/modelpress/index/x86-vnni/")), stored::toString);
+            assertEquals(List.of(), log.matching(on(FAILURES, id)));
+            Fixtures.assertAllValid(log.matching(e -> id.equals(e.key())));
+        }
+    }
+}
