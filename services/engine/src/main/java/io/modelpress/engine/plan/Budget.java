@@ -45,6 +45,11 @@ public record Budget(double maxAccuracyDrop, OptionalLong maxBytes, OptionalDoub
         return new Budget(maxAccuracyDrop, maxBytes, OptionalDouble.of(millis), timeLimit);
     }
 
+    /** This budget without a latency bound, for targets whose latency cannot be measured here. */
+    public Budget withoutLatency() {
+        return new Budget(maxAccuracyDrop, maxBytes, OptionalDouble.empty(), timeLimit);
+    }
+
     public Budget withTimeLimit(Duration limit) {
         return new Budget(maxAccuracyDrop, maxBytes, maxLatencyMillis, limit);
     }

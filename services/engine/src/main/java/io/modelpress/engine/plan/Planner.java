@@ -8,6 +8,7 @@ import io.modelpress.engine.EngineException;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.Reports;
 import io.modelpress.inference.BenchmarkSettings;
+import io.modelpress.inference.OrtEnvironments;
 import io.modelpress.inference.OutputFidelity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,6 +48,13 @@ public final class Planner {
                     + matched.excluded().stream().map(e -> e.chain().get(e.chain().size() - 1).pluginId() + " (" + e.reason() + ")")
                     .distinct().reduce((a, b) -> a + ", " + b).orElse("no plugins"));
         }
+        Budget budget = request.budget();
+        Optional<String> latencyNote = Optional.empty();
+        if (budget.maxLatencyMillis().isPresent() && !OrtEnvironments.hasProvider(request.profile().executionProvider())) {
+            budget = budget.withoutLatency();
+            latencyNote = Optional.of("the latency budget was not checked: this host's ONNX Runtime has no '"
+                    + request.profile().executionProvider() + "' execution provider, so its timings are not the target's");
+        }
         String dropMeasure = request.evaluation().isPresent()
                 ? "top-1 accuracy on the evaluation data" : "fidelity to the original's outputs";
         Path trialsFolder = createTrialsFolder();
@@ -64,25 +72,26 @@ public final class Planner {
                 }
                 double from = (double) i / total;
                 listener.progress("plan " + (i + 1) + "/" + total, from, chainText(chain));
-                CompressionReport report = runTrial(request, chain, trialsFolder.resolve("trial-" + i), listener, from,
+                CompressionReport report = runTrial(request, budget, chain, trialsFolder.resolve("trial-" + i), listener, from,
                         1.0 / total);
                 reports.add(report);
-                trials.add(trial(i, chain, rationale, report, request.budget(), dropMeasure));
+                trials.add(trial(i, chain, rationale, report, budget, dropMeasure));
             }
             matched.excluded().forEach(excluded -> trials.add(new Trial(trials.size(), excluded.chain(),
                     excluded.rationale(), Trial.NOT_TRIED, 0, Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
                     List.of(), Optional.of(excluded.reason()))));
 
             Optional<Trial> best = Selection.best(trials);
-            Optional<Trial> chosen = best.isPresent() ? best : Selection.closest(trials, request.budget());
+            Optional<Trial> chosen = best.isPresent() ? best : Selection.closest(trials, budget);
             if (chosen.isEmpty()) {
                 throw new EngineException("no candidate chain produced a model that runs: "
                         + trials.stream().filter(t -> t.error().isPresent()).map(t -> t.chainText() + ": " + t.error().get())
                         .findFirst().orElse("all failed"));
             }
             Trial winner = chosen.get();
-            Planning planning = new Planning(chosen, best.isPresent(), explain(winner, best.isPresent(), trials, dropMeasure),
-                    dropMeasure, request.budget(), trials, Selection.pareto(trials), elapsed(started));
+            String explanation = explain(winner, best.isPresent(), trials, dropMeasure)
+                    + latencyNote.map(note -> "; " + note).orElse("");
+            Planning planning = new Planning(chosen, best.isPresent(), explanation, dropMeasure, budget, trials, Selection.pareto(trials), elapsed(started));
             CompressionReport report = reports.get(winner.index()).withPlanning(planning);
             publish(trialsFolder.resolve("trial-" + winner.index()), request.outputFolder(), report);
             listener.progress("done", 1, winner.chainText());
@@ -92,9 +101,9 @@ public final class Planner {
         }
     }
 
-    private CompressionReport runTrial(PlanRequest request, List<ChainStep> chain, Path folder, ProgressListener listener,
+    private CompressionReport runTrial(PlanRequest request, Budget budget, List<ChainStep> chain, Path folder, ProgressListener listener,
             double from, double span) {
-        Optional<BenchmarkSettings> timing = request.budget().maxLatencyMillis().isPresent()
+        Optional<BenchmarkSettings> timing = budget.maxLatencyMillis().isPresent()
                 ? Optional.of(new BenchmarkSettings(request.profile().threads(), TRIAL_TIMING.warmup(),
                         TRIAL_TIMING.iterations()))
                 : Optional.empty();

@@ -131,7 +131,8 @@ class PluginRegistryTest {
 
         EngineException unknown = assertThrows(EngineException.class,
                 () -> engine.plan(List.of(ChainStep.parse("int9")), TestProfiles.cpu()));
-        assertEquals("unknown plugin 'int9'; available plugins: graph-cleanup", unknown.getMessage());
+        assertEquals("unknown plugin 'int9'; available plugins: " + String.join(", ", ids(registry)), unknown.getMessage());
+        assertTrue(ids(registry).contains("graph-cleanup"), ids(registry).toString());
 
         EngineException option = assertThrows(EngineException.class,
                 () -> engine.plan(List.of(ChainStep.parse("graph-cleanup:dead-nodez=true")), TestProfiles.cpu()));
@@ -151,5 +152,9 @@ class PluginRegistryTest {
         CompressionEngine engine = new CompressionEngine(registry, LoadLimits.DEFAULT);
         return engine.compress(new CompressionRequest(model, TestProfiles.cpu(), chain, temp.resolve("out")),
                 ProgressListener.NONE);
+    }
+
+    private static List<String> ids(PluginRegistry registry) {
+        return registry.all().stream().map(plugin -> plugin.plugin().id()).sorted().toList();
     }
 }
