@@ -8,6 +8,7 @@ import io.modelpress.spi.TensorData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
@@ -26,8 +27,8 @@ final class BatchRunner {
     private final int classes;
 
     BatchRunner(Teacher teacher, ModelRunner runner, long[] rowShape, int classes) {
-        this.teacher = java.util.Objects.requireNonNull(teacher, "teacher is null");
-        this.runner = java.util.Objects.requireNonNull(runner, "runner is null");
+        this.teacher = Objects.requireNonNull(teacher, "teacher is null");
+        this.runner = Objects.requireNonNull(runner, "runner is null");
         this.rowShape = rowShape.clone();
         this.classes = classes;
     }

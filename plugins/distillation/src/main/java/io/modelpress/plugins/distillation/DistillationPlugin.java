@@ -82,7 +82,8 @@ public final class DistillationPlugin implements CompressionPlugin {
                 OptionSpec.number(WIDTH_MULTIPLIER, 0.25, 0.01, 1.0,
                         "student widths (units, channels) as a fraction of the teacher's"),
                 OptionSpec.integer(DEPTH, 0, 0, 16, "hidden layers of an MLP student, depthwise-separable blocks of a"
-                        + " CNN student; 0 chooses: one hidden layer fewer than the teacher, or half its Conv count (1-4)"),
+                        + " CNN student; 0 chooses: one hidden layer fewer than the teacher, or the blocks (2-4) that"
+                        + " downsample the image to a few pixels"),
                 OptionSpec.number(TEMPERATURE, 4.0, 1.0, 20.0, "softmax temperature of the distillation loss"),
                 OptionSpec.number(ALPHA, 0.7, 0.0, 1.0, "weight of the distillation loss; the rest goes to"
                         + " cross-entropy on labels (without labels the distillation loss alone is used)"),
@@ -115,13 +116,14 @@ public final class DistillationPlugin implements CompressionPlugin {
             TrainingSettings settings = settings(options);
             Split split = Split.of(data.rows(), settings.holdout(), settings.seed());
 
-            context.progress(0.1, "training " + student.description() + " on " + split.train().length + " rows");
+            context.progress(StudentTrainer.START,
+                    "training " + student.description() + " on " + split.train().length + " rows");
             BatchRunner teacherBatches = new BatchRunner(teacher, teacherRunner, data.rowShape(), data.classes());
             StudentTrainer.Trained trained = new StudentTrainer(student, data, split, settings, context,
                     (inputs, rows) -> TransferSet.toLogits(teacher.head(), teacherBatches.scores(inputs, rows))).train();
             context.checkCancelled();
 
-            context.progress(0.9, "exporting the student and measuring it in ONNX Runtime");
+            context.progress(StudentTrainer.END, "exporting the student and measuring it in ONNX Runtime");
             OnnxModel exported = StudentExporter.export(model, teacher, student, trained.parameters());
             HeldOutCheck check;
             try (ModelRunner studentRunner = context.runner(exported)) {

@@ -1,5 +1,7 @@
 package io.modelpress.plugins.distillation;
 
+import java.util.Objects;
+
 /**
  * One layer of a student network. The same list drives the DJL block that trains and the ONNX
  * graph that is exported, so the two cannot disagree about the architecture.
@@ -46,7 +48,7 @@ sealed interface Layer {
 
     record Activate(Activation activation) implements Layer {
         public Activate {
-            java.util.Objects.requireNonNull(activation, "activation is null");
+            Objects.requireNonNull(activation, "activation is null");
         }
     }
 

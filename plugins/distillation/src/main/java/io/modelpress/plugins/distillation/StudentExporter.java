@@ -10,6 +10,7 @@ import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Writes a trained student as an ONNX model with the teacher's input and output exactly as the
@@ -95,7 +96,7 @@ final class StudentExporter {
                     Nodes.attr("pads", new long[] {p, p, p, p}), Nodes.attr("group", (long) conv.groups())));
         } else if (layer instanceof Layer.Activate activate) {
             String op = activate.activation().opType();
-            graph.addNode(Nodes.node(op, name + op.toLowerCase(java.util.Locale.ROOT), List.of(input),
+            graph.addNode(Nodes.node(op, name + op.toLowerCase(Locale.ROOT), List.of(input),
                     List.of(output)));
         } else if (layer instanceof Layer.GlobalAveragePool) {
             graph.addNode(Nodes.node("GlobalAveragePool", name + "pool", List.of(input), List.of(output)));

@@ -4,6 +4,7 @@ import io.modelpress.spi.PluginException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.StringJoiner;
 
 /**
@@ -18,7 +19,9 @@ final class StudentPlanner {
     /** Most depthwise-separable blocks chosen automatically. */
     private static final int MAX_AUTO_BLOCKS = 4;
     /** A convolution downsamples (stride 2) while the feature map is at least this large. */
-    private static final int DOWNSAMPLE_FROM = 8;
+    private static final int DOWNSAMPLE_FROM = 4;
+    /** Fewest depthwise-separable blocks chosen automatically: fewer see too little of the image before pooling. */
+    private static final int MIN_AUTO_BLOCKS = 2;
     /** Channels assumed for a CNN teacher whose Conv weights are computed rather than stored. */
     private static final int FALLBACK_CHANNELS = 32;
 
@@ -34,7 +37,7 @@ final class StudentPlanner {
                 ? mlp(teacher, rowShape, classes, widthMultiplier, depth)
                 : cnn(teacher, rowShape, classes, widthMultiplier, depth);
         if (student.parameters() >= teacher.parameters()) {
-            throw new PluginException(String.format(java.util.Locale.ROOT,
+            throw new PluginException(String.format(Locale.ROOT,
                     "the requested student (%s, %,d parameters) is not smaller than the teacher (%,d parameters);"
                             + " lower option 'width-multiplier' (now %s) or 'depth' (now %s)",
                     student.description(), student.parameters(), teacher.parameters(), widthMultiplier,
@@ -72,7 +75,6 @@ final class StudentPlanner {
         int[] channels = teacher.convChannels();
         int first = channels.length > 0 ? channels[0] : FALLBACK_CHANNELS;
         int widest = channels.length > 0 ? Arrays.stream(channels).max().getAsInt() : FALLBACK_CHANNELS;
-        int blocks = depth > 0 ? depth : Math.max(1, Math.min(MAX_AUTO_BLOCKS, channels.length / 2));
         int stem = Math.max(MIN_STEM_CHANNELS, (int) Math.round(first * multiplier));
         int target = Math.max(stem, (int) Math.round(widest * multiplier));
         long height = rowShape[1];
@@ -84,6 +86,7 @@ final class StudentPlanner {
         student.add(new Layer.Activate(Activation.RELU));
         height = shrink(height, stride);
         width = shrink(width, stride);
+        int blocks = depth > 0 ? depth : autoBlocks(height, width);
         int current = stem;
         for (int b = 0; b < blocks; b++) {
             stride = stride(height, width);
@@ -103,6 +106,20 @@ final class StudentPlanner {
                 + " depthwise-separable block" + (blocks == 1 ? "" : "s") + " to " + current
                 + " channels, global average pool, dense " + current + "->" + classes;
         return new Student(student, description);
+    }
+
+    /**
+     * As many blocks as it takes to downsample the feature map to a few pixels, so that the pooled
+     * features have seen the whole image, within [MIN_AUTO_BLOCKS, MAX_AUTO_BLOCKS].
+     */
+    private static int autoBlocks(long height, long width) {
+        int blocks = 0;
+        while (stride(height, width) == 2) {
+            blocks++;
+            height = shrink(height, 2);
+            width = shrink(width, 2);
+        }
+        return Math.max(MIN_AUTO_BLOCKS, Math.min(MAX_AUTO_BLOCKS, blocks));
     }
 
     private static int stride(long height, long width) {

@@ -24,9 +24,12 @@ import ai.djl.training.tracker.Tracker;
 import io.modelpress.spi.PluginContext;
 import io.modelpress.spi.PluginException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Trains a student with DJL's PyTorch engine on the CPU: Adam on the distillation loss, one
@@ -42,8 +45,8 @@ final class StudentTrainer {
     /** Rows per forward pass when measuring the held-out part. */
     private static final int EVALUATION_BATCH = 512;
     /** Share of the plugin's progress before and after training (teacher runs, export and checks). */
-    private static final double START = 0.1;
-    private static final double END = 0.9;
+    static final double START = 0.1;
+    static final double END = 0.9;
 
     private final Student student;
     private final TransferSet data;
@@ -72,12 +75,12 @@ final class StudentTrainer {
 
     StudentTrainer(Student student, TransferSet data, Split split, TrainingSettings settings, PluginContext context,
             TeacherScores teacher) {
-        this.teacher = java.util.Objects.requireNonNull(teacher, "teacher is null");
-        this.student = java.util.Objects.requireNonNull(student, "student is null");
-        this.data = java.util.Objects.requireNonNull(data, "data is null");
-        this.split = java.util.Objects.requireNonNull(split, "split is null");
-        this.settings = java.util.Objects.requireNonNull(settings, "settings is null");
-        this.context = java.util.Objects.requireNonNull(context, "context is null");
+        this.teacher = Objects.requireNonNull(teacher, "teacher is null");
+        this.student = Objects.requireNonNull(student, "student is null");
+        this.data = Objects.requireNonNull(data, "data is null");
+        this.split = Objects.requireNonNull(split, "split is null");
+        this.settings = Objects.requireNonNull(settings, "settings is null");
+        this.context = Objects.requireNonNull(context, "context is null");
         this.soft = new float[data.teacherLogits().length];
         this.logSoft = new float[soft.length];
         softenTargets(data.teacherLogits(), data.classes(), settings.temperature(), soft, logSoft);
@@ -118,14 +121,17 @@ final class StudentTrainer {
         }
     }
 
+    /** How many mixtures of training rows are added to them. */
+    private int mixtures() {
+        return settings.mixup() > 0 ? Math.max(1, (int) Math.round(split.train().length * settings.mixup())) : 0;
+    }
+
     private Trained loop(Trainer trainer, List<Block> parametric, SplittableRandom random, long started,
             Engine engine) throws PluginException {
         Rows rows = settings.mixup() > 0 ? withMixtures(trainingRows(), random) : trainingRows();
         int epochs = settings.epochs();
         List<float[]> best = snapshot(parametric);
-        double bestAgreement = -1;
-        double bestLoss = Double.POSITIVE_INFINITY;
-        int bestEpoch = 0;
+        EarlyStopping stopping = new EarlyStopping(settings.patience());
         int epoch = 0;
         boolean stoppedEarly = false;
         while (epoch < epochs) {
@@ -142,26 +148,28 @@ final class StudentTrainer {
                 int from = b * settings.batchSize();
                 int to = Math.min(order.length, from + settings.batchSize());
                 lossSum += step(trainer, rows, order, from, to) * (to - from);
-                context.progress(START + (END - START) * ((epoch - 1) + (b + 1.0) / batches) / epochs,
+                context.progress(progress(((epoch - 1) + (b + 1.0) / batches) / epochs),
                         "epoch " + epoch + " of " + epochs + ", batch " + (b + 1) + " of " + batches);
             }
             Evaluation held = evaluate(trainer);
-            context.progress(START + (END - START) * epoch / epochs, String.format(Locale.ROOT,
+            context.progress(progress((double) epoch / epochs), String.format(Locale.ROOT,
                     "epoch %d of %d: training loss %.4f, held-out loss %.4f, held-out agreement %.2f%%", epoch, epochs,
                     lossSum / order.length, held.loss(), 100 * held.agreement()));
-            if (held.agreement() > bestAgreement || held.agreement() == bestAgreement && held.loss() < bestLoss) {
-                bestAgreement = held.agreement();
-                bestLoss = held.loss();
-                bestEpoch = epoch;
+            if (stopping.record(epoch, held.agreement(), held.loss())) {
                 best = snapshot(parametric);
-            } else if (settings.patience() > 0 && epoch - bestEpoch >= settings.patience()) {
+            } else if (stopping.exhausted(epoch)) {
                 stoppedEarly = epoch < epochs;
                 break;
             }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
-        return new Trained(best, epoch, bestEpoch, bestAgreement, bestLoss, stoppedEarly, seconds,
-                engine.getEngineName() + " " + engine.getVersion());
+        return new Trained(best, epoch, stopping.bestEpoch(), stopping.bestAgreement(), stopping.bestLoss(),
+                stoppedEarly, seconds, engine.getEngineName() + " " + engine.getVersion());
+    }
+
+    /** The plugin's progress when {@code share} of the training is done; never past END, whatever the rounding. */
+    private static double progress(double share) {
+        return Math.min(END, START + (END - START) * share);
     }
 
     /** The training part of the transfer set with its soft targets. */
@@ -187,8 +195,13 @@ final class StudentTrainer {
     private Rows withMixtures(Rows base, SplittableRandom random) throws PluginException {
         int width = data.rowSize();
         int classes = data.classes();
-        int mixed = Math.max(1, (int) Math.round(base.count() * settings.mixup()));
-        float[] inputs = java.util.Arrays.copyOf(base.inputs(), (base.count() + mixed) * width);
+        int mixed = mixtures();
+        if ((long) (base.count() + mixed) * width > Integer.MAX_VALUE - 16) {
+            throw new PluginException(String.format(Locale.ROOT, "%,d training rows of %,d values and %,d mixtures of"
+                    + " them do not fit in memory at once; lower option 'mixup' (now %s) or supply fewer samples",
+                    base.count(), width, mixed, settings.mixup()));
+        }
+        float[] inputs = Arrays.copyOf(base.inputs(), (base.count() + mixed) * width);
         for (int m = 0; m < mixed; m++) {
             int a = random.nextInt(base.count()) * width;
             int b = random.nextInt(base.count()) * width;
@@ -198,17 +211,17 @@ final class StudentTrainer {
                 inputs[to + k] = l * base.inputs()[a + k] + (1 - l) * base.inputs()[b + k];
             }
         }
-        float[] mixedInputs = java.util.Arrays.copyOfRange(inputs, base.count() * width, inputs.length);
+        float[] mixedInputs = Arrays.copyOfRange(inputs, base.count() * width, inputs.length);
         float[] logits = teacher.logits(mixedInputs, mixed);
-        float[] soft = java.util.Arrays.copyOf(base.soft(), (base.count() + mixed) * classes);
-        float[] logSoft = java.util.Arrays.copyOf(base.logSoft(), soft.length);
+        float[] soft = Arrays.copyOf(base.soft(), (base.count() + mixed) * classes);
+        float[] logSoft = Arrays.copyOf(base.logSoft(), soft.length);
         float[] mixedSoft = new float[mixed * classes];
         float[] mixedLogSoft = new float[mixed * classes];
         softenTargets(logits, classes, settings.temperature(), mixedSoft, mixedLogSoft);
         System.arraycopy(mixedSoft, 0, soft, base.count() * classes, mixedSoft.length);
         System.arraycopy(mixedLogSoft, 0, logSoft, base.count() * classes, mixedLogSoft.length);
-        int[] labels = java.util.Arrays.copyOf(base.labels(), base.count() + mixed);
-        java.util.Arrays.fill(labels, base.count(), labels.length, -1);
+        int[] labels = Arrays.copyOf(base.labels(), base.count() + mixed);
+        Arrays.fill(labels, base.count(), labels.length, -1);
         return new Rows(base.count() + mixed, inputs, soft, logSoft, labels);
     }
 
@@ -302,7 +315,7 @@ final class StudentTrainer {
     /** softmax(logits / t) and its log, row by row, in double precision. */
     static void softenTargets(float[] logits, int classes, double t, float[] soft, float[] logSoft) {
         int rows = logits.length / classes;
-        java.util.stream.IntStream.range(0, rows).parallel().forEach(row -> {
+        IntStream.range(0, rows).parallel().forEach(row -> {
             int offset = row * classes;
             double max = Double.NEGATIVE_INFINITY;
             for (int c = 0; c < classes; c++) {

@@ -39,7 +39,9 @@ final class TeacherAnalysis {
             "LayerNormalization", "SkipLayerNormalization", "EmbedLayerNormalization", "SimplifiedLayerNormalization",
             "SkipSimplifiedLayerNormalization", "RotaryEmbedding");
     private static final Set<String> MLP_OPS = Set.of("Gemm", "MatMul", "Add", "Relu", "Tanh", "Sigmoid", "Flatten",
-            "Identity", "Dropout", "Softmax", "LogSoftmax", "Constant");
+            "Identity", "Dropout", "Softmax", "LogSoftmax", "Constant", "Cast");
+    /** Nodes that pass the scores on unchanged but for their type: the head is what computes their input. */
+    private static final Set<String> PASS_THROUGH = Set.of("Identity", "Cast");
     private static final Set<DataType> FLOATS = Set.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16,
             DataType.DOUBLE);
 
@@ -217,11 +219,11 @@ final class TeacherAnalysis {
         }
     }
 
-    /** The node that computes the output, looking through Identity. */
+    /** The node that computes the output, looking through Identity and Cast (mixed-precision exports end in one). */
     private static NodeProto scoreProducer(String output, Map<String, NodeProto> producers) {
         NodeProto node = producers.get(output);
         Set<String> seen = new HashSet<>();
-        while (node != null && node.getOpType().equals("Identity") && seen.add(node.getInput(0))) {
+        while (node != null && PASS_THROUGH.contains(node.getOpType()) && seen.add(node.getInput(0))) {
             node = producers.get(node.getInput(0));
         }
         return node;

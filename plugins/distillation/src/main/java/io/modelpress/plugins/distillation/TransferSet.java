@@ -10,6 +10,7 @@ import io.modelpress.spi.ModelRunner;
 import io.modelpress.spi.PluginContext;
 import io.modelpress.spi.PluginException;
 import io.modelpress.spi.TensorData;
+import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -76,8 +77,8 @@ record TransferSet(int rows, long[] rowShape, float[] inputs, int classes, float
         long rows = 0;
         for (int s = 0; s < data.size(); s++) {
             context.checkCancelled();
-            context.progress(0.1 * s / data.size(), "running the teacher on transfer sample " + (s + 1) + " of "
-                    + data.size());
+            context.progress(StudentTrainer.START * s / data.size(),
+                    "running the teacher on transfer sample " + (s + 1) + " of " + data.size());
             TensorData input = data.sample(s).get(teacher.inputName());
             if (input == null) {
                 throw new PluginException("transfer sample " + s + " has no input '" + teacher.inputName() + "'");
@@ -187,7 +188,7 @@ record TransferSet(int rows, long[] rowShape, float[] inputs, int classes, float
             throw new PluginException("the labels of transfer sample " + sample + " are " + tensor.type().label()
                     + Shapes.format(tensor.shape()) + "; expected int64 class ids, one for each of its " + rows + " rows");
         }
-        java.nio.LongBuffer values = tensor.data().asLongBuffer();
+        LongBuffer values = tensor.data().asLongBuffer();
         for (int i = 0; i < rows; i++) {
             long label = values.get(i);
             if (label < 0 || label >= classes) {
