@@ -9,6 +9,7 @@ import io.modelpress.model.GraphPath;
 import io.modelpress.model.Graphs;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.Tensors;
+import io.modelpress.model.ValueNames;
 import io.modelpress.model.Weight;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,7 +46,7 @@ final class FactorWriter {
     }
 
     /** The edit that replaces {@code layer} with {@code factors} (first: rows × rank, second: rank × cols). */
-    static Edit edit(Layer layer, TruncatedSvd.Factors factors, ModelNames names) {
+    static Edit edit(Layer layer, TruncatedSvd.Factors factors, ValueNames names) {
         NodeProto node = layer.node();
         String weight = layer.weight().name();
         String inName = names.fresh(weight + "_factor_in");

@@ -3,6 +3,7 @@ package io.modelpress.plugins.lowrank;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
 import io.modelpress.spi.PluginContext;
+import io.modelpress.spi.ProgressCounter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -39,7 +40,7 @@ final class LayerFactorizer {
 
     /** The outcome of every layer, in the order given. */
     List<Outcome> factorAll(List<Layer> layers) {
-        Progress progress = new Progress(context, 0.05, 0.9, layers.size());
+        ProgressCounter progress = new ProgressCounter(context, 0.05, 0.9, layers.size());
         // Layers are independent: one SVD per task, as many at once as there are cores.
         return layers.parallelStream().map(layer -> {
             context.checkCancelled();

@@ -6,6 +6,7 @@ import io.modelpress.model.Graphs;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
+import io.modelpress.model.ValueNames;
 import io.modelpress.model.Weight;
 import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.OptionSpec;
@@ -114,7 +115,7 @@ public final class LowRankPlugin implements CompressionPlugin {
         List<LayerFactorizer.Outcome> outcomes = new LayerFactorizer(model, rule, context).factorAll(chosen);
         context.checkCancelled();
         context.progress(0.9, "writing the factored layers");
-        ModelNames names = ModelNames.of(model.proto());
+        ValueNames names = ValueNames.of(model.proto());
         List<FactorWriter.Edit> edits = new ArrayList<>();
         for (LayerFactorizer.Outcome outcome : outcomes) {
             if (outcome.factors() == null) {

@@ -23,6 +23,8 @@ import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.MnistModels;
+import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.ByteBuffer;
@@ -62,6 +64,21 @@ class LowRankPluginTest {
         assertSameSignature(model, result.model());
         assertTrue(fidelity(model, result.model(), samples(model, 8)).meanCosine() > 0.3, "random weights at rank 8");
         assertTrue(result.model().weights().all().stream().noneMatch(w -> w.name().equals("w1")), "w1 is replaced");
+    }
+
+    @Test
+    void mnistClassifierFactoredAtNinetyPercentEnergyStaysAccurate() throws Exception {
+        OnnxModel model = MnistModels.mlp();
+        PluginResult result = apply(model, Map.of("energy", "0.9"));
+
+        assertEquals(3.0, result.figures().get("layers-factored"), result.changes() + " " + result.skipped());
+        double parameters = result.figures().get("parameters-after");
+        assertTrue(parameters < 0.9 * result.figures().get("parameters-before"), result.figures().toString());
+        double before = MnistModels.accuracy(model, MnistModels.TRAIN, 10_000);
+        double after = MnistModels.accuracy(result.model(), MnistModels.TRAIN, 10_000);
+        System.out.printf("MNIST MLP, energy 0.9: parameters %.0f → %.0f, held-out top-1 %.4f → %.4f%n",
+                result.figures().get("parameters-before"), parameters, before, after);
+        assertTrue(after >= before - 0.005, "held-out accuracy " + before + " → " + after);
     }
 
     @Test
@@ -267,12 +284,17 @@ class LowRankPluginTest {
     @Test
     void reportsProgressAndStopsWhenCancelled() throws Exception {
         OnnxModel model = TestModels.mlp(64, 64, 64, 3);
-        TestContext context = TestContext.of(temp);
+        PluginTestContext context = PluginTestContext.in(temp);
         plugin.apply(model, PluginOptions.resolve(plugin.options(), Map.of("rank", "8")), context);
-        assertTrue(context.progress.size() >= 3, context.progress.toString());
-        assertEquals(1.0, context.progress.get(context.progress.size() - 1));
+        List<PluginTestContext.Progress> progress = context.progressReports();
+        assertTrue(progress.size() >= 3, progress.toString());
+        for (int i = 1; i < progress.size(); i++) {
+            assertTrue(progress.get(i).fraction() >= progress.get(i - 1).fraction(), "progress never goes back: " + progress);
+        }
+        assertEquals(1.0, progress.get(progress.size() - 1).fraction());
 
-        TestContext cancelled = new TestContext(temp, true);
+        PluginTestContext cancelled = PluginTestContext.in(temp);
+        cancelled.cancel();
         assertThrows(CancellationException.class,
                 () -> plugin.apply(model, PluginOptions.resolve(plugin.options(), Map.of("rank", "8")), cancelled));
     }
@@ -280,7 +302,7 @@ class LowRankPluginTest {
     // ---- helpers
 
     private PluginResult apply(OnnxModel model, Map<String, String> options) throws PluginException {
-        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), TestContext.of(temp));
+        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), PluginTestContext.in(temp));
     }
 
     /** TestModels.mlp with both layer weights replaced by exact rank-{@code rank} products. */

@@ -10,6 +10,7 @@ import io.modelpress.model.GraphPath;
 import io.modelpress.model.Graphs;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.Tensors;
+import io.modelpress.model.ValueNames;
 import io.modelpress.model.Weight;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -69,7 +70,7 @@ final class CodebookWriter {
         return elements / per + type.byteSize(tuples * per) + 8L * rank;
     }
 
-    static Encoding encode(SharedLayer layer, KMeans1D.Result result, int bits, boolean pack, ModelNames names) {
+    static Encoding encode(SharedLayer layer, KMeans1D.Result result, int bits, boolean pack, ValueNames names) {
         Weight weight = layer.weight();
         DataType type = weight.type();
         int k = result.codebook().length;
@@ -100,7 +101,7 @@ final class CodebookWriter {
         return new Encoding(layer, tensors, nodes, best, 1);
     }
 
-    private static Encoding packed(SharedLayer layer, KMeans1D.Result result, int per, long bytes, ModelNames names) {
+    private static Encoding packed(SharedLayer layer, KMeans1D.Result result, int per, long bytes, ValueNames names) {
         Weight weight = layer.weight();
         int k = result.codebook().length;
         int tuples = Math.toIntExact(pow(k, per));

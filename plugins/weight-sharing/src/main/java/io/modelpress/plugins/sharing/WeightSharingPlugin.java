@@ -10,6 +10,7 @@ import io.modelpress.model.Graphs;
 import io.modelpress.model.HalfFloats;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
+import io.modelpress.model.ValueNames;
 import io.modelpress.model.Weight;
 import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.OptionSpec;
@@ -18,8 +19,10 @@ import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.PluginSpi;
+import io.modelpress.spi.ProgressCounter;
 import io.modelpress.spi.Technique;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.DoubleUnaryOperator;
 import java.util.stream.Collectors;
@@ -107,13 +111,16 @@ public final class WeightSharingPlugin implements CompressionPlugin {
         context.progress(0, "finding MatMul, Gemm and Conv weights");
         List<PluginResult.Skipped> skipped = new ArrayList<>();
         List<SharedLayer> chosen = choose(model, options, clusters, skipped);
+        if (chosen.isEmpty()) {
+            checkSomeLayerHoldsTheClusters(model, bits);
+        }
         context.checkCancelled();
         Clusterer clusterer = new Clusterer(model, bits, options.integer(SEED), options.intValue(ITERATIONS),
                 options.number(TOLERANCE), context);
         List<Clusterer.Outcome> outcomes = clusterer.clusterAll(chosen);
         context.checkCancelled();
         context.progress(0.9, "writing indices and codebooks");
-        ModelNames names = ModelNames.of(model.proto());
+        ValueNames names = ValueNames.of(model.proto());
         boolean pack = options.flag(PACK);
         List<CodebookWriter.Encoding> encodings = new ArrayList<>();
         List<Clusterer.Outcome> done = new ArrayList<>();
@@ -170,6 +177,22 @@ public final class WeightSharingPlugin implements CompressionPlugin {
             result.figure("mean-squared-error", squaredError / elements);
         }
         return result.build();
+    }
+
+    /**
+     * With 2^bits more than the values of every layer weight, no choice of layers could work: that
+     * is a wrong option, not a model with nothing to do, so it fails naming the largest weight.
+     */
+    private static void checkSomeLayerHoldsTheClusters(OnnxModel model, int bits) throws PluginException {
+        int clusters = 1 << bits;
+        Optional<SharedLayer> largest = layers(model).stream()
+                .filter(layer -> SharedLayer.isFloat(layer.weight().type()))
+                .max(Comparator.comparingLong(layer -> layer.weight().elements()));
+        if (largest.isPresent() && largest.get().weight().elements() < clusters) {
+            throw new PluginException("2^" + bits + " = " + clusters + " clusters are more than the values of any"
+                    + " layer weight (the largest, " + largest.get().label() + ", has "
+                    + largest.get().weight().elements() + "); lower option '" + BITS + "'");
+        }
     }
 
     /** The layers to cluster; the others go to {@code skipped} with the reason. */
@@ -319,7 +342,7 @@ public final class WeightSharingPlugin implements CompressionPlugin {
         }
 
         List<Outcome> clusterAll(List<SharedLayer> layers) {
-            Progress progress = new Progress(context, 0.05, 0.9, layers.size());
+            ProgressCounter progress = new ProgressCounter(context, 0.05, 0.9, layers.size());
             return layers.parallelStream().map(layer -> {
                 context.checkCancelled();
                 Outcome outcome = cluster(layer);

@@ -24,6 +24,8 @@ import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.MnistModels;
+import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.ByteBuffer;
@@ -107,6 +109,21 @@ class WeightSharingPluginTest {
         assertTrue(high.meanCosine() > low.meanCosine(), high + " vs " + low);
         assertTrue(high.relativeError() < low.relativeError());
         assertTrue(high.meanCosine() > 0.999, high.toString());
+    }
+
+    @Test
+    void mnistClassifierKeepsItsAccuracyAtFourBits() throws Exception {
+        OnnxModel model = MnistModels.mlp();
+        PluginResult result = apply(model, Map.of("bits", "4"));
+
+        assertEquals(3.0, result.figures().get("layers-shared"), result.changes().toString());
+        assertTrue(result.model().serializedSize() * 5 < model.serializedSize(),
+                model.serializedSize() + " → " + result.model().serializedSize() + " bytes");
+        double before = MnistModels.accuracy(model, MnistModels.TRAIN, 10_000);
+        double after = MnistModels.accuracy(result.model(), MnistModels.TRAIN, 10_000);
+        System.out.printf("MNIST MLP, 4 bits: %d → %d bytes, held-out top-1 %.4f → %.4f%n", model.serializedSize(),
+                result.model().serializedSize(), before, after);
+        assertTrue(after >= before - 0.005, "held-out accuracy " + before + " → " + after);
     }
 
     @Test
@@ -208,6 +225,15 @@ class WeightSharingPluginTest {
     }
 
     @Test
+    void moreClustersThanAnyLayerHoldsIsAnError() {
+        OnnxModel model = TestModels.mlp(8, 16, 4, 1); // the largest weight, w1, has 128 values
+        PluginException error = assertThrows(PluginException.class,
+                () -> apply(model, Map.of("bits", "8", "min-elements", "1")));
+        assertTrue(error.getMessage().startsWith("2^8 = 256 clusters are more than the values of any layer weight"
+                + " (the largest, weight 'w1' [8,16] (Gemm 'fc1'), has 128)"), error.getMessage());
+    }
+
+    @Test
     void smallLayersAreSkippedWithTheReasonInAGlobalRun() throws Exception {
         OnnxModel model = TestModels.mlp(8, 16, 4, 1);
         PluginResult result = apply(model, Map.of("bits", "7", "min-elements", "1"));
@@ -241,12 +267,18 @@ class WeightSharingPluginTest {
     @Test
     void reportsProgressAndStopsWhenCancelled() throws Exception {
         OnnxModel model = TestModels.mlp(64, 64, 64, 3);
-        TestContext context = TestContext.of(temp);
+        PluginTestContext context = PluginTestContext.in(temp);
         plugin.apply(model, PluginOptions.defaults(plugin.options()), context);
-        assertTrue(context.progress.size() >= 3);
-        assertEquals(1.0, context.progress.get(context.progress.size() - 1));
+        List<PluginTestContext.Progress> progress = context.progressReports();
+        assertTrue(progress.size() >= 3, progress.toString());
+        for (int i = 1; i < progress.size(); i++) {
+            assertTrue(progress.get(i).fraction() >= progress.get(i - 1).fraction(), "progress never goes back: " + progress);
+        }
+        assertEquals(1.0, progress.get(progress.size() - 1).fraction());
+        PluginTestContext cancelled = PluginTestContext.in(temp);
+        cancelled.cancel();
         assertThrows(CancellationException.class,
-                () -> plugin.apply(model, PluginOptions.defaults(plugin.options()), new TestContext(temp, true)));
+                () -> plugin.apply(model, PluginOptions.defaults(plugin.options()), cancelled));
     }
 
     @Test
@@ -258,7 +290,7 @@ class WeightSharingPluginTest {
     // ---- helpers
 
     private PluginResult apply(OnnxModel model, Map<String, String> options) throws PluginException {
-        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), TestContext.of(temp));
+        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), PluginTestContext.in(temp));
     }
 
     private static TensorProto tensor(OnnxModel model, String name) {

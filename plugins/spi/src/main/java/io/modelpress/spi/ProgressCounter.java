@@ -1,13 +1,12 @@
-package io.modelpress.plugins.sharing;
+package io.modelpress.spi;
 
-import io.modelpress.spi.PluginContext;
 import java.util.Objects;
 
 /**
  * Progress over a number of units of work that may finish on several threads: reports go to the
  * host one at a time and never move backwards.
  */
-final class Progress {
+public final class ProgressCounter {
 
     private final PluginContext context;
     private final double from;
@@ -15,14 +14,14 @@ final class Progress {
     private final int units;
     private int done;
 
-    Progress(PluginContext context, double from, double to, int units) {
+    public ProgressCounter(PluginContext context, double from, double to, int units) {
         this.context = Objects.requireNonNull(context, "context is null");
         this.from = from;
         this.to = to;
         this.units = Math.max(1, units);
     }
 
-    synchronized void unitDone(String message) {
+    public synchronized void unitDone(String message) {
         done++;
         context.progress(from + (to - from) * done / units, message + " (" + done + " of " + units + ")");
     }

@@ -1,10 +1,9 @@
-package io.modelpress.plugins.sharing;
+package io.modelpress.model;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import io.modelpress.model.Graphs;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -12,15 +11,15 @@ import java.util.Set;
  * Value names that are free in every graph of a model. New tensors and intermediate values get
  * names no graph uses, so they can never shadow or be shadowed by a subgraph's own values.
  */
-final class ModelNames {
+public final class ValueNames {
 
     private final Set<String> taken = new HashSet<>();
 
-    private ModelNames() {
+    private ValueNames() {
     }
 
-    static ModelNames of(ModelProto model) {
-        ModelNames names = new ModelNames();
+    public static ValueNames of(ModelProto model) {
+        ValueNames names = new ValueNames();
         Graphs.forEach(model, (path, graph) -> {
             graph.getInputList().stream().map(ValueInfoProto::getName).forEach(names.taken::add);
             graph.getOutputList().stream().map(ValueInfoProto::getName).forEach(names.taken::add);
@@ -35,7 +34,7 @@ final class ModelNames {
     }
 
     /** {@code base} if free, otherwise {@code base_2}, {@code base_3}, ...; the name is then taken. */
-    String fresh(String base) {
+    public String fresh(String base) {
         if (taken.add(base)) {
             return base;
         }
