@@ -54,7 +54,7 @@ public final class Evaluator {
             try (OrtRunner actual = OrtRunner.open(compressed, RunnerOptions.DEFAULT)) {
                 Inputs inputs = inputs(expected, data);
                 try {
-                    List<OutputFidelity> outputs = Fidelity.compare(expected, actual, inputs.samples());
+                    List<OutputFidelity> outputs = Fidelity.compare(expected, SelectedInputs.adapt(actual), inputs.samples());
                     return new CompressionReport.FidelityReport(inputs.description(), true, outputs, Optional.empty());
                 } catch (ModelException e) {
                     return new CompressionReport.FidelityReport(inputs.description(), true, List.of(),
@@ -78,7 +78,7 @@ public final class Evaluator {
         try (OrtRunner before = OrtRunner.open(original, RunnerOptions.DEFAULT);
                 OrtRunner after = OrtRunner.open(compressed, RunnerOptions.DEFAULT)) {
             Accuracy expected = Accuracy.evaluate(before, evaluation);
-            Accuracy actual = Accuracy.evaluate(after, evaluation);
+            Accuracy actual = Accuracy.evaluate(SelectedInputs.adapt(after), evaluation);
             return Optional.of(new CompressionReport.AccuracyReport(expected.output(), expected.examples(),
                     expected.top1(), actual.top1(), expected.top5(), actual.top5(), expected.top1() - actual.top1()));
         }

@@ -101,6 +101,15 @@ public final class OrtRunner implements ModelRunner {
         }
     }
 
+    /** The model's own metadata entries (metadata_props), as the runtime read them. */
+    public Map<String, String> metadata() {
+        try {
+            return Map.copyOf(session.getMetadata().getCustomMetadata());
+        } catch (OrtException e) {
+            throw new ModelException("cannot read the model's metadata: " + firstLine(e.getMessage()), e);
+        }
+    }
+
     @Override
     public Map<String, TensorData> run(Map<String, TensorData> inputs) {
         Map<String, OnnxTensor> tensors = new LinkedHashMap<>();

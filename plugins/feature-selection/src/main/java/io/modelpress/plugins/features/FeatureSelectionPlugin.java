@@ -10,6 +10,7 @@ import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.PluginSpi;
+import io.modelpress.spi.SelectedFeatures;
 import io.modelpress.spi.Technique;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -230,13 +231,13 @@ public final class FeatureSelectionPlugin implements CompressionPlugin {
         String scoring = scores.measured()
                 ? "effect of replacing each by its mean, measured on " + scores.rows() + " calibration rows"
                 : "weight-row norm (no calibration data: removed features count as 0)";
+        SelectedFeatures selected = new SelectedFeatures(layer.input(), original);
         PluginResult.Builder result = PluginResult.builder(sliced.model())
                 .change(String.format(Locale.ROOT, "input '%s': %d → %d features; removed the %d scoring lowest by %s"
                         + " (%s); their means folded in: %s", layer.input(), features, after, cut.removed(), scoring, rule,
                         sliced.bias()))
                 .change("callers pass only the kept features, in this order (original indices): "
-                        + InputSlicer.ranges(original) + " (also in metadata '" + InputSlicer.METADATA_PREFIX
-                        + layer.input() + "' and " + ARTIFACT + ")")
+                        + selected.metadataValue() + " (also in metadata '" + selected.metadataKey() + "' and " + ARTIFACT + ")")
                 .change(layer.label() + ": weight " + Shapes.format(weightBefore) + " → " + Shapes.format(weightAfter))
                 .artifact(ARTIFACT, artifact)
                 .figure("features-before", features)

@@ -13,10 +13,12 @@ import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
 import io.modelpress.model.Weight;
 import io.modelpress.model.WeightIndex;
+import io.modelpress.spi.SelectedFeatures;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -29,8 +31,6 @@ import java.util.stream.IntStream;
  */
 final class InputSlicer {
 
-    /** Prefix of the metadata entry that lists the kept features' original indices. */
-    static final String METADATA_PREFIX = "feature-selection:";
 
     private InputSlicer() {
     }
@@ -80,9 +80,10 @@ final class InputSlicer {
      * earlier run narrowed this input already, its metadata maps the current features back.
      */
     static int[] originalIndices(OnnxModel model, FeatureLayer layer, int[] kept) {
-        String key = METADATA_PREFIX + layer.input();
+        String key = SelectedFeatures.METADATA_PREFIX + layer.input();
         int[] earlier = model.proto().getMetadataPropsList().stream().filter(entry -> entry.getKey().equals(key))
-                .map(entry -> parseRanges(entry.getValue())).findFirst().orElse(null);
+                .map(entry -> SelectedFeatures.parseRanges(entry.getValue()).orElse(null)).filter(Objects::nonNull).findFirst()
+                .orElse(null);
         if (earlier == null || earlier.length != layer.features()) {
             return kept.clone(); // no earlier run, or metadata that does not describe this input
         }
@@ -91,19 +92,6 @@ final class InputSlicer {
             original[i] = earlier[kept[i]];
         }
         return original;
-    }
-
-    /** The indices of {@link #ranges}' text; empty when the text is not such a list. */
-    static int[] parseRanges(String text) {
-        try {
-            return Arrays.stream(text.split(",")).flatMapToInt(part -> {
-                String[] ends = part.split("-", 2);
-                int from = Integer.parseInt(ends[0].trim());
-                return IntStream.rangeClosed(from, ends.length == 1 ? from : Integer.parseInt(ends[1].trim()));
-            }).toArray();
-        } catch (NumberFormatException e) {
-            return new int[0];
-        }
     }
 
     /** alpha · Σ over removed j of mean_j · W_j, or null when nothing shifts. */
@@ -197,7 +185,7 @@ final class InputSlicer {
                 narrowed.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(1)
                         .clearDimParam().setDimValue(kept);
                 narrowed.setDocString(kept + " of the original features; their"
-                        + " original indices are in metadata '" + METADATA_PREFIX + layer.input() + "'");
+                        + " original indices are in metadata '" + SelectedFeatures.METADATA_PREFIX + layer.input() + "'");
                 graph.setInput(i, narrowed);
             }
         }
@@ -208,36 +196,16 @@ final class InputSlicer {
             }
         }
         ModelProto.Builder model = proto.toBuilder().setGraph(graph);
-        String key = METADATA_PREFIX + layer.input();
+        String key = SelectedFeatures.METADATA_PREFIX + layer.input();
         for (int i = model.getMetadataPropsCount() - 1; i >= 0; i--) {
             if (model.getMetadataProps(i).getKey().equals(key)) {
                 model.removeMetadataProps(i);
             }
         }
-        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(key).setValue(ranges(original)));
+        model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(key).setValue(new SelectedFeatures(layer.input(), original).metadataValue()));
         return model.build();
     }
 
-    /** Ascending indices as ranges: "0-3,7,9-12". */
-    static String ranges(int[] indices) {
-        StringBuilder text = new StringBuilder();
-        int i = 0;
-        while (i < indices.length) {
-            int end = i;
-            while (end + 1 < indices.length && indices[end + 1] == indices[end] + 1) {
-                end++;
-            }
-            if (text.length() > 0) {
-                text.append(',');
-            }
-            text.append(indices[i]);
-            if (end > i) {
-                text.append('-').append(indices[end]);
-            }
-            i = end + 1;
-        }
-        return text.toString();
-    }
 
     private static float[] transpose(float[] rows, int features, int hidden) {
         float[] columns = new float[rows.length];

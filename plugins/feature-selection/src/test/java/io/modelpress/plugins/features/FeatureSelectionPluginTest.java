@@ -22,6 +22,7 @@ import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
+import io.modelpress.spi.SelectedFeatures;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.TestModels;
@@ -154,7 +155,7 @@ class FeatureSelectionPluginTest {
         int[] strongest = IntStream.range(0, 20).boxed().sorted((a, b) -> Double.compare(norms[b], norms[a])).limit(8)
                 .mapToInt(Integer::intValue).sorted().toArray();
         assertEquals(8.0, result.figures().get("features-after"));
-        assertEquals(InputSlicer.ranges(strongest), metadata(result.model(), "feature-selection:x"));
+        assertEquals(new SelectedFeatures("x", strongest).metadataValue(), metadata(result.model(), "feature-selection:x"));
     }
 
     @Test
@@ -337,11 +338,7 @@ class FeatureSelectionPluginTest {
     }
 
     static int[] parseRanges(String ranges) {
-        return Arrays.stream(ranges.split(",")).flatMapToInt(part -> {
-            String[] ends = part.split("-");
-            int from = Integer.parseInt(ends[0]);
-            return IntStream.rangeClosed(from, ends.length == 1 ? from : Integer.parseInt(ends[1]));
-        }).toArray();
+        return SelectedFeatures.parseRanges(ranges).orElseThrow(() -> new AssertionError("not ranges: " + ranges));
     }
 
     static String metadata(OnnxModel model, String key) {
