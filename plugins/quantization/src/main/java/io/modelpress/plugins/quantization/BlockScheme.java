@@ -27,21 +27,33 @@ final class BlockScheme implements Scheme {
     }
 
     @Override
-    public boolean hasIntegerCompute() {
-        return true;
+    public boolean integerCompute(Writer writer, Weight weight) {
+        return blockedMatMul(weight) || blockedGemm(writer, weight) || blockedEmbedding(writer, weight);
+    }
+
+    private static boolean blockedMatMul(Weight weight) {
+        return weight.rank() == 2 && Writer.onlyRead(weight, "MatMul", 1);
+    }
+
+    private static boolean blockedGemm(Writer writer, Weight weight) {
+        return weight.rank() == 2 && Writer.onlyRead(weight, "Gemm", 1) && sameGemmForm(writer, weight);
+    }
+
+    private boolean blockedEmbedding(Writer writer, Weight weight) {
+        return int4Embeddings && weight.rank() == 2 && weight.dims()[1] % blockSize == 0
+                && Writer.onlyRead(weight, "Gather", 0)
+                && weight.uses().stream().allMatch(use -> Nodes.intAttribute(writer.consumer(use), "axis", 0) == 0);
     }
 
     @Override
     public void write(Writer writer, List<Weight> weights, List<Weight> weightOnly) {
         weightOnly.forEach(weight -> writer.dequantizeInPlace(weight, QuantType.INT8));
         for (Weight weight : weights) {
-            if (weight.rank() == 2 && Writer.onlyRead(weight, "MatMul", 1)) {
+            if (blockedMatMul(weight)) {
                 blocked(writer, weight, false);
-            } else if (weight.rank() == 2 && Writer.onlyRead(weight, "Gemm", 1) && sameGemmForm(writer, weight)) {
+            } else if (blockedGemm(writer, weight)) {
                 blocked(writer, weight, true);
-            } else if (int4Embeddings && weight.rank() == 2 && weight.dims()[1] % blockSize == 0
-                    && Writer.onlyRead(weight, "Gather", 0)
-                    && weight.uses().stream().allMatch(use -> Nodes.intAttribute(writer.consumer(use), "axis", 0) == 0)) {
+            } else if (blockedEmbedding(writer, weight)) {
                 embedding(writer, weight);
             } else {
                 writer.dequantizeInPlace(weight, QuantType.INT8);
@@ -54,7 +66,8 @@ final class BlockScheme implements Scheme {
         long[] dims = weight.dims();
         int rows = (int) dims[0];
         int cols = (int) dims[1];
-        BlockQuantizer.Rows q = BlockQuantizer.quantizeRows(writer.floats(weight), rows, cols, blockSize, symmetric);
+        BlockQuantizer.Rows q = writer.memo("rows " + weight.ref() + " " + blockSize + " " + symmetric,
+                () -> BlockQuantizer.quantizeRows(writer.floats(weight), rows, cols, blockSize, symmetric));
         long[] scaleDims = {rows, cols / blockSize};
         String base = weight.name();
         String data = writer.edit.store(weight, base + "_q4", Tensors.ofNibbles("", DataType.INT4, dims, q.values()));
@@ -84,21 +97,24 @@ final class BlockScheme implements Scheme {
 
     private void blocked(Writer writer, Weight weight, boolean gemm) {
         long[] dims = weight.dims();
-        float[] values = writer.floats(weight);
         NodeProto first = writer.consumer(weight.uses().get(0));
         boolean transposed = gemm && Nodes.intAttribute(first, "transB", 0) == 1;
         int k = (int) (transposed ? dims[1] : dims[0]);
         int n = (int) (transposed ? dims[0] : dims[1]);
-        if (transposed) {
-            values = Writer.transpose(values, n, k);
-        }
         float alpha = gemm ? Nodes.floatAttribute(first, "alpha", 1f) : 1f;
-        if (alpha != 1f) {
-            for (int i = 0; i < values.length; i++) {
-                values[i] *= alpha;
-            }
-        }
-        BlockQuantizer.Blocked blocked = BlockQuantizer.quantize(values, k, n, blockSize, symmetric);
+        BlockQuantizer.Blocked blocked = writer.memo("blocks " + weight.ref() + " " + transposed + " " + alpha + " "
+                + blockSize + " " + symmetric, () -> {
+                    float[] values = writer.floats(weight);
+                    if (transposed) {
+                        values = Writer.transpose(values, n, k);
+                    }
+                    if (alpha != 1f) {
+                        for (int i = 0; i < values.length; i++) {
+                            values[i] *= alpha;
+                        }
+                    }
+                    return BlockQuantizer.quantize(values, k, n, blockSize, symmetric);
+                });
         String base = weight.name();
         String packed = writer.edit.store(weight, base + "_q4", Tensors.ofBytes("", DataType.UINT8,
                 new long[] {n, blocked.blocks(), blockSize / 2}, blocked.packed()));

@@ -33,8 +33,17 @@ final class DynamicScheme implements Scheme {
     }
 
     @Override
-    public boolean hasIntegerCompute() {
-        return operatorForm;
+    public boolean integerCompute(Writer writer, Weight weight) {
+        return integerMatMul(writer, weight) || integerGemm(writer, weight);
+    }
+
+    private boolean integerMatMul(Writer writer, Weight weight) {
+        return operatorForm && writer.opset >= 10 && weight.rank() == 2 && Writer.onlyRead(weight, "MatMul", 1);
+    }
+
+    private boolean integerGemm(Writer writer, Weight weight) {
+        return operatorForm && writer.opset >= 10 && weight.rank() == 2 && Writer.onlyRead(weight, "Gemm", 1)
+                && weight.uses().stream().allMatch(use -> Nodes.intAttribute(writer.consumer(use), "transA", 0) == 0);
     }
 
     @Override
@@ -43,10 +52,9 @@ final class DynamicScheme implements Scheme {
         Map<Activation, QuantizedActivation> activations = new LinkedHashMap<>();
         Map<Activation, Integer> firstReader = new LinkedHashMap<>();
         for (Weight weight : weights) {
-            if (operatorForm && writer.opset >= 10 && weight.rank() == 2 && Writer.onlyRead(weight, "MatMul", 1)) {
+            if (integerMatMul(writer, weight)) {
                 integerMatMul(writer, weight, false, activations, firstReader);
-            } else if (operatorForm && writer.opset >= 10 && weight.rank() == 2 && Writer.onlyRead(weight, "Gemm", 1)
-                    && weight.uses().stream().allMatch(use -> Nodes.intAttribute(writer.consumer(use), "transA", 0) == 0)) {
+            } else if (integerGemm(writer, weight)) {
                 integerMatMul(writer, weight, true, activations, firstReader);
             } else if (!operatorForm && weight.uses().stream().allMatch(use -> use.domain().isEmpty()
                     && (use.opType().equals("MatMul") || use.opType().equals("Gemm")))) {
@@ -66,14 +74,10 @@ final class DynamicScheme implements Scheme {
     private void integerMatMul(Writer writer, Weight weight, boolean gemm, Map<Activation, QuantizedActivation> activations,
             Map<Activation, Integer> firstReader) {
         long[] dims = weight.dims();
-        float[] values = writer.floats(weight);
         NodeProto first = writer.consumer(weight.uses().get(0));
         boolean transposed = gemm && Nodes.intAttribute(first, "transB", 0) == 1;
         int k = (int) (transposed ? dims[1] : dims[0]);
         int n = (int) (transposed ? dims[0] : dims[1]);
-        if (transposed) {
-            values = Writer.transpose(values, n, k);
-        }
         // Gemm's alpha goes into the weight (each Gemm reading it may have its own: group by alpha)
         Map<Float, List<Weight.Use>> byAlpha = new LinkedHashMap<>();
         for (Weight.Use use : weight.uses()) {
@@ -86,15 +90,21 @@ final class DynamicScheme implements Scheme {
             byAlpha.computeIfAbsent(gemm ? Nodes.floatAttribute(node, "alpha", 1f) : 1f, a -> new ArrayList<>()).add(use);
         }
         for (Map.Entry<Float, List<Weight.Use>> group : byAlpha.entrySet()) {
-            float[] scaled = values;
-            if (group.getKey() != 1f) {
-                scaled = values.clone();
-                for (int i = 0; i < scaled.length; i++) {
-                    scaled[i] *= group.getKey();
-                }
-            }
-            QuantizedTensor q = Quantizer.quantize(scaled, new long[] {k, n}, writer.perChannel ? 1 : -1,
-                    QuantType.INT8, writer.symmetric);
+            float alpha = group.getKey();
+            QuantizedTensor q = writer.memo("matmul " + weight.ref() + " " + transposed + " " + alpha + " "
+                    + writer.perChannel + " " + writer.symmetric, () -> {
+                        float[] scaled = writer.floats(weight);
+                        if (transposed) {
+                            scaled = Writer.transpose(scaled, n, k);
+                        }
+                        if (alpha != 1f) {
+                            for (int i = 0; i < scaled.length; i++) {
+                                scaled[i] *= alpha;
+                            }
+                        }
+                        return Quantizer.quantize(scaled, new long[] {k, n}, writer.perChannel ? 1 : -1, QuantType.INT8,
+                                writer.symmetric);
+                    });
             String base = weight.name();
             String wq = writer.edit.store(weight, base + "_quantized", q.valuesTensor(""));
             String ws = writer.edit.store(weight, base + "_scale", q.scaleTensor(""));

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Static int8 in QDQ form: weights and activations, activation ranges calibrated on supplied data. */
@@ -65,6 +66,10 @@ public final class Int8StaticPlugin implements CompressionPlugin {
 
     @Override
     public PluginResult apply(OnnxModel input, PluginOptions options, PluginContext context) throws PluginException {
+        Optional<PluginResult> quantized = Pipeline.nothingToDo(input);
+        if (quantized.isPresent()) {
+            return quantized.get(); // before asking for calibration data it would not use
+        }
         OnnxModel model = input;
         CalibrationData data = context.calibrationData().orElseThrow(() -> new PluginException(
                 "int8-static needs calibration data (representative inputs) to choose activation ranges, and none was "
@@ -72,8 +77,8 @@ public final class Int8StaticPlugin implements CompressionPlugin {
         CalibrationCheck.check(model, data);
         String upgrade = null;
         int opset = Writer.defaultOpset(model);
-        if (opset < OpsetUpgrade.TARGET && AlreadyQuantized.evidence(model).isEmpty()) {
-            java.util.Optional<String> obstacle = OpsetUpgrade.obstacle(model.proto());
+        if (opset < OpsetUpgrade.TARGET) {
+            Optional<String> obstacle = OpsetUpgrade.obstacle(model.proto());
             if (obstacle.isEmpty()) {
                 model = model.withProto(OpsetUpgrade.toOpset10(model.proto()));
                 upgrade = "default opset raised from " + opset + " to " + OpsetUpgrade.TARGET

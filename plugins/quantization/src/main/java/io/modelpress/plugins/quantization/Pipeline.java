@@ -12,6 +12,7 @@ import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -63,12 +64,9 @@ final class Pipeline {
     static PluginResult run(OnnxModel model, PluginOptions options, PluginContext context, boolean symmetric,
             SchemeFactory factory) throws PluginException {
         context.progress(0, "checking the model");
-        Optional<String> quantized = AlreadyQuantized.evidence(model);
-        if (quantized.isPresent()) {
-            return PluginResult.builder(model)
-                    .change("nothing to do: the model is quantized already (" + quantized.get() + "); it is left as it is")
-                    .figure("weights-quantized", 0)
-                    .build();
+        Optional<PluginResult> nothing = nothingToDo(model);
+        if (nothing.isPresent()) {
+            return nothing.get();
         }
         double target = options.number(FIDELITY_TARGET);
         Optional<CalibrationData> calibration = context.calibrationData();
@@ -93,13 +91,14 @@ final class Pipeline {
         Writer.WeightForm form = weightForm(options, context);
         Mix mix = new Mix(selection.candidates(), List.of());
         Map<String, Double> autoFigures = new LinkedHashMap<>();
+        Map<String, Object> memo = new HashMap<>();
         if (target > 0) {
-            mix = automatic(model, scheme, selection.candidates(), perChannel, symmetric, form, target, calibration.get(),
-                    context, result, autoFigures);
+            mix = automatic(model, scheme, selection.candidates(), new Writer(model, perChannel, symmetric, form, memo),
+                    target, calibration.get(), context, result, autoFigures);
         }
         int quantizedCount = mix.full().size() + mix.weightOnly().size();
         context.progress(0.9, "writing " + quantizedCount + " quantized weights");
-        Writer writer = new Writer(model, perChannel, symmetric, form);
+        Writer writer = new Writer(model, perChannel, symmetric, form, memo);
         scheme.write(writer, mix.full(), mix.weightOnly());
         OnnxModel output = model.withProto(writer.edit.build());
         PluginResult.Builder built = PluginResult.builder(output);
@@ -126,6 +125,14 @@ final class Pipeline {
         return built.build();
     }
 
+    /** The model as it is, saying so, when it is quantized already: nothing is quantized twice. */
+    static Optional<PluginResult> nothingToDo(OnnxModel model) {
+        return AlreadyQuantized.evidence(model).map(evidence -> PluginResult.builder(model)
+                .change("nothing to do: the model is quantized already (" + evidence + "); it is left as it is")
+                .figure("weights-quantized", 0)
+                .build());
+    }
+
     /** Which weights take the plugin's own form and which int8 weight-only; the rest stay float. */
     record Mix(List<Weight> full, List<Weight> weightOnly) {
     }
@@ -133,11 +140,14 @@ final class Pipeline {
     /**
      * The mix that reaches {@code target} while keeping as much as possible quantized. Layers are
      * ranked by the output cosine each gives when it alone is quantized; the most sensitive step
-     * down first to int8 weight-only (float compute) and, only if that is not enough, to float.
+     * down first from integer compute to int8 weight-only (float compute; only layers with integer
+     * compute have this step) and, only if that is not enough, to float. When layers had to stay
+     * float, the others get their integer compute back if the target still holds. Quantized
+     * tensors are computed once ({@code probe}'s memo) however often a layer is tried.
      */
-    private static Mix automatic(OnnxModel model, Scheme scheme, List<Weight> candidates, boolean perChannel,
-            boolean symmetric, Writer.WeightForm form, double target, CalibrationData data, PluginContext context,
-            PluginResult.Builder result, Map<String, Double> figures) throws PluginException {
+    private static Mix automatic(OnnxModel model, Scheme scheme, List<Weight> candidates, Writer probe, double target,
+            CalibrationData data, PluginContext context, PluginResult.Builder result, Map<String, Double> figures)
+            throws PluginException {
         List<Map<String, TensorData>> samples = new ArrayList<>();
         for (int s = 0; s < Math.min(SENSITIVITY_SAMPLES, data.size()); s++) {
             samples.add(data.sample(s));
@@ -145,7 +155,7 @@ final class Pipeline {
         List<Map<String, TensorData>> reference = run(context, model, samples);
         Evaluator evaluate = (full, weightOnly) -> {
             context.checkCancelled();
-            Writer writer = new Writer(model, perChannel, symmetric, form);
+            Writer writer = probe.another();
             scheme.write(writer, full, weightOnly);
             return Fidelities.worstMeanCosine(reference, run(context, model.withProto(writer.edit.build()), samples));
         };
@@ -153,21 +163,41 @@ final class Pipeline {
         figures.put("fidelity-all-quantized", all);
         Mix mix = new Mix(candidates, List.of());
         double fidelity = all;
-        if (all < target && scheme.hasIntegerCompute()) {
-            List<Weight> ranked = rank(candidates, w -> evaluate.fidelity(List.of(w), List.of()), context, "integer compute");
-            int k = fewest(ranked.size(), n -> evaluate.fidelity(ranked.subList(n, ranked.size()), ranked.subList(0, n)),
-                    target);
-            mix = new Mix(ranked.subList(k, ranked.size()), ranked.subList(0, k));
+        List<Weight> integer = new ArrayList<>();
+        List<Weight> others = new ArrayList<>();
+        for (Weight weight : candidates) {
+            (scheme.integerCompute(probe, weight) ? integer : others).add(weight);
+        }
+        if (all < target && !integer.isEmpty()) {
+            // first step: the most sensitive integer layers keep int8 weights but compute in float
+            List<Weight> ranked = rank(integer, w -> evaluate.fidelity(List.of(w), List.of()), context, "integer compute");
+            int k = fewest(ranked.size(), n -> evaluate.fidelity(with(others, ranked.subList(n, ranked.size())),
+                    ranked.subList(0, n)), target);
+            mix = new Mix(with(others, ranked.subList(k, ranked.size())), ranked.subList(0, k));
             fidelity = evaluate.fidelity(mix.full(), mix.weightOnly());
         }
         List<Weight> kept = List.of();
         if (fidelity < target) {
             // int8 weights alone cost too much somewhere: the most sensitive of them stay float
+            // (from here every weight is int8 weight-only; those without integer compute keep their own form, the same values)
             List<Weight> ranked = rank(candidates, w -> evaluate.fidelity(List.of(), List.of(w)), context, "int8 weights");
-            int k = fewest(ranked.size(), n -> evaluate.fidelity(List.of(), ranked.subList(n, ranked.size())), target);
+            Trial trial = n -> {
+                Mix rest = withoutFirst(ranked, n, integer);
+                return evaluate.fidelity(rest.full(), rest.weightOnly());
+            };
+            int k = fewest(ranked.size(), trial, target);
             kept = ranked.subList(0, k);
-            mix = new Mix(List.of(), ranked.subList(k, ranked.size()));
+            mix = withoutFirst(ranked, k, integer);
             fidelity = evaluate.fidelity(mix.full(), mix.weightOnly());
+            if (!mix.weightOnly().isEmpty()) {
+                // with the worst layers in float, the others may take integer compute again
+                List<Weight> rest = with(mix.full(), mix.weightOnly());
+                double restored = evaluate.fidelity(rest, List.of());
+                if (restored >= target) {
+                    mix = new Mix(rest, List.of());
+                    fidelity = restored;
+                }
+            }
             for (Weight weight : kept) {
                 result.skipped(Selection.describe(weight), String.format(Locale.ROOT, "kept in float by the automatic mode "
                         + "(fidelity target %.4f): among the %d layers whose int8 weights cost the output most", target, k));
@@ -177,6 +207,22 @@ final class Pipeline {
         figures.put("layers-weight-only", (double) mix.weightOnly().size());
         figures.put("layers-kept-float", (double) kept.size());
         return mix;
+    }
+
+    /** All but the first {@code n} of {@code ranked}: integer-compute weights demoted to weight-only, the others as they are. */
+    private static Mix withoutFirst(List<Weight> ranked, int n, List<Weight> integer) {
+        List<Weight> full = new ArrayList<>();
+        List<Weight> weightOnly = new ArrayList<>();
+        for (Weight weight : ranked.subList(n, ranked.size())) {
+            (integer.contains(weight) ? weightOnly : full).add(weight);
+        }
+        return new Mix(full, weightOnly);
+    }
+
+    private static List<Weight> with(List<Weight> base, List<Weight> more) {
+        List<Weight> all = new ArrayList<>(base);
+        all.addAll(more);
+        return all;
     }
 
     private interface Evaluator {

@@ -14,6 +14,9 @@ interface Scheme {
      */
     void write(Writer writer, List<Weight> full, List<Weight> weightOnly) throws PluginException;
 
-    /** Whether the plugin's own form differs from int8 weight-only for some weight (else mixed precision has two levels). */
-    boolean hasIntegerCompute();
+    /**
+     * Whether the plugin's own form of {@code weight} computes differently from int8 weight-only
+     * (integer kernels, 4-bit blocks). Only such weights have a middle step in mixed precision.
+     */
+    boolean integerCompute(Writer writer, Weight weight);
 }

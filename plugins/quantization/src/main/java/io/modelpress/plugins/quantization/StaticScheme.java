@@ -88,8 +88,14 @@ final class StaticScheme implements Scheme {
     }
 
     @Override
-    public boolean hasIntegerCompute() {
-        return true;
+    public boolean integerCompute(Writer writer, Weight weight) {
+        for (Target target : targets(writer.model, List.of(weight))) {
+            NodeProto node = writer.model.proto().getGraph().getNode(target.nodeIndex());
+            if (ranges.containsKey(node.getInput(0)) && ranges.containsKey(node.getOutput(0))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -119,8 +125,9 @@ final class StaticScheme implements Scheme {
             }
             boolean isTargetWeight = targets.stream().anyMatch(t -> t.weight().ref().equals(weight.ref()));
             if (isTargetWeight) {
-                QuantizedTensor q = Quantizer.quantize(writer.floats(weight), weight.dims(), writer.axisFor(weight),
-                        QuantType.INT8, true);
+                int axis = writer.axisFor(weight);
+                QuantizedTensor q = writer.memo("linear " + weight.ref() + " INT8 " + axis + " true",
+                        () -> Quantizer.quantize(writer.floats(weight), weight.dims(), axis, QuantType.INT8, true));
                 writer.edit.remove(weight);
                 writer.edit.addBeside(weight, writer.dequantizeNode(weight, q, weight.name()));
                 targetWeights.put(weight.ref(), q);

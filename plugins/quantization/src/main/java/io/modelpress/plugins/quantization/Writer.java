@@ -10,9 +10,11 @@ import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
 import io.modelpress.model.Weight;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * Writes quantized weights into a model. Chooses the operator domain by the model's opset rather
@@ -29,6 +31,7 @@ final class Writer {
     final boolean symmetric;
     final WeightForm weightForm;
     private final Map<String, Integer> counts = new TreeMap<>();
+    private final Map<String, Object> memo;
 
     /** How a weight whose reader computes in float is written. */
     enum WeightForm {
@@ -42,6 +45,12 @@ final class Writer {
     }
 
     Writer(OnnxModel model, boolean perChannel, boolean symmetric, WeightForm weightForm) {
+        this(model, perChannel, symmetric, weightForm, new HashMap<>());
+    }
+
+    /** A writer that shares {@code memo} with others of the same run: the automatic mode writes each weight many times. */
+    Writer(OnnxModel model, boolean perChannel, boolean symmetric, WeightForm weightForm, Map<String, Object> memo) {
+        this.memo = memo;
         this.model = model;
         this.edit = new ModelEdit(model.proto());
         this.opset = defaultOpset(model);
@@ -66,6 +75,22 @@ final class Writer {
             standard = opset >= 21;
         }
         return standard ? "" : ModelEdit.MS_DOMAIN;
+    }
+
+    /** A fresh writer on the same model and settings, sharing the memo. */
+    Writer another() {
+        return new Writer(model, perChannel, symmetric, weightForm, memo);
+    }
+
+    /** The value computed once per key and writer family (quantized tensors, which depend only on the key). */
+    @SuppressWarnings("unchecked")
+    <T> T memo(String key, Supplier<T> compute) {
+        Object value = memo.get(key);
+        if (value == null) {
+            value = compute.get();
+            memo.put(key, value);
+        }
+        return (T) value;
     }
 
     void count(String what) {
@@ -103,7 +128,9 @@ final class Writer {
     }
 
     void dequantizeInPlace(Weight weight, QuantType type, WeightForm form) {
-        QuantizedTensor q = Quantizer.quantize(floats(weight), weight.dims(), axisFor(weight), type, symmetric);
+        int axis = axisFor(weight);
+        QuantizedTensor q = memo("linear " + weight.ref() + " " + type + " " + axis + " " + symmetric,
+                () -> Quantizer.quantize(floats(weight), weight.dims(), axis, type, symmetric));
         edit.remove(weight);
         String label = type.name().toLowerCase(java.util.Locale.ROOT);
         if (form == WeightForm.DEQUANTIZE_LINEAR) {

@@ -30,7 +30,7 @@ class Int8DynamicPluginTest {
     private final Int8DynamicPlugin plugin = new Int8DynamicPlugin();
 
     private PluginResult apply(OnnxModel model, QuantizedFormat format, Map<String, String> options) throws PluginException {
-        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), TestContext.of(format));
+        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), Models.context(format));
     }
 
     @Test

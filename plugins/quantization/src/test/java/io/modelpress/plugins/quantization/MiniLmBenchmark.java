@@ -3,6 +3,7 @@ package io.modelpress.plugins.quantization;
 import io.modelpress.inference.OrtRunner;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.SaveOptions;
+import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
@@ -63,6 +64,21 @@ final class MiniLmBenchmark {
             "Can you recommend a good book about the history of mathematics?",
             "The orchestra performed Beethoven's ninth symphony to a full house.");
 
+    /** Sentences the automatic mode measures sensitivity on; none is among those the embeddings are compared on. */
+    static final List<String> CALIBRATION = List.of(
+            "The library opens at nine in the morning on weekdays.",
+            "A dog is running across the field after a ball.",
+            "Prices of fresh vegetables rose during the dry summer.",
+            "He repaired the bicycle with a borrowed set of tools.",
+            "Which airline has the cheapest flights to Lisbon in May?",
+            "The engineers tested the bridge under heavy loads.",
+            "Two children are reading comic books on the sofa.",
+            "The city council approved a plan for new cycle lanes.",
+            "Drinking water before meals may help with digestion.",
+            "The concert was cancelled because the singer fell ill.",
+            "Neural networks learn patterns from large amounts of data.",
+            "The old lighthouse was turned into a small museum.");
+
     private MiniLmBenchmark() {
     }
 
@@ -76,7 +92,7 @@ final class MiniLmBenchmark {
         return null;
     }
 
-    static void run() throws Exception {
+    static void run(String only) throws Exception {
         Path fp32File = find("minilm-l6.onnx");
         Path vocab = find("minilm-l6-vocab.txt");
         if (fp32File == null || vocab == null) {
@@ -95,32 +111,52 @@ final class MiniLmBenchmark {
         Map<String, TensorData> long128 = inputs(tokenizer.encode(String.join(" ", SENTENCES), 128), false);
         List<float[]> reference = embed(fp32, sentences);
 
+        List<Map<String, TensorData>> calibrationSentences = new ArrayList<>();
+        for (String sentence : CALIBRATION) {
+            calibrationSentences.add(inputs(tokenizer.encode(sentence, 128), false));
+        }
+        CalibrationData calibration = CalibrationData.of(calibrationSentences);
+
         record Variant(String label, CompressionPlugin plugin, Map<String, String> options) {
         }
-        List<Variant> variants = List.of(
+        List<Variant> variants = new ArrayList<>(List.of(
                 new Variant("int8-dynamic (operator)", new Int8DynamicPlugin(), Map.of("format", "operator")),
+                new Variant("int8-dynamic (operator) asymmetric", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "symmetric", "false")),
+                new Variant("int8-dynamic (operator) auto 0.995", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "fidelity-target", "0.995")),
+                new Variant("int8-dynamic (operator) auto 0.996", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "fidelity-target", "0.996")),
+                new Variant("int8-dynamic (operator) auto 0.997", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "fidelity-target", "0.997")),
                 new Variant("int8-dynamic (qdq)", new Int8DynamicPlugin(), Map.of("format", "qdq")),
                 new Variant("int4-block 32", new Int4BlockPlugin(), Map.of()),
+                new Variant("int4-block 32 auto 0.985", new Int4BlockPlugin(), Map.of("fidelity-target", "0.985")),
                 new Variant("int4-block 32 int8 embeddings", new Int4BlockPlugin(), Map.of("embeddings", "int8")),
                 new Variant("int4-block 64", new Int4BlockPlugin(), Map.of("block-size", "64")),
-                new Variant("int4-block 128", new Int4BlockPlugin(), Map.of("block-size", "128")));
+                new Variant("int4-block 128", new Int4BlockPlugin(), Map.of("block-size", "128"))));
+        variants.removeIf(v -> !only.isEmpty() && !v.label().contains(only));
         Path out = Files.createTempDirectory("minilm-bench");
         Map<String, OnnxModel> models = new LinkedHashMap<>();
         for (Variant variant : variants) {
-            double[] seconds = new double[3];
+            // the automatic mode runs the model dozens of times: timed once; the others, median of 3
+            double[] seconds = new double[variant.options().containsKey("fidelity-target") ? 1 : 3];
             PluginResult result = null;
             for (int i = 0; i < seconds.length; i++) {
                 long start = System.nanoTime();
                 result = variant.plugin().apply(fp32, PluginOptions.resolve(variant.plugin().options(), variant.options()),
-                        TestContext.of(QuantizedFormat.OPERATOR));
+                        Models.context(QuantizedFormat.OPERATOR).withCalibration(calibration));
                 seconds[i] = (System.nanoTime() - start) / 1e9;
             }
             double time = QuantizationBenchmark.median(seconds);
             long size = saved(result.model(), out.resolve(variant.label().replaceAll("[^a-z0-9]+", "-") + ".onnx"));
             double cosine = meanCosine(reference, embed(result.model(), sentences));
-            System.out.printf(Locale.ROOT, "%s: %.2f MB (%d bytes), mean cosine %.5f (min %.5f), processing %.3f s median of 3 (%.0f MB/s of fp32 weights)%n",
+            System.out.printf(Locale.ROOT, "%s: %.2f MB (%d bytes), mean cosine %.5f (min %.5f), processing %.3f s median of %d (%.0f MB/s of fp32 weights)%n",
                     variant.label(), size / 1e6, size, cosine, minCosine(reference, embed(result.model(), sentences)), time,
+                    seconds.length,
                     weightBytes / 1e6 / time);
+            System.out.println("    " + result.figures() + " " + result.changes().stream()
+                    .filter(c -> c.contains("automatic")).toList() + " kept float: " + result.skipped().size());
             models.put(variant.label(), result.model());
         }
         if (peerFile != null) {
@@ -133,7 +169,10 @@ final class MiniLmBenchmark {
         latency(fp32, models, long128);
     }
 
-    /** Medians of interleaved batch-1 runs at sequence 128, each model in its own session, threads as ONNX Runtime picks. */
+    /**
+     * Medians of interleaved batch-1 runs at sequence 128, each model in its own session, threads as
+     * ONNX Runtime picks. On a shared machine the 10th percentile says more about the models than the median.
+     */
     static void latency(OnnxModel fp32, Map<String, OnnxModel> models, Map<String, TensorData> input) {
         List<String> labels = new ArrayList<>(List.of("fp32"));
         List<OrtRunner> runners = new ArrayList<>(List.of(OrtRunner.open(fp32)));
@@ -141,7 +180,7 @@ final class MiniLmBenchmark {
             labels.add(label);
             runners.add(OrtRunner.open(model));
         });
-        int rounds = 40;
+        int rounds = 100;
         double[][] times = new double[runners.size()][rounds];
         for (int warm = 0; warm < 5; warm++) {
             runners.forEach(r -> r.run(input));

@@ -10,7 +10,11 @@ import io.modelpress.inference.OrtRunner;
 import io.modelpress.inference.OutputFidelity;
 import io.modelpress.model.Graphs;
 import io.modelpress.model.OnnxModel;
+import io.modelpress.spi.Precision;
+import io.modelpress.spi.QuantizedFormat;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.PluginTestContext;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +24,12 @@ import java.util.SplittableRandom;
 final class Models {
 
     private Models() {
+    }
+
+    /** A context on a CPU profile that runs fp32, int8 and int4 and prefers {@code format}. */
+    static PluginTestContext context(QuantizedFormat format) {
+        return PluginTestContext.in(Path.of(System.getProperty("java.io.tmpdir")))
+                .withProfile(PluginTestContext.profile(format, Precision.FP32, Precision.INT8, Precision.INT4));
     }
 
     static OnnxModel withOpset(OnnxModel model, int opset) {
