@@ -31,6 +31,8 @@ public final class Candidates {
                     "int8-dynamic"),
             template("int8 weights and activations calibrated on the data: fastest int8 form for CNNs", true,
                     "int8-static"),
+            template("int8 with the layers that lose most kept in higher precision until the outputs keep a cosine of "
+                    + "0.995 on the calibration data", true, "int8-dynamic:fidelity-target=0.995"),
             template("4-bit weights in blocks: about 7x smaller; accuracy may suffer", false, "int4-block"),
             template("half precision: 2x smaller, fast where fp16 runs natively", false, "fp16"),
             template("a quarter of the neurons and channels removed, then int8: smaller than int8 alone", false,
