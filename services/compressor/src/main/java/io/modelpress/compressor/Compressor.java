@@ -2,11 +2,10 @@ package io.modelpress.compressor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.modelpress.engine.ChainStep;
 import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
-import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.model.ModelException;
@@ -84,7 +83,7 @@ public class Compressor {
             read.modelId().ifPresent(id -> MDC.put("modelId", id));
             JobFailure failure = read.failure().get();
             LOG.warnf("refused %s: %s", record, failure.getMessage());
-            publishFailure(record, read.modelId(), read.version(), Optional.empty(), Optional.empty(), Optional.empty(),
+            publishFailure(record, read.modelId(), read.version(), Optional.empty(), Optional.empty(), Known.NONE,
                     failure);
             return;
         }
@@ -121,22 +120,22 @@ public class Compressor {
                 try {
                     input = fetch(work);
                 } catch (JobFailure failure) {
-                    failed(Optional.empty(), Optional.empty(), Optional.empty(), failure);
+                    failed(Optional.empty(), Known.NONE, failure);
                     return;
                 } catch (JobControl.Abandoned | PublishFailure | CancellationException e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    failed(Optional.empty(), Optional.empty(), Optional.empty(), internal(e));
+                    failed(Optional.empty(), Known.NONE, internal(e));
                     return;
                 }
                 for (int i = 0; i < profiles.size(); i++) {
                     control.check();
                     runProfile(input, profiles.get(i), i, profiles.size());
                 }
-                progress.publish("done", Optional.empty(), 1, "", Optional.empty(), true);
+                progress.publish("done", Optional.empty(), 1, "", Known.NONE, true);
             } catch (CancellationException e) {
-                control.check(); // abandoned for shutdown: nothing more to say
-                failed(Optional.empty(), Optional.empty(), Optional.empty(), timeout());
+                control.checkAbandoned(); // abandoned for shutdown: nothing more to say
+                failed(Optional.empty(), Known.NONE, timeout());
             } finally {
                 deleteQuietly(work);
             }
@@ -150,7 +149,7 @@ public class Compressor {
                 if (profile.isPresent()) {
                     profiles.add(applyBudgets(profile.get()));
                 } else {
-                    failed(Optional.of(id), Optional.empty(), Optional.empty(), new JobFailure(Stage.VALIDATE, false,
+                    failed(Optional.of(id), Known.NONE, new JobFailure(Stage.VALIDATE, false,
                             "unknown profile '" + id + "'; known profiles: " + String.join(", ", setup.profiles().ids())));
                 }
             }
@@ -173,7 +172,7 @@ public class Compressor {
         /** Downloads the artifact's folder, verifies the sha256 and loads the model once for its digest. */
         private Input fetch(Path work) {
             S3Location artifact = S3Location.parse(model.artifactUri());
-            progress.publish("download", Optional.empty(), 0, artifact.toString(), Optional.empty(), true);
+            progress.publish("download", Optional.empty(), 0, artifact.toString(), Known.NONE, true);
             List<ObjectStore.StoredObject> objects = store.listFolder(artifact.bucket(), artifact.folder());
             if (objects.stream().noneMatch(object -> object.location().equals(artifact))) {
                 throw new JobFailure(Stage.DOWNLOAD, false, "no object at " + artifact);
@@ -202,10 +201,10 @@ public class Compressor {
                     fileSha = sha;
                 }
                 progress.publish("download", Optional.empty(), DOWNLOAD_SHARE * 0.8 * done / Math.max(1, total), name,
-                        Optional.empty(), false);
+                        Known.NONE, false);
             }
             Path modelFile = folder.resolve(artifact.fileName());
-            progress.publish("verify", Optional.empty(), DOWNLOAD_SHARE * 0.8, "", Optional.empty(), true);
+            progress.publish("verify", Optional.empty(), DOWNLOAD_SHARE * 0.8, "", Known.NONE, true);
             String digest;
             try {
                 OnnxModel loaded = OnnxModel.load(modelFile, setup.limits());
@@ -220,13 +219,13 @@ public class Compressor {
                 throw mismatch(fileSha, Optional.of(digest));
             }
             inputDigest = Optional.of(digest);
-            Optional<Path> calibration = fetchData(model.calibrationDataUri(), work.resolve("data"), "calibration");
-            Optional<Path> evaluation = fetchData(model.evaluationDataUri(), work.resolve("data"), "evaluation");
+            Optional<DataFile> calibration = fetchData(model.calibrationDataUri(), work.resolve("data"), "calibration");
+            Optional<DataFile> evaluation = fetchData(model.evaluationDataUri(), work.resolve("data"), "evaluation");
             return new Input(artifact, modelFile, digest, total, calibration, evaluation);
         }
 
         /** A data file named by the event, fetched once for all profiles. */
-        private Optional<Path> fetchData(Optional<String> uri, Path folder, String what) {
+        private Optional<DataFile> fetchData(Optional<String> uri, Path folder, String what) {
             if (uri.isEmpty()) {
                 return Optional.empty();
             }
@@ -234,19 +233,21 @@ public class Compressor {
             S3Location location = S3Location.parse(uri.get());
             createDirectories(folder);
             Path file = folder.resolve(what + ".npz");
+            String sha;
             try {
-                store.download(location, file, config.maxDataBytes());
+                sha = store.download(location, file, config.maxDataBytes());
             } catch (JobFailure e) {
                 throw new JobFailure(Stage.DOWNLOAD, e.retryable(), what + " data: " + e.getMessage(), e);
             }
             metrics.downloaded(size(file));
-            return Optional.of(file);
+            return Optional.of(new DataFile(file, sha));
         }
 
-        private Optional<CalibrationData> readData(Optional<Path> file, HardwareProfile profile, String what) {
-            if (file.isEmpty()) {
+        private Optional<CalibrationData> readData(Optional<DataFile> data, HardwareProfile profile, String what) {
+            if (data.isEmpty()) {
                 return Optional.empty();
             }
+            Optional<Path> file = data.map(DataFile::file);
             try {
                 return Optional.of(NpzData.read(file.get(), profile.batchSize(), config.maxDataBytes()));
             } catch (EngineException e) {
@@ -267,92 +268,100 @@ public class Compressor {
             MDC.put("profile", profile.id());
             double from = DOWNLOAD_SHARE + (1 - DOWNLOAD_SHARE) * index / count;
             double span = (1 - DOWNLOAD_SHARE) / count;
-            Optional<List<EventData.PlanStep>> plan = Optional.empty();
-            Optional<String> planDigest = Optional.empty();
+            Known known = Known.NONE;
             long started = System.nanoTime();
             try {
-                List<ChainStep> chain = chooser.choose(model, profile);
+                PlanChoice choice = chooser.choose(model, profile);
                 CompressionEngine engine = setup.newEngine();
                 control.engine(engine);
-                List<EventData.PlanStep> steps = plan(engine, chain, profile);
-                plan = Optional.of(steps);
-                String digest = planDigest(profile, steps);
-                planDigest = Optional.of(digest);
+                ChainRunner runner = new ChainRunner(engine, benchmarkSettings());
+                Optional<List<EventData.PlanStep>> named = choice.planned() ? Optional.empty()
+                        : Optional.of(runner.plan(choice.chain(), profile));
+                String request = requestDigest(profile, choice, named, input);
+                known = new Known(named, named.map(steps -> planDigest(profile, steps)), Optional.of(request));
                 S3Location indexEntry = input.artifact().withKey(input.artifact().folder() + "modelpress/index/"
-                        + profile.id() + "/" + input.digest() + "/" + digest + ".json");
+                        + profile.id() + "/" + input.digest() + "/" + request + ".json");
                 Optional<String> stored = store.readText(indexEntry);
                 if (stored.isPresent()) {
                     replay(stored.get(), indexEntry);
                     return;
                 }
                 Path out = input.modelFile().getParent().resolveSibling("out-" + profile.id());
-                Optional<List<EventData.PlanStep>> knownPlan = plan;
-                Optional<String> knownDigest = planDigest;
-                String stagePrefix = "compress " + profile.id() + ": ";
-                progress.publish(stagePrefix + "plan", Optional.of(profile.id()), from, "", knownPlan, true,
-                        knownDigest);
-                Optional<CalibrationData> calibration = readData(input.calibration(), profile, "calibration");
-                Optional<CalibrationData> evaluation = readData(input.evaluation(), profile, "evaluation");
-                CompressionReport report = engine.compress(new CompressionRequest(input.modelFile(), profile, chain, out,
-                        calibration, evaluation, benchmarkSettings()), (stage, fraction, message) -> progress.publish(stagePrefix + stage,
-                                Optional.of(profile.id()), from + span * 0.9 * fraction, message, knownPlan, false,
-                                knownDigest));
+                CompressionReport report = compress(runner, choice, input, profile, out, known, from, span);
+                List<EventData.PlanStep> steps = report.plan().stream().map(EventData.PlanStep::of).toList();
+                known = new Known(Optional.of(steps), Optional.of(planDigest(profile, steps)), Optional.of(request));
                 metrics.compressed(profile.id(), "done", Duration.ofNanos(System.nanoTime() - started));
                 control.check();
-                checkUsable(report);
-                progress.publish("store " + profile.id(), Optional.of(profile.id()), from + span * 0.92, "", knownPlan,
-                        true, knownDigest);
-                Stored result = store(input, profile, report, out, steps, digest, indexEntry);
+                ChainRunner.checkUsable(report);
+                progress.publish("store " + profile.id(), Optional.of(profile.id()), from + span * 0.92, "", known, true);
+                EventData.Choice how = report.planning().map(EventData.Choice::of)
+                        .orElseGet(() -> EventData.Choice.named(choice.by()));
+                Stored result = store(input, profile, report, out, known, how, indexEntry);
                 control.check();
                 await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result()));
                 await(events.publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark()));
-                LOG.infof("compressed for %s: %d -> %d bytes, stored at %s", profile.id(), report.original().bytes(),
-                        report.compressed().bytes(), result.location());
+                LOG.infof("compressed for %s with %s (%s): %d -> %d bytes, stored at %s", profile.id(),
+                        chainText(steps), how.by(), report.original().bytes(), report.compressed().bytes(),
+                        result.location());
             } catch (JobFailure failure) {
                 metrics.compressed(profile.id(), "failed", Duration.ofNanos(System.nanoTime() - started));
-                failed(Optional.of(profile.id()), plan, planDigest, failure);
+                failed(Optional.of(profile.id()), known, failure);
             } catch (EngineException e) {
                 metrics.compressed(profile.id(), "failed", Duration.ofNanos(System.nanoTime() - started));
-                failed(Optional.of(profile.id()), plan, planDigest, new JobFailure(Stage.COMPRESS, false, e.getMessage(), e));
+                failed(Optional.of(profile.id()), known, new JobFailure(Stage.COMPRESS, false, e.getMessage(), e));
             } catch (CancellationException e) {
-                control.check();
-                failed(Optional.of(profile.id()), plan, planDigest, timeout());
+                // Timed out: the whole model is over time, so the model reports it once, not each profile.
+                control.checkAbandoned();
+                throw e;
             } catch (JobControl.Abandoned | PublishFailure e) {
                 throw e;
             } catch (RuntimeException e) {
-                failed(Optional.of(profile.id()), plan, planDigest, internal(e));
+                failed(Optional.of(profile.id()), known, internal(e));
             } finally {
                 MDC.remove("profile");
             }
         }
 
-        private List<EventData.PlanStep> plan(CompressionEngine engine, List<ChainStep> chain, HardwareProfile profile) {
-            try {
-                return engine.plan(chain, profile).stream()
-                        .map(step -> new EventData.PlanStep(step.plugin().id(), step.plugin().plugin().version(),
-                                step.options().asText()))
-                        .toList();
-            } catch (EngineException e) {
-                throw new JobFailure(Stage.PLAN, false, e.getMessage(), e);
-            }
+        /** Runs the chosen chain, its progress reported within this profile's share of the model's work. */
+        private CompressionReport compress(ChainRunner runner, PlanChoice choice, Input input, HardwareProfile profile,
+                Path out, Known known, double from, double span) {
+            String stagePrefix = "compress " + profile.id() + ": ";
+            progress.publish(stagePrefix + (choice.planned() ? "plan" : "chain"), Optional.of(profile.id()), from,
+                    choice.planned() ? "the planner searches the candidate chains" : "chain named by " + choice.by(),
+                    known, true);
+            Optional<CalibrationData> calibration = readData(input.calibration(), profile, "calibration");
+            Optional<CalibrationData> evaluation = readData(input.evaluation(), profile, "evaluation");
+            ProgressListener listener = (stage, fraction, message) -> {
+                control.check(); // a stopped or timed-out job ends at its next report
+                progress.publish(stagePrefix + stage, Optional.of(profile.id()), from + span * 0.9 * fraction, message,
+                        known, false);
+            };
+            return runner.run(choice, input.modelFile(), profile, out, calibration, evaluation, listener);
         }
 
-        /** A result is published only when the whole plan ran and the output runs in ONNX Runtime. */
-        private void checkUsable(CompressionReport report) {
-            List<String> failedSteps = report.steps().stream().filter(step -> !step.status().equals("done"))
-                    .map(step -> "step " + step.index() + " " + step.plugin() + " failed: " + step.error().orElse("no reason"))
-                    .toList();
-            if (!failedSteps.isEmpty()) {
-                throw new JobFailure(Stage.COMPRESS, false, String.join("; ", failedSteps));
+        /**
+         * What makes two requests the same request, so that the second is answered from storage:
+         * the profile as applied, the named chain's plan or the planner's budget and the installed
+         * plugins it chooses among, and the digests of the calibration and evaluation data.
+         */
+        private String requestDigest(HardwareProfile profile, PlanChoice choice, Optional<List<EventData.PlanStep>> plan,
+                Input input) {
+            Map<String, Object> identity = new LinkedHashMap<>();
+            identity.put("profile", profile);
+            if (choice.planned()) {
+                identity.put("budget", EventData.BudgetView.of(choice.budget().orElseThrow()));
+                identity.put("plugins", setup.plugins().all().stream()
+                        .map(plugin -> plugin.id() + "@" + plugin.plugin().version()).sorted().toList());
+            } else {
+                identity.put("plan", plan.orElseThrow());
             }
-            if (!report.fidelity().runsInOnnxRuntime()) {
-                throw new JobFailure(Stage.COMPRESS, false, "the compressed model does not run in ONNX Runtime: "
-                        + report.fidelity().unavailable().orElse("no reason given"));
-            }
+            input.calibration().ifPresent(data -> identity.put("calibration", data.sha256()));
+            input.evaluation().ifPresent(data -> identity.put("evaluation", data.sha256()));
+            return sha256(EventJson.write(identity)).substring(0, 16);
         }
 
-        private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out,
-                List<EventData.PlanStep> plan, String planDigest, S3Location index) {
+        private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out, Known known,
+                EventData.Choice choice, S3Location index) {
             String prefix = input.artifact().folder() + "modelpress/" + profile.id() + "/" + report.compressed().digest() + "/";
             List<Path> files = list(out);
             long uploaded = 0;
@@ -365,10 +374,13 @@ public class Compressor {
             }
             metrics.uploaded(uploaded);
             S3Location location = input.artifact().withKey(prefix + "model.onnx");
-            EventData.CompressionResult result = result(input, profile, report, plan, planDigest, prefix, files);
-            EventData.Benchmark benchmark = benchmark(profile, report, plan, planDigest);
-            String resultId = eventId(input.digest(), profile.id(), planDigest, Topic.COMPRESSION_RESULTS);
-            String benchmarkId = eventId(input.digest(), profile.id(), planDigest, Topic.BENCHMARKS);
+            ResultEvents events = new ResultEvents(model, config.benchmark().enabled());
+            EventData.CompressionResult result = events.result(input, profile, report, known, choice,
+                    input.artifact().withKey(prefix), files.stream().map(file -> file.getFileName().toString()).toList());
+            EventData.Benchmark benchmark = events.benchmark(input, profile, report, known);
+            String request = known.requestDigest().orElseThrow();
+            String resultId = eventId(input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS);
+            String benchmarkId = eventId(input.digest(), profile.id(), request, Topic.BENCHMARKS);
             ObjectNode entry = EventJson.mapper().createObjectNode();
             entry.put("resultId", resultId);
             entry.put("benchmarkId", benchmarkId);
@@ -377,63 +389,6 @@ public class Compressor {
             // Written last: an index entry means every file it points at is stored.
             store.writeText(index, EventJson.write(entry), "application/json");
             return new Stored(location, resultId, result, benchmarkId, benchmark);
-        }
-
-        private EventData.CompressionResult result(Input input, HardwareProfile profile, CompressionReport report,
-                List<EventData.PlanStep> plan, String planDigest, String prefix, List<Path> files) {
-            S3Location folder = input.artifact().withKey(prefix);
-            String base = "s3://" + folder.bucket() + "/" + prefix;
-            CompressionReport.ModelFacts original = report.original();
-            CompressionReport.ModelFacts compressed = report.compressed();
-            Optional<EventData.Budgets> budgets = profile.sizeBudgetBytes().isPresent()
-                    ? Optional.of(new EventData.Budgets(Optional.of(new EventData.SizeBudget(
-                            profile.sizeBudgetBytes().getAsLong(), compressed.bytes(),
-                            compressed.bytes() <= profile.sizeBudgetBytes().getAsLong()))))
-                    : Optional.empty();
-            CompressionReport.FidelityReport fidelity = report.fidelity();
-            return new EventData.CompressionResult(model.modelId(), model.version(), profile.id(), "complete", false,
-                    input.digest(), plan, planDigest,
-                    new EventData.Input(model.artifactUri(), input.digest(), input.bytes()),
-                    new EventData.Artifact(base + compressed.file(), compressed.dataFile().map(name -> base + name),
-                            base + "report.json", compressed.digest(), compressed.bytes(),
-                            files.stream().map(file -> file.getFileName().toString()).toList()),
-                    new EventData.Sizes(original.bytes(), compressed.bytes(), report.gains().sizeRatio(),
-                            report.gains().bytesSaved(), original.parameters(), compressed.parameters(),
-                            report.gains().parameterRatio(), compressed.packagedBytes(),
-                            report.gains().packagedSizeRatio()),
-                    budgets,
-                    new EventData.Fidelity(fidelity.data(), fidelity.runsInOnnxRuntime(),
-                            fidelity.outputs().stream().map(EventData.FidelityOutput::of).toList(), fidelity.unavailable()),
-                    accuracy(report),
-                    new EventData.Calibration(input.calibration().isPresent(), input.calibration().isPresent()
-                            ? Optional.empty() : Optional.of("no calibration data was given: plugins ran without it and"
-                                    + " fidelity was measured on generated inputs"), model.calibrationDataUri()),
-                    report.steps().stream().map(step -> new EventData.Step(step.index(), step.plugin(), step.version(),
-                            step.status(), step.changes().size(), step.skipped().size(), step.millis())).toList(),
-                    model.labels(), report.totalMillis(), Instant.now().toString());
-        }
-
-        private EventData.Accuracy accuracy(CompressionReport report) {
-            if (report.accuracy().isPresent()) {
-                CompressionReport.AccuracyReport accuracy = report.accuracy().get();
-                return new EventData.Accuracy(true, Optional.empty(), model.evaluationDataUri(),
-                        Optional.of(EventData.AccuracyFigures.of(accuracy)));
-            }
-            return new EventData.Accuracy(false, Optional.of(model.evaluationDataUri().isPresent()
-                    ? "the evaluation data has no labels or the model no score output to compare"
-                    : "no evaluation data was given; fidelity against the original is measured instead"),
-                    model.evaluationDataUri(), Optional.empty());
-        }
-
-        private EventData.Benchmark benchmark(HardwareProfile profile, CompressionReport report,
-                List<EventData.PlanStep> plan, String planDigest) {
-            return new EventData.Benchmark(model.modelId(), model.version(), profile.id(), false, inputDigest.orElseThrow(),
-                    plan, planDigest, "report", EventData.ModelFacts.of(report.original()),
-                    EventData.ModelFacts.of(report.compressed()),
-                    new EventData.Ratios(report.gains().sizeRatio(), report.gains().parameterRatio()),
-                    report.fidelity().outputs().stream().map(EventData.FidelityOutput::of).toList(),
-                    report.fidelity().data(), EventData.Latency.of(report.benchmark(), config.benchmark().enabled()),
-                    report.environment(), Instant.now().toString());
         }
 
         /** A redelivered or duplicated event: the stored result events again, marked replayed, with their ids. */
@@ -447,21 +402,20 @@ public class Compressor {
             ObjectNode result = ((ObjectNode) entry.get("result")).put("replayed", true);
             ObjectNode benchmark = ((ObjectNode) entry.get("benchmark")).put("replayed", true);
             control.check();
+            metrics.replayed();
             await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), entry.get("resultId").asText(), result));
             await(events.publish(Topic.BENCHMARKS, model.modelId(), entry.get("benchmarkId").asText(), benchmark));
-            metrics.replayed();
             LOG.infof("answered from storage (%s): computed before", index);
         }
 
-        private void failed(Optional<String> profile, Optional<List<EventData.PlanStep>> plan,
-                Optional<String> planDigest, JobFailure failure) {
+        private void failed(Optional<String> profile, Known known, JobFailure failure) {
             LOG.warnf("failed at %s%s: %s", failure.stage().label(), profile.map(id -> " for " + id).orElse(""),
                     failure.getMessage());
             if (failure.stage() == Stage.INTERNAL && failure.getCause() != null) {
                 LOG.error("internal error", failure.getCause());
             }
             publishFailure(record, Optional.of(model.modelId()), Optional.of(model.version()), profile, inputDigest,
-                    plan.map(steps -> Map.entry(steps, planDigest.orElseThrow())), failure);
+                    known, failure);
         }
 
         private JobFailure internal(RuntimeException e) {
@@ -476,11 +430,10 @@ public class Compressor {
     }
 
     private void publishFailure(IncomingRecord record, Optional<String> modelId, Optional<String> version,
-            Optional<String> profile, Optional<String> inputDigest,
-            Optional<Map.Entry<List<EventData.PlanStep>, String>> plan, JobFailure failure) {
+            Optional<String> profile, Optional<String> inputDigest, Known known, JobFailure failure) {
         metrics.failed(failure.stage());
-        EventData.Failure data = new EventData.Failure(modelId, version, profile, inputDigest,
-                plan.map(Map.Entry::getKey), plan.map(Map.Entry::getValue), failure.stage().label(),
+        EventData.Failure data = new EventData.Failure(modelId, version, profile, inputDigest, known.plan(),
+                known.planDigest(), known.requestDigest(), failure.stage().label(),
                 oneLine(failure.getMessage()), failure.retryable(), record.original(), Instant.now().toString());
         String key = modelId.or(record::key).orElse(null);
         await(events.publish(Topic.FAILURES, key, EventPublisher.newId(), data));
@@ -515,13 +468,8 @@ public class Compressor {
             this.inputDigest = inputDigest;
         }
 
-        void publish(String stage, Optional<String> profile, double fraction, String message,
-                Optional<List<EventData.PlanStep>> plan, boolean newStage) {
-            publish(stage, profile, fraction, message, plan, newStage, Optional.empty());
-        }
-
-        synchronized void publish(String stage, Optional<String> profile, double fraction, String message,
-                Optional<List<EventData.PlanStep>> plan, boolean newStage, Optional<String> planDigest) {
+        synchronized void publish(String stage, Optional<String> profile, double fraction, String message, Known known,
+                boolean newStage) {
             long now = System.nanoTime();
             boolean changed = newStage || !stage.equals(lastStage);
             if (!changed && now - lastSent < intervalNanos) {
@@ -532,7 +480,8 @@ public class Compressor {
             double clamped = Math.max(0, Math.min(1, fraction));
             EventData.Progress data = new EventData.Progress(model.modelId(), model.version(), profile, stage, clamped,
                     (int) Math.floor(clamped * 100), message == null || message.isEmpty() ? Optional.empty()
-                            : Optional.of(message), currentDigest(), plan, planDigest, Instant.now().toString());
+                            : Optional.of(message), currentDigest(), known.plan(), known.planDigest(),
+                    known.requestDigest(), Instant.now().toString());
             // Progress is best effort: never holds the work up, never fails it.
             events.publish(Topic.PROGRESS, model.modelId(), EventPublisher.newId(), data).whenComplete((ignored, error) -> {
                 if (error != null) {
@@ -546,8 +495,19 @@ public class Compressor {
         }
     }
 
-    private record Input(S3Location artifact, Path modelFile, String digest, long bytes, Optional<Path> calibration,
-            Optional<Path> evaluation) {
+    /** The fetched artifact: where it came from, the model file, its digest and size, and the data files. */
+    record Input(S3Location artifact, Path modelFile, String digest, long bytes,
+            Optional<DataFile> calibration, Optional<DataFile> evaluation) {
+    }
+
+    /** A calibration or evaluation file as fetched, with the sha256 of its bytes. */
+    record DataFile(Path file, String sha256) {
+    }
+
+    /** What is known of a profile's work so far, for the events about it: the plan once chosen, and the digests. */
+    record Known(Optional<List<EventData.PlanStep>> plan, Optional<String> planDigest,
+            Optional<String> requestDigest) {
+        static final Known NONE = new Known(Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     private Optional<BenchmarkSettings> benchmarkSettings() {
@@ -561,8 +521,12 @@ public class Compressor {
     }
 
     /** Deterministic, so that a result published again keeps the CloudEvents id consumers may deduplicate on. */
-    static String eventId(String inputDigest, String profile, String planDigest, Topic topic) {
-        return sha256(inputDigest + "/" + profile + "/" + planDigest + "/" + topic.eventType()).substring(0, 32);
+    static String eventId(String inputDigest, String profile, String requestDigest, Topic topic) {
+        return sha256(inputDigest + "/" + profile + "/" + requestDigest + "/" + topic.eventType()).substring(0, 32);
+    }
+
+    private static String chainText(List<EventData.PlanStep> steps) {
+        return String.join(" -> ", steps.stream().map(step -> step.plugin()).toList());
     }
 
     /** The profile as applied and the plan: with the input digest, what makes a result the same result. */

@@ -42,14 +42,13 @@ public interface CompressorConfig {
     List<String> defaultProfiles();
 
     /**
-     * The chain per profile when an event names none: steps separated by spaces, each
-     * {@code ID} or {@code ID:key=value,...}. Keyed by profile id.
+     * A chain pinned per profile (keyed by profile id) for events that name none: steps separated by
+     * spaces, each {@code ID} or {@code ID:key=value,...}. Profiles without one are planned.
      */
     Map<String, String> defaultChain();
 
-    /** The chain for a profile that {@link #defaultChain()} does not name. */
-    @WithDefault("graph-cleanup")
-    String fallbackChain();
+    /** The automatic choice of a chain when neither the event nor the configuration names one. */
+    Planner planner();
 
     /** A folder of plugin jars loaded besides the built-in plugins. */
     Optional<Path> pluginsDir();
@@ -78,6 +77,15 @@ public interface CompressorConfig {
     /** The CloudEvents source of every event this service publishes. */
     @WithDefault("/modelpress/compressor")
     String eventSource();
+
+    interface Planner {
+        /**
+         * How long the search for one profile may take; when it runs out, the best candidate
+         * measured so far is kept and the candidates not tried are reported as such.
+         */
+        @WithDefault("10m")
+        Duration timeLimit();
+    }
 
     interface Topics {
         String modelRegistered();

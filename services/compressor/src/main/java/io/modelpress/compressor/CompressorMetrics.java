@@ -34,6 +34,13 @@ public class CompressorMetrics {
         this.bytesOut = Counter.builder("modelpress.bytes.uploaded").baseUnit("bytes")
                 .description("compressed artifact bytes stored in S3").register(registry);
         registry.gauge("modelpress.models.in.flight", inFlight);
+        // Every series from the start, at zero: a dashboard's rate() needs the first sample.
+        for (Topic topic : Topic.values()) {
+            published(topic, 0);
+        }
+        for (Stage stage : Stage.values()) {
+            failed(stage, 0);
+        }
     }
 
     public void received() {
@@ -41,11 +48,21 @@ public class CompressorMetrics {
     }
 
     public void published(Topic topic) {
-        registry.counter("modelpress.events.published", "topic", topic.channel()).increment();
+        published(topic, 1);
     }
 
     public void failed(Stage stage) {
-        registry.counter("modelpress.events.failed", "stage", stage.label()).increment();
+        failed(stage, 1);
+    }
+
+    private void published(Topic topic, int count) {
+        Counter.builder("modelpress.events.published").description("events published, by topic")
+                .tag("topic", topic.channel()).register(registry).increment(count);
+    }
+
+    private void failed(Stage stage, int count) {
+        Counter.builder("modelpress.events.failed").description("failure events published, by stage")
+                .tag("stage", stage.label()).register(registry).increment(count);
     }
 
     public void compressed(String profile, String outcome, Duration time) {

@@ -1,6 +1,9 @@
 package io.modelpress.compressor;
 
 import io.modelpress.engine.CompressionReport;
+import io.modelpress.engine.plan.Budget;
+import io.modelpress.engine.plan.Planning;
+import io.modelpress.engine.plan.Trial;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.inference.ModelBenchmark;
 import io.modelpress.inference.OutputFidelity;
@@ -9,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
 /** The data of the events this service publishes, as the schemas in {@code schemas/} describe them. */
 public final class EventData {
@@ -32,9 +36,51 @@ public final class EventData {
     }
 
     public record CompressionResult(String modelId, String version, String profile, String status, boolean replayed,
-            String inputDigest, List<PlanStep> plan, String planDigest, Input input, Artifact artifact, Sizes sizes,
+            String inputDigest, List<PlanStep> plan, String planDigest, String requestDigest, Choice choice, Input input, Artifact artifact, Sizes sizes,
             Optional<Budgets> budgets, Fidelity fidelity, Accuracy accuracy, Calibration calibration, List<Step> steps,
             Map<String, String> labels, long processingMillis, String completedAt) {
+    }
+
+    /**
+     * How the chain was found, and for the planner what it tried and why it chose this one.
+     *
+     * @param by {@code event}, {@code configuration} or {@code planner}
+     * @param metBudget whether the chosen chain meets every budget (else it was the closest)
+     */
+    public record Choice(String by, Optional<Boolean> metBudget, Optional<String> explanation,
+            Optional<BudgetView> budget, Optional<String> dropMeasure, List<Candidate> candidates,
+            Optional<Long> planningMillis) {
+        static Choice named(String by) {
+            return new Choice(by, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), List.of(),
+                    Optional.empty());
+        }
+
+        static Choice of(Planning planning) {
+            int chosen = planning.chosen().map(Trial::index).orElse(-1);
+            return new Choice(PlanChoice.PLANNER, Optional.of(planning.metBudget()), Optional.of(planning.explanation()),
+                    Optional.of(BudgetView.of(planning.budget())), Optional.of(planning.dropMeasure()),
+                    planning.trials().stream().map(trial -> Candidate.of(trial, trial.index() == chosen)).toList(),
+                    Optional.of(planning.planningMillis()));
+        }
+    }
+
+    /** What the planner's result had to meet; a fraction for the drop, 0.01 being one point. */
+    public record BudgetView(double maxAccuracyDrop, OptionalLong maxBytes, OptionalDouble maxLatencyMillis,
+            long timeLimitMillis) {
+        static BudgetView of(Budget budget) {
+            return new BudgetView(budget.maxAccuracyDrop(), budget.maxBytes(), budget.maxLatencyMillis(),
+                    budget.timeLimit().toMillis());
+        }
+    }
+
+    /** One chain the planner considered. */
+    public record Candidate(String chain, String outcome, boolean chosen, Optional<Long> bytes, OptionalDouble drop,
+            OptionalDouble latencyMillis, List<String> violations, Optional<String> reason) {
+        static Candidate of(Trial trial, boolean chosen) {
+            return new Candidate(trial.chainText(), trial.outcome(), chosen,
+                    trial.outcome().equals(Trial.NOT_TRIED) ? Optional.empty() : Optional.of(trial.bytes()),
+                    trial.drop(), trial.latencyMillis(), trial.violations(), trial.error());
+        }
     }
 
     public record Input(String artifactUri, String digest, long bytes) {
@@ -96,7 +142,7 @@ public final class EventData {
     }
 
     public record Benchmark(String modelId, String version, String profile, boolean replayed, String inputDigest,
-            List<PlanStep> plan, String planDigest, String source, ModelFacts original, ModelFacts compressed,
+            List<PlanStep> plan, String planDigest, String requestDigest, String source, ModelFacts original, ModelFacts compressed,
             Ratios ratios, List<FidelityOutput> fidelity, String fidelityData, Latency latency, RuntimeInfo environment,
             String measuredAt) {
     }
@@ -112,11 +158,12 @@ public final class EventData {
 
     public record Progress(String modelId, String version, Optional<String> profile, String stage, double fraction,
             int percent, Optional<String> message, Optional<String> inputDigest, Optional<List<PlanStep>> plan,
-            Optional<String> planDigest, String at) {
+            Optional<String> planDigest, Optional<String> requestDigest, String at) {
     }
 
     public record Failure(Optional<String> modelId, Optional<String> version, Optional<String> profile,
-            Optional<String> inputDigest, Optional<List<PlanStep>> plan, Optional<String> planDigest, String stage,
+            Optional<String> inputDigest, Optional<List<PlanStep>> plan, Optional<String> planDigest,
+            Optional<String> requestDigest, String stage,
             String reason, boolean retryable, IncomingRecord.Original original, String failedAt) {
     }
 }

@@ -52,6 +52,13 @@ final class JobControl {
         }
     }
 
+    /** Where a cancelled job is caught: rethrows only for shutdown, so that a timeout can still be reported. */
+    void checkAbandoned() {
+        if (abandoned) {
+            throw new Abandoned();
+        }
+    }
+
     private void cancelEngine() {
         CompressionEngine current = engine;
         if (current != null) {

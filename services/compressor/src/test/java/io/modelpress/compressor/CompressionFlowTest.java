@@ -5,6 +5,7 @@ import static io.modelpress.compressor.EventLog.FAILURES;
 import static io.modelpress.compressor.EventLog.PROGRESS;
 import static io.modelpress.compressor.EventLog.RESULTS;
 import static io.modelpress.compressor.EventLog.on;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +18,8 @@ import io.modelpress.inference.OrtRunner;
 import io.modelpress.inference.RunnerOptions;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.Mnist;
+import io.modelpress.testkit.MnistModels;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import io.quarkus.test.common.WithTestResource;
@@ -31,6 +34,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CompressionFlowTest {
 
     private static final Duration WAIT = Duration.ofSeconds(120);
+    private static final int EVALUATED = 500;
 
     @TempDir
     Path temp;
@@ -75,7 +81,8 @@ class CompressionFlowTest {
         String folder = "registry/flow-mlp/3";
         String uri = Fixtures.storeWithExternalData(s3, model, folder, temp);
         String id = "flow/mlp";
-        log.sendBinary(id, "registered-flow-mlp", Fixtures.registered(id, uri, "x86-vnni", "arm64-edge").toString());
+        // x86-vnni: no chain anywhere, so the planner chooses; nvidia-fp16: the test configuration pins graph-cleanup.
+        log.sendBinary(id, "registered-flow-mlp", Fixtures.registered(id, uri, "x86-vnni", "nvidia-fp16").toString());
 
         List<EventLog.Event> results = log.await(on(RESULTS, id), 2, WAIT);
         List<EventLog.Event> benchmarks = log.await(on(BENCHMARKS, id), 2, WAIT);
@@ -85,16 +92,16 @@ class CompressionFlowTest {
 
         String inputDigest = OnnxModel.load(downloadFolder(folder, temp.resolve("original"), "model.onnx"))
                 .sourceDigest().orElseThrow();
-        Set<String> profiles = new HashSet<>();
+        Map<String, JsonNode> byProfile = new HashMap<>();
         for (EventLog.Event result : results) {
             JsonNode data = result.data();
             String profile = data.path("profile").asText();
-            profiles.add(profile);
+            byProfile.put(profile, data);
             assertEquals(id, result.key());
             assertEquals(id, result.header("ce_subject"));
             assertFalse(data.path("replayed").asBoolean());
             assertEquals(inputDigest, data.path("inputDigest").asText(), "the input digest covers model and external data");
-            assertEquals("graph-cleanup", data.path("plan").path(0).path("plugin").asText());
+            assertEquals("graph-cleanup", data.path("plan").path(0).path("plugin").asText(), "the lossless clean-up first");
             assertEquals(uri, data.path("input").path("artifactUri").asText());
             assertEquals("tests", data.path("labels").path("team").asText());
             String artifact = data.path("artifact").path("uri").asText();
@@ -102,41 +109,49 @@ class CompressionFlowTest {
             assertEquals("s3://models/" + folder + "/modelpress/" + profile + "/" + digest + "/model.onnx", artifact,
                     "content-addressed key beside the original");
             assertTrue(data.path("sizes").path("compressedBytes").asLong() < data.path("sizes").path("originalBytes").asLong(),
-                    "graph-cleanup drops the unused initializer: " + data.path("sizes"));
-            assertTrue(data.path("fidelity").path("outputs").path(0).path("minCosine").asDouble() > 0.9999);
+                    "at least the unused initializer is gone: " + data.path("sizes"));
 
             JsonNode report = EventJson.mapper().readTree(Fixtures.get(s3, data.path("artifact").path("reportUri").asText()));
             assertEquals(digest, report.path("compressed").path("digest").asText());
             assertEquals(inputDigest, report.path("original").path("digest").asText());
 
-            Path local = temp.resolve("out-" + profile);
-            Files.createDirectories(local);
-            Files.write(local.resolve("model.onnx"), Fixtures.get(s3, artifact));
-            if (data.path("artifact").has("dataUri")) {
-                String dataUri = data.path("artifact").path("dataUri").asText();
-                Files.write(local.resolve(dataUri.substring(dataUri.lastIndexOf('/') + 1)), Fixtures.get(s3, dataUri));
+            Path local = download(data, temp.resolve("out-" + profile));
+            assertEquals(digest, OnnxModel.load(local).sourceDigest().orElseThrow(), "the stored files are the reported model");
+            if (profile.equals("nvidia-fp16")) {
+                assertEquals("configuration", data.path("choice").path("by").asText());
+                assertEquals(1, data.path("plan").size(), "the pinned chain, nothing more");
+                assertTrue(data.path("fidelity").path("outputs").path(0).path("minCosine").asDouble() > 0.9999);
+                assertSameOutputs(model, local);
+            } else {
+                assertPlannerChoice(data, report);
+                assertRunsLike(model, local, 0.99);
             }
-            assertSameOutputs(model, local.resolve("model.onnx"));
         }
-        assertEquals(Set.of("x86-vnni", "arm64-edge"), profiles);
+        assertEquals(Set.of("x86-vnni", "nvidia-fp16"), byProfile.keySet());
 
         for (EventLog.Event benchmark : benchmarks) {
             JsonNode data = benchmark.data();
+            JsonNode result = byProfile.get(data.path("profile").asText());
             assertEquals(inputDigest, data.path("inputDigest").asText());
-            assertEquals("graph-cleanup", data.path("plan").path(0).path("plugin").asText());
+            assertEquals(result.path("plan"), data.path("plan"), "the benchmark is of the chain the result reports");
+            assertEquals(result.path("requestDigest"), data.path("requestDigest"));
             assertTrue(data.path("original").path("bytes").asLong() > data.path("compressed").path("bytes").asLong());
             assertTrue(data.path("latency").path("measured").asBoolean(), () -> "latency: " + data.path("latency"));
             assertTrue(data.path("latency").path("compressed").path("p50Millis").asDouble() > 0);
         }
         List<EventLog.Event> progress = log.matching(on(PROGRESS, id));
-        assertTrue(progress.stream().anyMatch(event -> event.data().path("stage").asText().startsWith("compress x86-vnni: step")),
-                () -> "progress of the chain's steps: " + progress.stream().map(event -> event.data().path("stage").asText()).toList());
+        List<String> stages = progress.stream().map(event -> event.data().path("stage").asText()).toList();
+        assertTrue(stages.stream().anyMatch(stage -> stage.startsWith("compress x86-vnni: plan ")),
+                () -> "progress of the planner's candidates: " + stages);
+        assertTrue(stages.stream().anyMatch(stage -> stage.startsWith("compress nvidia-fp16: step 1/1 graph-cleanup")),
+                () -> "progress of the pinned chain's steps: " + stages);
         assertTrue(progress.stream().filter(event -> event.data().has("profile")).allMatch(event ->
-                event.data().has("inputDigest") && event.data().has("plan")), "progress of a profile carries digest and plan");
+                event.data().has("inputDigest") && event.data().has("requestDigest")),
+                "progress of a profile carries the input and request digests");
     }
 
     @Test
-    void aRealModelSentInStructuredModeIsCompressedForTheDefaultProfile() throws Exception {
+    void aRealModelSentInStructuredModeIsCompressedByThePlannerForTheDefaultProfile() throws Exception {
         Path file = RealModels.WAKEWORD.copyTo(temp.resolve("wakeword"));
         String uri = Fixtures.storeFile(s3, file, "registry/wakeword/7/model.onnx");
         String id = "flow/wakeword";
@@ -152,12 +167,57 @@ class CompressionFlowTest {
 
         EventLog.Event result = log.await(on(RESULTS, id), 1, WAIT).get(0);
         Fixtures.assertValidEvent(result, "io.modelpress.compression.result", EventSchemas.COMPRESSION_RESULT);
-        assertEquals("x86-vnni", result.data().path("profile").asText(), "the configured default profile");
-        Path local = temp.resolve("wakeword-out");
-        Files.createDirectories(local);
-        Files.write(local.resolve("model.onnx"), Fixtures.get(s3, result.data().path("artifact").path("uri").asText()));
-        assertSameOutputs(OnnxModel.load(file), local.resolve("model.onnx"));
-        log.await(on(BENCHMARKS, id), 1, WAIT);
+        JsonNode data = result.data();
+        assertEquals("x86-vnni", data.path("profile").asText(), "the configured default profile");
+        JsonNode report = EventJson.mapper().readTree(Fixtures.get(s3, data.path("artifact").path("reportUri").asText()));
+        assertPlannerChoice(data, report);
+        assertTrue(data.path("sizes").path("sizeRatio").asDouble() > 1.5,
+                () -> "a real fp32 model gets smaller than the clean-up alone makes it: " + data.path("sizes"));
+        Path local = download(data, temp.resolve("wakeword-out"));
+        assertRunsLike(OnnxModel.load(file), local, 0.9);
+        Fixtures.assertValidEvent(log.await(on(BENCHMARKS, id), 1, WAIT).get(0), "io.modelpress.benchmark",
+                EventSchemas.BENCHMARK);
+    }
+
+    @Test
+    void calibrationAndEvaluationDataReachThePluginsAndTheAccuracyReportedIsTheAccuracyMeasured() throws Exception {
+        Path file = MnistModels.copy(temp.resolve("mnist"));
+        String uri = Fixtures.storeFile(s3, file, "registry/mnist/2/model.onnx");
+        String input;
+        try (OrtRunner runner = OrtRunner.open(OnnxModel.load(file))) {
+            input = runner.inputNames().get(0);
+        }
+        Mnist digits = Mnist.load();
+        Fixtures.put(s3, "registry/mnist/data/calibration.npz", Fixtures.npz(input, Mnist.PIXELS,
+                digits.images(0, 64), null));
+        long[] labels = new long[EVALUATED];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = digits.label(MnistModels.TRAIN + i);
+        }
+        Fixtures.put(s3, "registry/mnist/data/evaluation.npz", Fixtures.npz(input, Mnist.PIXELS,
+                digits.images(MnistModels.TRAIN, MnistModels.TRAIN + EVALUATED), labels));
+        String id = "flow/mnist";
+        ObjectNode registered = Fixtures.withChain(Fixtures.registered(id, uri, "x86-vnni"), "graph-cleanup", "int8-static");
+        registered.put("calibrationDataUri", "s3://models/registry/mnist/data/calibration.npz");
+        registered.put("evaluationDataUri", "s3://models/registry/mnist/data/evaluation.npz");
+        log.sendBinary(id, "registered-mnist-2", registered.toString());
+
+        JsonNode result = log.await(on(RESULTS, id), 1, WAIT).get(0).data();
+        Fixtures.assertAllValid(log.matching(event -> id.equals(event.key())));
+        assertEquals("event", result.path("choice").path("by").asText());
+        assertTrue(result.path("calibration").path("used").asBoolean(), "int8-static calibrated on the event's data");
+        JsonNode accuracy = result.path("accuracy");
+        assertTrue(accuracy.path("measured").asBoolean(), () -> "accuracy: " + accuracy);
+        JsonNode figures = accuracy.path("figures");
+        assertEquals(EVALUATED, figures.path("examples").asInt());
+        OnnxModel compressed = OnnxModel.load(download(result, temp.resolve("mnist-out")));
+        double measured = MnistModels.accuracy(compressed, MnistModels.TRAIN, MnistModels.TRAIN + EVALUATED);
+        assertEquals(measured, figures.path("top1After").asDouble(), 2.0 / EVALUATED,
+                "the reported accuracy is what the stored model scores on the same digits");
+        assertEquals(MnistModels.accuracy(OnnxModel.load(file), MnistModels.TRAIN, MnistModels.TRAIN + EVALUATED),
+                figures.path("top1Before").asDouble(), 2.0 / EVALUATED);
+        assertTrue(result.path("sizes").path("sizeRatio").asDouble() > 3, () -> "int8 weights: " + result.path("sizes"));
+        assertTrue(figures.path("top1Drop").asDouble() < 0.03, () -> "int8 keeps the digits: " + figures);
     }
 
     @Test
@@ -186,9 +246,89 @@ class CompressionFlowTest {
         HttpResponse<String> prometheus = http.send(HttpRequest.newBuilder(URI.create(metrics.toString())).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, prometheus.statusCode());
-        for (String name : List.of("modelpress_events_received_total", "modelpress_models_in_flight",
-                "modelpress_bytes_downloaded_bytes_total")) {
-            assertTrue(prometheus.body().contains(name), () -> name + " missing from /q/metrics");
+        for (String series : List.of("modelpress_events_received_total", "modelpress_models_in_flight",
+                "modelpress_events_published_total\\{[^}]*topic=\"compression-results\"",
+                "modelpress_events_failed_total\\{[^}]*stage=\"download\"",
+                "modelpress_bytes_downloaded_bytes_total", "modelpress_bytes_uploaded_bytes_total",
+                "modelpress_results_replayed_total")) {
+            assertTrue(java.util.regex.Pattern.compile("(?m)^" + series).matcher(prometheus.body()).find(),
+                    () -> series + " missing from /q/metrics");
+        }
+    }
+
+    /**
+     * The planner's choice as the result reports it: every candidate listed, exactly one chosen,
+     * the one that ran, within the budget it claims to meet, and the same in report.json.
+     */
+    static void assertPlannerChoice(JsonNode result, JsonNode report) {
+        JsonNode choice = result.path("choice");
+        assertEquals("planner", choice.path("by").asText(), () -> "choice: " + choice);
+        List<JsonNode> chosen = new ArrayList<>();
+        choice.path("candidates").forEach(candidate -> {
+            if (candidate.path("chosen").asBoolean()) {
+                chosen.add(candidate);
+            }
+        });
+        assertTrue(choice.path("candidates").size() > 1, () -> "the planner compared candidates: " + choice);
+        assertEquals(1, chosen.size(), () -> "exactly one chosen: " + choice);
+        List<String> ran = new ArrayList<>();
+        result.path("plan").forEach(step -> ran.add(step.path("plugin").asText()));
+        assertEquals(ran, List.of(chosen.get(0).path("chain").asText().replaceAll(":[^ ]*", "").split(" -> ")),
+                "the chosen candidate is the plan that ran");
+        assertEquals("measured", chosen.get(0).path("outcome").asText());
+        if (choice.path("metBudget").asBoolean()) {
+            assertTrue(chosen.get(0).path("drop").asDouble() <= choice.path("budget").path("maxAccuracyDrop").asDouble());
+            assertEquals(0, chosen.get(0).path("violations").size());
+        } else {
+            assertTrue(chosen.get(0).path("violations").size() > 0, () -> "a missed budget says what it misses: " + choice);
+        }
+        assertEquals(choice.path("explanation"), report.path("planning").path("explanation"), "report.json has the search");
+        assertTrue(report.path("benchmark").path("compressed").path("p50Millis").asDouble() > 0,
+                "the chosen model is timed against the original");
+    }
+
+    /** The stored model and its external data file, if any, downloaded to a folder. */
+    private Path download(JsonNode result, Path folder) throws Exception {
+        Files.createDirectories(folder);
+        Files.write(folder.resolve("model.onnx"), Fixtures.get(s3, result.path("artifact").path("uri").asText()));
+        if (result.path("artifact").has("dataUri")) {
+            String dataUri = result.path("artifact").path("dataUri").asText();
+            Files.write(folder.resolve(dataUri.substring(dataUri.lastIndexOf('/') + 1)), Fixtures.get(s3, dataUri));
+        }
+        return folder.resolve("model.onnx");
+    }
+
+    /**
+     * The compressed model runs in ONNX Runtime on inputs the service never saw, with the
+     * original's outputs and shapes, and float outputs close to the original's (cosine).
+     */
+    static void assertRunsLike(OnnxModel original, Path compressed, double minCosine) {
+        try (OrtRunner expected = OrtRunner.open(original);
+                OrtRunner actual = OrtRunner.open(compressed, RunnerOptions.DEFAULT)) {
+            for (Map<String, TensorData> inputs : InputGenerator.defaults().generate(expected.inputSpecs(), 4, 7)) {
+                Map<String, TensorData> want = expected.run(inputs);
+                Map<String, TensorData> got = actual.run(inputs);
+                assertEquals(want.keySet(), got.keySet());
+                for (String name : want.keySet()) {
+                    if (want.get(name).type() != io.modelpress.model.DataType.FLOAT) {
+                        continue;
+                    }
+                    assertArrayEquals(want.get(name).shape(), got.get(name).shape(), "shape of output " + name);
+                    float[] a = want.get(name).toFloats();
+                    float[] b = got.get(name).toFloats();
+                    double dot = 0;
+                    double na = 0;
+                    double nb = 0;
+                    for (int i = 0; i < a.length; i++) {
+                        assertTrue(Float.isFinite(b[i]), "output " + name + " is finite");
+                        dot += (double) a[i] * b[i];
+                        na += (double) a[i] * a[i];
+                        nb += (double) b[i] * b[i];
+                    }
+                    double cosine = na == 0 && nb == 0 ? 1 : dot / Math.sqrt(na * nb);
+                    assertTrue(cosine >= minCosine, "output " + name + ": cosine " + cosine + " to the original's");
+                }
+            }
         }
     }
 

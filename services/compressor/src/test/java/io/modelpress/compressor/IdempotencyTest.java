@@ -6,8 +6,10 @@ import static io.modelpress.compressor.EventLog.RESULTS;
 import static io.modelpress.compressor.EventLog.on;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.minio.MinioClient;
 import io.modelpress.testkit.TestModels;
@@ -70,6 +72,43 @@ class IdempotencyTest {
             assertEquals(replays + 1, metrics.replays());
             assertEquals(stored, Fixtures.list(s3, folder + "/modelpress/"), "nothing stored again");
             assertTrue(stored.keySet().stream().anyMatch(key -> key.contains("/modelpress/index/x86-vnni/")), stored::toString);
+            assertEquals(List.of(), log.matching(on(FAILURES, id)));
+            Fixtures.assertAllValid(log.matching(e -> id.equals(e.key())));
+        }
+    }
+
+    @Test
+    void aBudgetOverrideIsAnotherRequestAndThePlannerSearchesUnderIt() throws Exception {
+        MinioClient s3 = Fixtures.s3();
+        String uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 6), "registry/budget-mlp/1", temp);
+        String id = "budget/mlp";
+        try (EventLog log = new EventLog(Fixtures.bootstrapServers())) {
+            log.sendBinary(id, "registered-budget-1", Fixtures.registered(id, uri, "x86-vnni").toString());
+            JsonNode first = log.await(on(RESULTS, id), 1, WAIT).get(0).data();
+            double compressions = metrics.compressions();
+
+            ObjectNode tight = Fixtures.registered(id, uri, "x86-vnni");
+            tight.putObject("budgets").put("sizeBytes", 1).put("maxAccuracyDrop", 0.2);
+            log.sendBinary(id, "registered-budget-2", tight.toString());
+            JsonNode second = log.await(on(RESULTS, id), 2, WAIT).get(1).data();
+
+            assertFalse(second.path("replayed").asBoolean(), "other budgets are another request: computed, not replayed");
+            assertNotEquals(first.path("requestDigest"), second.path("requestDigest"));
+            assertEquals(first.path("inputDigest"), second.path("inputDigest"));
+            assertEquals(compressions + 1, metrics.compressions());
+            JsonNode choice = second.path("choice");
+            assertEquals(1, choice.path("budget").path("maxBytes").asLong(), "the event's size budget reached the planner");
+            assertEquals(0.2, choice.path("budget").path("maxAccuracyDrop").asDouble(), 1e-9);
+            assertFalse(choice.path("metBudget").asBoolean(), "no model fits in one byte");
+            assertTrue(choice.path("explanation").asText().startsWith("no candidate meets the budget"),
+                    () -> "the result says it is only the closest: " + choice);
+            choice.path("candidates").forEach(candidate -> {
+                if (candidate.path("outcome").asText().equals("measured")) {
+                    assertTrue(candidate.path("violations").toString().contains("size"), () -> "misses the size: " + candidate);
+                }
+            });
+            assertTrue(second.path("budgets").path("size").has("met") && !second.path("budgets").path("size").path("met")
+                    .asBoolean(), () -> "budgets: " + second.path("budgets"));
             assertEquals(List.of(), log.matching(on(FAILURES, id)));
             Fixtures.assertAllValid(log.matching(e -> id.equals(e.key())));
         }

@@ -1,0 +1,116 @@
+package io.modelpress.compressor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.modelpress.engine.ChainStep;
+import io.modelpress.engine.profile.HardwareProfiles;
+import io.modelpress.spi.HardwareProfile;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.EnvConfigSource;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.io.IOException;
+import java.net.URL;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The settings README.md documents, given as environment variables the way a container gets them. */
+class ConfigurationTest {
+
+    @Test
+    void environmentVariablesOverrideTheDefaultsIncludingAChainPinnedPerProfile() throws IOException {
+        CompressorConfig config = configWith(Map.of(
+                "MODELPRESS_DEFAULT_CHAIN__X86_VNNI_", "graph-cleanup int8-dynamic:per-channel=false",
+                "MODELPRESS_PLANNER_TIME_LIMIT", "90s",
+                "MODELPRESS_DEFAULT_PROFILES", "x86-vnni,arm64-edge",
+                "MODELPRESS_MAX_IN_FLIGHT", "2"));
+        assertEquals(Duration.ofSeconds(90), config.planner().timeLimit());
+        assertEquals(List.of("x86-vnni", "arm64-edge"), config.defaultProfiles());
+        assertEquals(2, config.maxInFlight());
+
+        ChainChooser chooser = new ChainChooser(config);
+        PlanChoice pinned = chooser.choose(registered(List.of()), profile("x86-vnni"));
+        assertEquals(PlanChoice.CONFIGURATION, pinned.by());
+        assertEquals(List.of(ChainStep.parse("graph-cleanup"), ChainStep.parse("int8-dynamic:per-channel=false")),
+                pinned.chain());
+    }
+
+    @Test
+    void withoutAChainThePlannerSearchesUnderTheProfilesBudgetAndTheEventsChainComesFirst() throws IOException {
+        CompressorConfig config = configWith(Map.of("MODELPRESS_DEFAULT_CHAIN__X86_VNNI_", "graph-cleanup"));
+        ChainChooser chooser = new ChainChooser(config);
+        HardwareProfile edge = profile("arm64-edge");
+
+        PlanChoice planned = chooser.choose(registered(List.of()), edge);
+        assertTrue(planned.planned());
+        assertEquals(edge.maxAccuracyDrop(), planned.budget().orElseThrow().maxAccuracyDrop());
+        assertEquals(edge.sizeBudgetBytes(), planned.budget().orElseThrow().maxBytes());
+        assertEquals(Duration.ofMinutes(10), planned.budget().orElseThrow().timeLimit(), "the default time limit");
+
+        PlanChoice named = chooser.choose(registered(List.of("fp16")), profile("x86-vnni"));
+        assertEquals(PlanChoice.EVENT, named.by(), "the event's chain wins over the pinned one");
+        assertEquals(List.of(ChainStep.parse("fp16")), named.chain());
+        assertFalse(named.planned());
+    }
+
+    @Test
+    void theKubernetesAndComposeSettingsAreOnesTheServiceReads() throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        Map<String, String> kubernetes = new HashMap<>();
+        try (var parser = yaml.getFactory().createParser(Path.of("../../deploy/compressor.yaml").toFile())) {
+            for (JsonNode document : yaml.readValues(parser, JsonNode.class).readAll()) {
+                JsonNode data = document.has("stringData") ? document.path("stringData") : document.path("data");
+                if (List.of("ConfigMap", "Secret").contains(document.path("kind").asText())) {
+                    data.fields().forEachRemaining(entry -> kubernetes.put(entry.getKey(), entry.getValue().asText()));
+                }
+            }
+        }
+        CompressorConfig deployed = configWith(kubernetes);
+        assertEquals(List.of("x86-vnni", "arm64-edge"), deployed.defaultProfiles());
+        assertEquals(Duration.ofMinutes(10), deployed.planner().timeLimit());
+        assertEquals(Duration.ofSeconds(30), deployed.shutdownGrace());
+        assertEquals(Path.of("/work"), deployed.workDir());
+        assertEquals(kubernetes.get("MODELPRESS_S3_ENDPOINT"), deployed.s3().endpoint());
+        assertEquals(kubernetes.get("MODELPRESS_S3_SECRET_KEY"), deployed.s3().secretKey());
+        assertEquals(Long.parseLong(kubernetes.get("MODELPRESS_MAX_RECORD_AGE_MS")), deployed.maxRecordAgeMs());
+
+        JsonNode compose = yaml.readTree(Path.of("../../docker-compose.yml").toFile()).path("services").path("compressor");
+        Map<String, String> environment = new HashMap<>();
+        compose.path("environment").fields().forEachRemaining(entry -> environment.put(entry.getKey(), entry.getValue().asText()));
+        CompressorConfig composed = configWith(environment);
+        assertEquals("http://minio:9000", composed.s3().endpoint());
+        assertEquals(List.of("x86-vnni"), composed.defaultProfiles());
+        assertTrue(environment.get("KAFKA_BOOTSTRAP_SERVERS").startsWith("kafka:"), "the broker's in-network listener");
+    }
+
+    private static CompressorConfig configWith(Map<String, String> environment) throws IOException {
+        URL properties = ConfigurationTest.class.getClassLoader().getResource("application.properties");
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withSources(new PropertiesConfigSource(properties, 250))
+                .withSources(new EnvConfigSource(environment, 300))
+                .withConverter(Duration.class, 100, new DurationConverter()) // Quarkus' form: 90s, 10m
+                .withMapping(CompressorConfig.class)
+                .build();
+        return config.getConfigMapping(CompressorConfig.class);
+    }
+
+    private static RegisteredModel registered(List<String> chain) {
+        return new RegisteredModel("config/model", "1", "s3://models/config/model.onnx", Optional.empty(), null,
+                List.of(), Optional.empty(), Optional.empty(), Optional.empty(), Map.of(), chain);
+    }
+
+    private static HardwareProfile profile(String id) {
+        return HardwareProfiles.builtIn().find(id).orElseThrow();
+    }
+}
