@@ -53,21 +53,26 @@ final class ConversionPlan {
     private final ModelAnalysis analysis;
     private final Settings settings;
     private final Map<Weight.Ref, Float> overflowing;
+    private final Map<ValueKey, Float> activationPeaks;
     private final Map<NodeInfo, Mode> modes = new HashMap<>();
     private final Map<NodeInfo, String> reasons = new LinkedHashMap<>();
     private final Map<ValueKey, DataType> finalTypes = new HashMap<>();
 
-    private ConversionPlan(ModelAnalysis analysis, Settings settings, Map<Weight.Ref, Float> overflowing) {
+    private ConversionPlan(ModelAnalysis analysis, Settings settings, Map<Weight.Ref, Float> overflowing,
+            Map<ValueKey, Float> activationPeaks) {
         this.analysis = analysis;
         this.settings = settings;
         this.overflowing = overflowing;
+        this.activationPeaks = activationPeaks;
     }
 
     /**
      * @param overflowing float32 weights with values beyond the half type's range, with their largest magnitude
+     * @param activationPeaks computed float32 values measured beyond the half type's range, with their largest magnitude
      */
-    static ConversionPlan of(ModelAnalysis analysis, Settings settings, Map<Weight.Ref, Float> overflowing) {
-        ConversionPlan plan = new ConversionPlan(analysis, settings, Map.copyOf(overflowing));
+    static ConversionPlan of(ModelAnalysis analysis, Settings settings, Map<Weight.Ref, Float> overflowing,
+            Map<ValueKey, Float> activationPeaks) {
+        ConversionPlan plan = new ConversionPlan(analysis, settings, Map.copyOf(overflowing), Map.copyOf(activationPeaks));
         for (GraphInfo graph : analysis.graphs()) {
             graph.nodes().forEach(plan::decide);
         }
@@ -176,6 +181,10 @@ final class ConversionPlan {
         if (analysis.isShapeNode(node)) {
             return "computes shapes or indices from constants and input shapes; kept exact in float32";
         }
+        String peak = activationPeak(node);
+        if (peak != null) {
+            return peak;
+        }
         for (int i = 0; i < node.inputs.size(); i++) {
             ValueKey key = node.inputs.get(i);
             if (key == null || OpSupport.inputRole(node.node, i) != Role.T) {
@@ -192,6 +201,30 @@ final class ConversionPlan {
             }
         }
         return null;
+    }
+
+    /**
+     * A node that computes or reads a value measured beyond the half type's range keeps float32:
+     * in half, that value would be infinity (a reader in half would get it through a Cast).
+     */
+    private String activationPeak(NodeInfo node) {
+        for (ValueKey key : node.outputs) {
+            if (key != null && activationPeaks.containsKey(key)) {
+                return beyondRange("computes", key);
+            }
+        }
+        for (ValueKey key : node.inputs) {
+            if (key != null && activationPeaks.containsKey(key)) {
+                return beyondRange("reads", key);
+            }
+        }
+        return null;
+    }
+
+    private String beyondRange(String verb, ValueKey key) {
+        return String.format(java.util.Locale.ROOT, "%s '%s', which reaches %.4g on the calibration data, beyond "
+                + "%s's largest finite value %.0f", verb, key.name(), activationPeaks.get(key), settings.type().label(),
+                settings.type().maxFinite());
     }
 
     /**

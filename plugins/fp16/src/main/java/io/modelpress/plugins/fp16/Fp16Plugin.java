@@ -35,9 +35,13 @@ import java.util.stream.Collectors;
  * operator that has half kernels computes in half, in every graph (If branches and Loop bodies
  * included), with Constant-node weights converted where they are. Float32 stays where half would
  * be wrong or cannot run: operators without half kernels in ONNX Runtime, weights beyond
- * float16's range (and the operators reading them), static computations of shapes and indices,
+ * float16's range (and the operators reading them), computed values beyond it when calibration
+ * data shows them (their producers and readers), static computations of shapes and indices,
  * Resize scales and the like, loop-carried values, and anything the user excludes. Casts join the
  * two worlds; model inputs and outputs keep their types by default.
+ *
+ * <p>Refused: weights holding NaN or infinity (named), and a model whose weights are half or
+ * quantized already, so that nothing is converted twice.
  *
  * <p>float16 is for GPUs (the {@code nvidia-fp16} profile): ONNX Runtime's CPU provider runs such
  * a model by casting around most nodes and is slower than float32 there. bfloat16 needs ONNX
@@ -52,6 +56,10 @@ public final class Fp16Plugin implements CompressionPlugin {
     static final String TYPE = "type";
     static final String KEEP_IO_TYPES = "keep-io-types";
     static final String EXCLUDE = "exclude";
+
+    /** Weight types of a model that was made half or quantized already. */
+    private static final Set<DataType> REDUCED = Set.of(DataType.FLOAT16, DataType.BFLOAT16, DataType.INT8,
+            DataType.UINT8, DataType.INT4, DataType.UINT4);
 
     @Override
     public String id() {
@@ -105,15 +113,23 @@ public final class Fp16Plugin implements CompressionPlugin {
         context.progress(0.0, "analysing the model");
         ModelProto proto = model.proto();
         WeightIndex weights = model.weights();
-        refuseHalfModels(weights, type);
+        refuseReducedModels(weights);
         long opset = defaultOpset(proto);
         Set<String> exclude = new LinkedHashSet<>(options.list(EXCLUDE));
         checkExclusions(proto, exclude);
 
-        Map<Weight.Ref, Float> overflowing = WeightConverter.overflowing(weights, type, context, 0.05, 0.25);
+        WeightConverter.Ranges ranges = WeightConverter.scan(weights, type, context, 0.05, 0.25);
+        if (ranges.nonFinite().isPresent()) {
+            WeightConverter.NonFinite bad = ranges.nonFinite().get();
+            throw new PluginException("weight '" + bad.weight() + "' holds " + bad.value() + " at index "
+                    + bad.index() + "; a model with NaN or infinite weights is refused (fix the model)");
+        }
+        Map<Weight.Ref, Float> overflowing = ranges.overflowing();
         ModelAnalysis analysis = ModelAnalysis.of(proto, weights);
+        ActivationRanges.Peaks peaks = ActivationRanges.measure(model, analysis, type, context);
         ConversionPlan plan = ConversionPlan.of(analysis,
-                new ConversionPlan.Settings(type, opset, options.flag(KEEP_IO_TYPES), exclude), overflowing);
+                new ConversionPlan.Settings(type, opset, options.flag(KEEP_IO_TYPES), exclude), overflowing,
+                peaks.overflowing());
         List<Weight.Ref> toConvert = new ArrayList<>();
         for (Weight weight : weights.all()) {
             if (weight.type() == DataType.FLOAT && plan.becomesHalf(new ValueKey(weight.ref().graph(), weight.name()))) {
@@ -142,20 +158,31 @@ public final class Fp16Plugin implements CompressionPlugin {
         }
         context.progress(1.0, "done");
         return report(model, result, type, options.flag(KEEP_IO_TYPES), plan, counts, converted, rewriter,
-                overflowing, weights, toConvert.size());
+                overflowing, peaks, weights, toConvert.size());
     }
 
-    private static void refuseHalfModels(WeightIndex weights, HalfType type) throws PluginException {
-        long floats = weights.all().stream().filter(w -> w.type() == DataType.FLOAT).count();
-        if (floats > 0) {
-            return;
+    /**
+     * A model whose weights are mostly half already was converted before (float32 left only where
+     * half would overflow or has no kernel): converting it again would turn its float32 Casts into
+     * half ones and add Casts back. A model whose weights are mostly 8- or 4-bit integers was
+     * quantized: its float32 weights are scales, which stay float32.
+     */
+    private static void refuseReducedModels(WeightIndex weights) throws PluginException {
+        long floats = 0;
+        long reduced = 0;
+        Set<String> labels = new java.util.TreeSet<>();
+        for (Weight weight : weights.all()) {
+            if (weight.type() == DataType.FLOAT) {
+                floats += weight.elements();
+            } else if (REDUCED.contains(weight.type()) && !weight.uses().isEmpty()) {
+                reduced += weight.elements();
+                labels.add(weight.type().label());
+            }
         }
-        Set<String> halves = weights.all().stream()
-                .filter(w -> w.type() == DataType.FLOAT16 || w.type() == DataType.BFLOAT16)
-                .map(w -> w.type() == DataType.FLOAT16 ? "fp16" : "bf16")
-                .collect(Collectors.toCollection(java.util.TreeSet::new));
-        if (!halves.isEmpty()) {
-            throw new PluginException("nothing to do: the model's weights are already " + String.join(" and ", halves));
+        if (reduced > 0 && reduced >= floats) {
+            throw new PluginException(String.format(Locale.ROOT, "nothing to do: the model's weights are already "
+                    + "%s (%,d of %,d weight values); it is never converted twice",
+                    String.join(" and ", labels), reduced, reduced + floats));
         }
     }
 
@@ -212,7 +239,8 @@ public final class Fp16Plugin implements CompressionPlugin {
 
     private static PluginResult report(OnnxModel model, OnnxModel result, HalfType type, boolean keepIo,
             ConversionPlan plan, Counts counts, WeightConverter.Converted converted, GraphRewriter rewriter,
-            Map<Weight.Ref, Float> overflowing, WeightIndex weights, int convertedWeights) {
+            Map<Weight.Ref, Float> overflowing, ActivationRanges.Peaks peaks, WeightIndex weights,
+            int convertedWeights) {
         long bytesBefore = model.serializedSize();
         long bytesAfter = result.serializedSize();
         long floatWeights = weights.all().stream().filter(w -> w.type() == DataType.FLOAT).count();
@@ -234,6 +262,13 @@ public final class Fp16Plugin implements CompressionPlugin {
         if (converted.flushedToZero() > 0) {
             report.change(String.format(Locale.ROOT, "%,d non-zero weight values are below %s's smallest "
                     + "subnormal and became zero", converted.flushedToZero(), type.label()));
+        }
+        if (type == HalfType.FP16) {
+            report.change(peaks.samples() == 0 ? "activation ranges not measured (no calibration data): values "
+                    + "computed beyond float16's range would become infinity; pass calibration data to keep them float32"
+                    : String.format(Locale.ROOT, "measured %d computed values of the main graph on %d calibration "
+                    + "samples: %d exceed float16's range and keep float32 with their producers and readers",
+                    peaks.values(), peaks.samples(), peaks.overflowing().size()));
         }
         if (type == HalfType.BF16) {
             report.change("bfloat16 runs on ONNX Runtime's CUDA provider (Ampere or later); its CPU provider "

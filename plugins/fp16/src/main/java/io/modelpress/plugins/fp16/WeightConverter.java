@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
@@ -32,24 +34,42 @@ final class WeightConverter {
     private WeightConverter() {
     }
 
+    /** A weight value that is NaN or infinite: where it is and what it holds. */
+    record NonFinite(Weight.Ref weight, int index, float value) {
+    }
+
     /**
-     * float32 weights with a finite value beyond {@code type}'s range, with their largest
-     * magnitude. bfloat16 has float32's range, so none overflow it.
+     * What a scan of the float32 weights found: those with a finite value beyond the half type's
+     * range, with their largest magnitude (bfloat16 has float32's range, so none overflow it), and
+     * the first NaN or infinite value in index order, if any.
      */
-    static Map<Weight.Ref, Float> overflowing(WeightIndex index, HalfType type, PluginContext context,
-            double from, double to) {
-        if (type.maxFinite() >= Float.MAX_VALUE) {
-            return Map.of();
-        }
+    record Ranges(Map<Weight.Ref, Float> overflowing, Optional<NonFinite> nonFinite) {
+    }
+
+    static Ranges scan(WeightIndex index, HalfType type, PluginContext context, double from, double to) {
         List<Weight> weights = floatWeights(index);
-        Map<Weight.Ref, Float> result = new ConcurrentHashMap<>();
+        Map<Weight.Ref, Float> overflowing = new ConcurrentHashMap<>();
+        Map<Weight.Ref, NonFinite> nonFinite = new ConcurrentHashMap<>();
         forEachBatch(weights, context, from, to, "checking weight ranges", weight -> {
-            float max = maxFiniteMagnitude(index.tensor(weight.ref()));
+            TensorProto tensor = index.tensor(weight.ref());
+            FloatBuffer values = tensor.hasRawData()
+                    ? Tensors.raw(tensor, DataType.FLOAT, Tensors.elementCount(tensor)).asFloatBuffer()
+                    : FloatBuffer.wrap(Tensors.toFloats(tensor));
+            float max = 0;
+            for (int i = 0, n = values.limit(); i < n; i++) {
+                float value = values.get(i);
+                if (!Float.isFinite(value)) {
+                    nonFinite.put(weight.ref(), new NonFinite(weight.ref(), i, value));
+                    return;
+                }
+                max = Math.max(max, Math.abs(value));
+            }
             if (max > type.maxFinite()) {
-                result.put(weight.ref(), max);
+                overflowing.put(weight.ref(), max);
             }
         });
-        return Map.copyOf(result);
+        Optional<NonFinite> first = weights.stream().map(w -> nonFinite.get(w.ref())).filter(Objects::nonNull).findFirst();
+        return new Ranges(Map.copyOf(overflowing), first);
     }
 
     static Converted convert(WeightIndex index, List<Weight.Ref> refs, HalfType type, PluginContext context,
@@ -95,27 +115,6 @@ final class WeightConverter {
             IntStream.range(start, end).parallel().forEach(i -> task.run(weights.get(i)));
         }
         context.checkCancelled();
-    }
-
-    private static float maxFiniteMagnitude(TensorProto tensor) {
-        float max = 0;
-        if (tensor.hasRawData()) {
-            FloatBuffer values = Tensors.raw(tensor, DataType.FLOAT, Tensors.elementCount(tensor)).asFloatBuffer();
-            for (int i = 0, n = values.limit(); i < n; i++) {
-                float magnitude = Math.abs(values.get(i));
-                if (magnitude > max && magnitude != Float.POSITIVE_INFINITY) {
-                    max = magnitude;
-                }
-            }
-            return max;
-        }
-        for (float value : Tensors.toFloats(tensor)) {
-            float magnitude = Math.abs(value);
-            if (magnitude > max && magnitude != Float.POSITIVE_INFINITY) {
-                max = magnitude;
-            }
-        }
-        return max;
     }
 
     /** The tensor in {@code type}, rounded to nearest even; counts non-zero values that became zero. */

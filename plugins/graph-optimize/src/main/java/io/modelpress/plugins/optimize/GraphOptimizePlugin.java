@@ -7,9 +7,14 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import io.modelpress.model.DataType;
+import io.modelpress.model.Graphs;
 import io.modelpress.model.ModelException;
+import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.SaveOptions;
+import io.modelpress.model.Tensors;
+import io.modelpress.model.Weight;
 import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.OptionSpec;
 import io.modelpress.spi.PluginContext;
@@ -45,6 +50,13 @@ import java.util.stream.Collectors;
  * for targets that run ONNX Runtime. The highest level (ALL, with NCHWc layout transforms) is never
  * offered: it writes operators for the CPU it ran on, which would make a shared artifact
  * hardware-specific.
+ *
+ * <p>Two things the optimiser does for the machine it runs on are undone or refused here. It folds
+ * a weight that several subgraphs read into each of them; identical copies are stored once again
+ * in the main graph ({@link SharedWeights}). And its CPU provider wraps float16 operators it has
+ * no kernel for in Casts to float32, which the saved graph would keep: half-precision models are
+ * refused (optimise before converting to fp16), and so is any result with Casts the model did not
+ * have.
  *
  * <p>Class path: this plugin uses ONNX Runtime's Java API, which the host has on its class path
  * (the module depends on it with scope {@code provided}). That works because it is a built-in
@@ -93,6 +105,8 @@ public final class GraphOptimizePlugin implements CompressionPlugin {
     public PluginResult apply(OnnxModel model, PluginOptions options, PluginContext context) throws PluginException {
         boolean extended = options.text(LEVEL).equals(EXTENDED);
         context.checkCancelled();
+        refuseHalfPrecision(model);
+        refuseNonFiniteWeights(model);
         Path work = createWorkFolder(context);
         try {
             context.progress(0.05, "writing the model for ONNX Runtime");
@@ -111,6 +125,46 @@ public final class GraphOptimizePlugin implements CompressionPlugin {
             return report(model, optimized, extended);
         } finally {
             deleteQuietly(work);
+        }
+    }
+
+    /**
+     * ONNX Runtime optimises for the provider it loads the model on, here the CPU. Its CPU provider
+     * has no float16 or bfloat16 kernels for most operators, so it wraps them in Casts to float32
+     * and inlines the function bodies of those it lacks; the saved graph would keep those Casts and
+     * compute in float32 on the GPU it was made half for.
+     */
+    private static void refuseHalfPrecision(OnnxModel model) throws PluginException {
+        long half = model.weights().all().stream().filter(w -> isHalf(w.type())).count();
+        long[] casts = new long[1];
+        Graphs.forEach(model.proto(), (path, graph) -> casts[0] += graph.getNodeList().stream()
+                .filter(node -> node.getOpType().equals("Cast") && Nodes.attribute(node, "to")
+                        .map(to -> to.getI() == DataType.FLOAT16.code() || to.getI() == DataType.BFLOAT16.code())
+                        .orElse(false))
+                .count());
+        if (half > 0 || casts[0] > 0) {
+            throw new PluginException(String.format(Locale.ROOT, "the model computes in half precision (half "
+                    + "weights: %d, Casts to half: %d): ONNX Runtime's CPU optimiser would cast it back to float32 "
+                    + "where its CPU lacks half kernels; run graph-optimize before fp16", half, casts[0]));
+        }
+    }
+
+    private static boolean isHalf(DataType type) {
+        return type == DataType.FLOAT16 || type == DataType.BFLOAT16;
+    }
+
+    /** Folding would spread NaN and infinity into every weight computed from them; such a model is broken. */
+    private static void refuseNonFiniteWeights(OnnxModel model) throws PluginException {
+        for (Weight weight : model.weights().all()) {
+            if (weight.type() != DataType.FLOAT) {
+                continue; // half weights were refused above; integers have no NaN
+            }
+            float[] values = Tensors.toFloats(model.weights().tensor(weight.ref()));
+            int bad = Tensors.firstNonFinite(values);
+            if (bad >= 0) {
+                throw new PluginException("weight '" + weight.ref() + "' holds " + values[bad] + " at index " + bad
+                        + ": fix the model; folding would spread it into other weights");
+            }
         }
     }
 
@@ -162,12 +216,20 @@ public final class GraphOptimizePlugin implements CompressionPlugin {
             throw new PluginException("ONNX Runtime wrote operators of domain(s) " + newDomains
                     + " the model did not use (" + after.opsOf(newDomains) + "); refusing a result that is not portable");
         }
+        int castsBefore = before.byOp().getOrDefault("Cast", 0);
+        int castsAfter = after.byOp().getOrDefault("Cast", 0);
+        if (castsAfter > castsBefore) {
+            // Casts the model did not have come from placing kernels for this CPU (half-precision fallbacks)
+            throw new PluginException("ONNX Runtime added Casts (" + castsBefore + " → " + castsAfter + ") for "
+                    + "types its CPU kernels lack; refusing a result tied to this CPU");
+        }
         ModelProto proto = original.toBuilder()
                 .setGraph(written.getGraph())
                 .clearOpsetImport()
                 .addAllOpsetImport(opsetImports(original, written, after.domains()))
                 .build();
-        OnnxModel optimized = model.withProto(proto);
+        SharedWeights.Hoisted hoisted = SharedWeights.hoist(model.withProto(proto));
+        OnnxModel optimized = hoisted.model();
         long weightsBefore = model.weights().all().size();
         long weightsAfter = optimized.weights().all().size();
         if (before.equals(after) && weightsBefore == weightsAfter
@@ -189,13 +251,15 @@ public final class GraphOptimizePlugin implements CompressionPlugin {
         }
         long bytesBefore = model.serializedSize();
         long bytesAfter = optimized.serializedSize();
+        if (hoisted.copiesRemoved() > 0) {
+            result.change(String.format(Locale.ROOT, "stored %d identical weights once in the main graph instead of "
+                    + "in each subgraph that constant folding copied them into (%,d bytes saved)",
+                    hoisted.copiesRemoved(), hoisted.bytesSaved()));
+        }
         if (bytesAfter > bytesBefore) {
-            int copies = duplicateWeights(optimized) - duplicateWeights(model);
             result.change(String.format(Locale.ROOT, "the model grew by %,d bytes (%.1f%%): constant folding "
-                    + "materialised tensors that were computed at run time%s", bytesAfter - bytesBefore,
-                    100.0 * (bytesAfter - bytesBefore) / bytesBefore, copies <= 0 ? "" : "; " + copies
-                            + " folded weights are copies of others (a weight that several subgraphs read is "
-                            + "folded into each of them)"));
+                    + "materialised tensors that were computed at run time", bytesAfter - bytesBefore,
+                    100.0 * (bytesAfter - bytesBefore) / bytesBefore));
         }
         if (!newDomains.isEmpty()) {
             result.change("wrote ONNX Runtime-only operators: " + after.opsOf(newDomains));
@@ -211,27 +275,8 @@ public final class GraphOptimizePlugin implements CompressionPlugin {
                 .figure("weights-after", weightsAfter)
                 .figure("bytes-before", bytesBefore)
                 .figure("bytes-after", bytesAfter)
+                .figure("shared-copies-removed", hoisted.copiesRemoved())
                 .build();
-    }
-
-    /** Weights whose type, shape and values equal those of an earlier weight. */
-    private static int duplicateWeights(OnnxModel model) {
-        Set<String> seen = new java.util.HashSet<>();
-        int copies = 0;
-        for (io.modelpress.model.Weight weight : model.weights().all()) {
-            if (weight.bytes() < 1024) {
-                continue;
-            }
-            var tensor = model.weights().tensor(weight.ref());
-            if (!tensor.hasRawData()) {
-                continue;
-            }
-            String key = weight.type() + java.util.Arrays.toString(weight.dims()) + ":" + tensor.getRawData().hashCode();
-            if (!seen.add(key)) {
-                copies++;
-            }
-        }
-        return copies;
     }
 
     /** The optimiser must never change what callers send and receive. */
@@ -311,7 +356,7 @@ public final class GraphOptimizePlugin implements CompressionPlugin {
 
         static OpCounts of(ModelProto model) {
             Map<String, Integer> counts = new java.util.TreeMap<>();
-            io.modelpress.model.Graphs.forEach(model, (path, graph) -> graph.getNodeList()
+            Graphs.forEach(model, (path, graph) -> graph.getNodeList()
                     .forEach(node -> counts.merge(qualified(node.getDomain(), node.getOpType()), 1, Integer::sum)));
             return new OpCounts(Collections.unmodifiableMap(counts));
         }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import io.modelpress.inference.Fidelity;
 import io.modelpress.inference.OrtRunner;
 import io.modelpress.inference.OutputFidelity;
@@ -17,11 +18,13 @@ import io.modelpress.model.Graphs;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.SaveOptions;
+import io.modelpress.model.Tensors;
 import io.modelpress.spi.OptionException;
 import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.file.Files;
@@ -44,7 +47,7 @@ class GraphOptimizePluginTest {
     Path dir;
 
     private PluginResult apply(OnnxModel model, Map<String, String> options) throws PluginException {
-        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), new TestContext(dir));
+        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), PluginTestContext.in(dir));
     }
 
     @Test
@@ -138,6 +141,70 @@ class GraphOptimizePluginTest {
         }
     }
 
+    /**
+     * Silero VAD holds one If branch per sample rate; the other tests feed 16 kHz audio, this one
+     * runs the 8 kHz branch too, whose weights the optimiser folds and the plugin may share.
+     */
+    @ParameterizedTest
+    @EnumSource(value = RealModels.class, names = {"SILERO_VAD_V4", "SILERO_VAD_V5"})
+    void sileroRunsBothSampleRateBranches(RealModels real) throws Exception {
+        OnnxModel model = OnnxModel.load(real.copyTo(dir.resolve("models")));
+        PluginResult result = apply(model, Map.of());
+
+        assertTrue(result.figures().get("bytes-after") < result.figures().get("bytes-before"), result.changes().toString());
+        for (long rate : new long[] {16000, 8000}) {
+            Map<String, TensorData> sample = new java.util.HashMap<>(RealInputs.of(real, 3));
+            sample.put("sr", TensorData.ofLongs(new long[0], new long[] {rate}));
+            sample.put("input", RealInputs.audio(new SplittableRandom(rate), rate == 8000 ? 256 : 512));
+            try (OrtRunner original = OrtRunner.open(model); OrtRunner optimized = OrtRunner.open(result.model())) {
+                for (OutputFidelity output : Fidelity.compare(original, optimized, List.of(sample))) {
+                    assertTrue(output.minCosine() >= 0.99999, real + " at " + rate + " Hz: " + output);
+                }
+            }
+        }
+    }
+
+    /**
+     * Both branches of an If read the same outer weight through a Transpose; the optimiser folds
+     * the Transpose into each branch, writing one copy of the weight per branch. The plugin keeps
+     * one copy in the main graph, which both branches read.
+     */
+    @Test
+    void weightsFoldedIntoSeveralSubgraphsAreStoredOnce() throws Exception {
+        SplittableRandom random = new SplittableRandom(11);
+        GraphProto thenBranch = GraphProto.newBuilder().setName("then")
+                .addOutput(Nodes.tensorValue("then_y", DataType.FLOAT, 1, 16))
+                .addNode(Nodes.node("Transpose", "then_t", List.of("w_t"), List.of("then_w")))
+                .addNode(Nodes.node("MatMul", "then_mm", List.of("x", "then_w"), List.of("then_y")))
+                .build();
+        GraphProto elseBranch = GraphProto.newBuilder().setName("else")
+                .addOutput(Nodes.tensorValue("else_y", DataType.FLOAT, 1, 16))
+                .addNode(Nodes.node("Transpose", "else_t", List.of("w_t"), List.of("else_w")))
+                .addNode(Nodes.node("MatMul", "else_mm", List.of("x", "else_w"), List.of("else_z")))
+                .addNode(Nodes.node("Relu", "else_relu", List.of("else_z"), List.of("else_y")))
+                .build();
+        GraphProto graph = GraphProto.newBuilder().setName("shared")
+                .addInput(Nodes.tensorValue("x", DataType.FLOAT, 1, 32))
+                .addInput(Nodes.tensorValue("flag", DataType.BOOL))
+                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, 1, 16))
+                .addInitializer(TestModels.floats("w_t", random, 16, 32))
+                .addNode(Nodes.node("If", "branch", List.of("flag"), List.of("y"),
+                        Nodes.attr("then_branch", thenBranch), Nodes.attr("else_branch", elseBranch)))
+                .build();
+        OnnxModel model = TestModels.model(graph);
+        PluginResult result = apply(model, Map.of());
+
+        List<io.modelpress.model.Weight> weights = result.model().weights().all();
+        assertEquals(1, weights.size(), weights.toString());
+        assertTrue(weights.get(0).ref().graph().isMain(), weights.toString());
+        assertEquals(2.0, result.figures().get("shared-copies-removed"), result.changes().toString());
+        assertEquals(0, ops(result.model().proto()).getOrDefault("Transpose", 0));
+        for (boolean flag : new boolean[] {true, false}) {
+            assertClose(model, result.model(), Map.of("x", RealInputs.gaussian(random, 1, 32), "flag",
+                    RealInputs.bool(flag)), 1e-5);
+        }
+    }
+
     @Test
     void extendedWritesOnnxRuntimeFusedOperatorsAndSaysSo() throws Exception {
         OnnxModel model = TestModels.cnn(4, 3, 8);
@@ -170,6 +237,83 @@ class GraphOptimizePluginTest {
         }
     }
 
+    /**
+     * ONNX Runtime's CPU provider has no float16 kernels for most operators and wraps them in
+     * Casts to float32 when it places kernels (and inlines Softmax); the saved graph would keep
+     * them and compute in float32 on the GPU the model was made half for. The plugin refuses
+     * such a model, and refuses any result with Casts the model did not have.
+     */
+    @Test
+    void refusesAHalfPrecisionModelThatTheCpuOptimiserWouldCastBack() throws Exception {
+        SplittableRandom random = new SplittableRandom(4);
+        GraphProto graph = GraphProto.newBuilder().setName("half")
+                .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", 8))
+                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", 4))
+                .addInitializer(half("w", random, 8, 4))
+                .addInitializer(half("b", random, 4))
+                .addNode(Nodes.node("Cast", "to_half", List.of("x"), List.of("x16"),
+                        Nodes.attr("to", (long) DataType.FLOAT16.code())))
+                .addNode(Nodes.node("MatMul", "project", List.of("x16", "w"), List.of("h")))
+                .addNode(Nodes.node("Add", "bias", List.of("h", "b"), List.of("z")))
+                .addNode(Nodes.node("Softmax", "scores", List.of("z"), List.of("s")))
+                .addNode(Nodes.node("Cast", "to_float", List.of("s"), List.of("y"),
+                        Nodes.attr("to", (long) DataType.FLOAT.code())))
+                .build();
+        PluginException e = assertThrows(PluginException.class, () -> apply(TestModels.model(graph), Map.of()));
+        assertEquals("the model computes in half precision (half weights: 2, Casts to half: 1): ONNX Runtime's "
+                + "CPU optimiser would cast it back to float32 where its CPU lacks half kernels; run graph-optimize "
+                + "before fp16", e.getMessage());
+    }
+
+    /** Folding a DequantizeLinear of constant int8 weights would write them back as float32. */
+    @Test
+    void keepsQuantizedWeightsQuantized() throws Exception {
+        byte[] values = new byte[64 * 16];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (byte) (i * 37 % 255 - 127);
+        }
+        GraphProto graph = GraphProto.newBuilder().setName("quantized")
+                .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", 64))
+                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", 16))
+                .addInitializer(Tensors.ofBytes("w_q", DataType.INT8, new long[] {64, 16}, values))
+                .addInitializer(Tensors.scalarFloat("w_scale", 0.01f))
+                .addInitializer(TestModels.floats("bias", new SplittableRandom(3), 16))
+                .addNode(Nodes.node("DequantizeLinear", "dequantize", List.of("w_q", "w_scale"), List.of("w")))
+                .addNode(Nodes.node("MatMul", "project", List.of("x", "w"), List.of("h")))
+                .addNode(Nodes.node("Add", "shift", List.of("h", "bias"), List.of("y")))
+                .build();
+        OnnxModel model = TestModels.model(graph);
+        PluginResult result = apply(model, Map.of());
+
+        assertEquals(1, ops(result.model().proto()).getOrDefault("DequantizeLinear", 0), ops(result.model().proto()).toString());
+        assertTrue(result.model().weights().all().stream().anyMatch(w -> w.type() == DataType.INT8));
+        assertTrue(result.model().serializedSize() <= model.serializedSize() + 256, result.changes().toString());
+        assertClose(model, result.model(), Map.of("x", RealInputs.gaussian(new SplittableRandom(6), 2, 64)), 1e-4);
+    }
+
+    @Test
+    void refusesWeightsWithNaNOrInfinityNamingTheTensor() {
+        OnnxModel cnn = TestModels.cnn(4, 3, 2);
+        GraphProto graph = cnn.proto().getGraph();
+        int index = graph.getInitializerList().stream().map(TensorProto::getName).toList().indexOf("bn_var");
+        float[] variance = Tensors.toFloats(graph.getInitializer(index));
+        variance[2] = Float.NaN;
+        GraphProto broken = graph.toBuilder().setInitializer(index, Tensors.ofFloats("bn_var", new long[] {4}, variance))
+                .build();
+        PluginException e = assertThrows(PluginException.class, () -> apply(TestModels.model(broken), Map.of()));
+        assertEquals("weight 'bn_var' holds NaN at index 2: fix the model; folding would spread it into other weights",
+                e.getMessage());
+    }
+
+    @Test
+    void anAlreadyOptimisedModelHasNothingLeftToDo() throws Exception {
+        OnnxModel once = apply(TestModels.cnn(8, 5, 6), Map.of()).model();
+        PluginResult twice = apply(once, Map.of());
+        assertSame(once, twice.model());
+        assertEquals(List.of("nothing changed: ONNX Runtime found nothing to fold, fuse or remove at level basic"),
+                twice.changes());
+    }
+
     @Test
     void neverOffersTheHardwareSpecificLevel() {
         OptionException e = assertThrows(OptionException.class,
@@ -191,7 +335,7 @@ class GraphOptimizePluginTest {
 
     @Test
     void honoursCancellation() {
-        TestContext context = new TestContext(dir);
+        PluginTestContext context = PluginTestContext.in(dir);
         context.cancel();
         assertThrows(CancellationException.class, () -> plugin.apply(TestModels.cnn(4, 3, 1),
                 PluginOptions.defaults(plugin.options()), context));
@@ -199,9 +343,9 @@ class GraphOptimizePluginTest {
 
     @Test
     void reportsProgress() throws Exception {
-        TestContext context = new TestContext(dir);
+        PluginTestContext context = PluginTestContext.in(dir);
         plugin.apply(TestModels.cnn(4, 3, 1), PluginOptions.defaults(plugin.options()), context);
-        assertTrue(context.progress().size() >= 3, context.progress().toString());
+        assertTrue(context.progressReports().size() >= 3, context.progressReports().toString());
     }
 
     private static void assertClose(OnnxModel expectedModel, OnnxModel actualModel, Map<String, TensorData> inputs,
@@ -218,6 +362,10 @@ class GraphOptimizePluginTest {
                 }
             });
         }
+    }
+
+    private static TensorProto half(String name, SplittableRandom random, long... dims) {
+        return Tensors.ofFloat16(name, dims, Tensors.toFloats(TestModels.floats(name, random, dims)));
     }
 
     private static Map<String, Integer> ops(ModelProto model) {
