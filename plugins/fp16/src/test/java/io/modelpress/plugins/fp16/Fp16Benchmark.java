@@ -16,6 +16,7 @@ import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.PluginTestContext;
+import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -33,6 +33,7 @@ import io.modelpress.spi.Precision;
 import io.modelpress.spi.QuantizedFormat;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.PluginTestContext;
+import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.ByteBuffer;

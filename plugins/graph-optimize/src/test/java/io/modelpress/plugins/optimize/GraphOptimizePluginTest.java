@@ -25,6 +25,7 @@ import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.PluginTestContext;
+import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.file.Files;

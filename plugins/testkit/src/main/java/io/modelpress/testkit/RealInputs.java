@@ -1,20 +1,19 @@
-package io.modelpress.plugins.fp16;
+package io.modelpress.testkit;
 
 import io.modelpress.model.DataType;
 import io.modelpress.spi.TensorData;
-import io.modelpress.testkit.RealModels;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Inputs like the ones each real model sees in use: speech-like audio, smooth images, feature frames. */
-final class RealInputs {
+public final class RealInputs {
 
     private RealInputs() {
     }
 
-    static Map<String, TensorData> of(RealModels model, long seed) {
+    public static Map<String, TensorData> of(RealModels model, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         Map<String, TensorData> inputs = new LinkedHashMap<>();
         switch (model) {
@@ -37,11 +36,11 @@ final class RealInputs {
         return inputs;
     }
 
-    static TensorData bool(boolean value) {
+    public static TensorData bool(boolean value) {
         return new TensorData(DataType.BOOL, new long[0], ByteBuffer.wrap(new byte[] {(byte) (value ? 1 : 0)}));
     }
 
-    static TensorData gaussian(SplittableRandom random, long... shape) {
+    public static TensorData gaussian(SplittableRandom random, long... shape) {
         int n = 1;
         for (long dim : shape) {
             n *= (int) dim;
@@ -55,7 +54,7 @@ final class RealInputs {
     }
 
     /** A voiced-sounding chunk at 16 kHz: a few harmonics with a slow envelope and a little noise. */
-    static TensorData audio(SplittableRandom random, int samples) {
+    public static TensorData audio(SplittableRandom random, int samples) {
         float[] values = new float[samples];
         double pitch = 120 + random.nextDouble() * 100;
         for (int i = 0; i < samples; i++) {
@@ -75,7 +74,7 @@ final class RealInputs {
      * gently shaded background with lines of dark glyph-like blocks (outlines and diagonal strokes)
      * of random widths and spacing. No pixel noise.
      */
-    static TensorData image(SplittableRandom random, int height, int width) {
+    public static TensorData image(SplittableRandom random, int height, int width) {
         double[][] pixels = new double[height][width];
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
