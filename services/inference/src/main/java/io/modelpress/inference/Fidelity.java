@@ -125,12 +125,34 @@ public final class Fidelity {
                 return;
             }
             int classes = (int) shape[shape.length - 1];
+            if (shape.length > 2 && !rowsAreDistributions(expected, classes)) {
+                // [batch, classes] is a classifier's; a higher rank is scores per position (a CTC head,
+                // per-pixel classes) only when each row is a distribution, not hidden states or maps.
+                scores = false;
+                return;
+            }
             for (int row = 0; row + classes <= expected.length; row += classes) {
                 rows++;
                 if (argMax(expected, row, classes) == argMax(actual, row, classes)) {
                     agreeingRows++;
                 }
             }
+        }
+
+        private static boolean rowsAreDistributions(double[] values, int classes) {
+            for (int row = 0; row + classes <= values.length; row += classes) {
+                double sum = 0;
+                for (int i = row; i < row + classes; i++) {
+                    if (values[i] < -1e-6) {
+                        return false;
+                    }
+                    sum += values[i];
+                }
+                if (Math.abs(sum - 1) > 1e-3) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private static int argMax(double[] values, int from, int count) {
