@@ -11,15 +11,14 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.Result;
 import io.minio.messages.Item;
+import io.modelpress.engine.data.NpzData;
+import io.modelpress.engine.data.NpzWriter;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.SaveOptions;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,8 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /** What the tests share: the service's S3 as a registry would fill it, events as a registry sends them. */
@@ -75,30 +72,13 @@ final class Fixtures {
      */
     static byte[] npz(String input, int width, float[] rows, long[] labels) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-            int count = rows.length / width;
-            ByteBuffer floats = ByteBuffer.allocate(rows.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            floats.asFloatBuffer().put(rows);
-            npy(zip, input, "<f4", "(" + count + ", " + width + ")", floats.array());
+        try (NpzWriter npz = new NpzWriter(bytes)) {
+            npz.floats(input, new long[] {rows.length / width, width}, rows);
             if (labels != null) {
-                ByteBuffer longs = ByteBuffer.allocate(labels.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                longs.asLongBuffer().put(labels);
-                npy(zip, "labels", "<i8", "(" + labels.length + ",)", longs.array());
+                npz.longs(NpzData.LABELS, new long[] {labels.length}, labels);
             }
         }
         return bytes.toByteArray();
-    }
-
-    /** One .npy entry, format 1.0: magic, version, header length, the header padded to 64 bytes, the data. */
-    private static void npy(ZipOutputStream zip, String name, String type, String shape, byte[] data) throws IOException {
-        String dict = "{'descr': '" + type + "', 'fortran_order': False, 'shape': " + shape + ", }";
-        int padding = (64 - (10 + dict.length() + 1) % 64) % 64;
-        byte[] header = (dict + " ".repeat(padding) + "\n").getBytes(StandardCharsets.US_ASCII);
-        zip.putNextEntry(new ZipEntry(name + ".npy"));
-        zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length, (byte) (header.length >> 8)});
-        zip.write(header);
-        zip.write(data);
-        zip.closeEntry();
     }
 
     static void put(MinioClient s3, String key, byte[] bytes) throws Exception {

@@ -9,15 +9,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A child JVM with a class path of its own, its output in a log file (never a pipe that could fill
  * and block it). Its standard input stays open: {@link ParentWatch} in the child ends it when the
- * parent dies without a chance to stop it.
+ * parent dies without a chance to stop it. The local stack starts its servers with it; other
+ * tools start their own children (a service under test, a demo's service) the same way.
  */
-final class ChildProcess {
+public final class ChildProcess {
 
     private static final int TAIL_LINES = 40;
 
@@ -38,6 +40,16 @@ final class ChildProcess {
      */
     static ChildProcess start(String name, List<Path> classPath, List<String> jvmOptions, String mainClass,
             List<String> arguments, Path workFolder, Path log) throws IOException {
+        return start(name, classPath, jvmOptions, mainClass, arguments, Map.of(), workFolder, log);
+    }
+
+    /**
+     * Starts {@code mainClass} in a new JVM with these environment variables added to this one's.
+     *
+     * @param classPath the child's class path; a {@link ParentWatch} entry is added when this library is a file
+     */
+    public static ChildProcess start(String name, List<Path> classPath, List<String> jvmOptions, String mainClass,
+            List<String> arguments, Map<String, String> environment, Path workFolder, Path log) throws IOException {
         Objects.requireNonNull(name, "name is null");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -60,6 +72,7 @@ final class ChildProcess {
                 .directory(workFolder.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(environment);
         return new ChildProcess(name, builder.start(), log);
     }
 
@@ -82,32 +95,32 @@ final class ChildProcess {
         }
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 
     /** Fails when the child has exited: it was meant to keep running. */
-    void checkRunning() {
+    public void checkRunning() {
         if (!process.isAlive()) {
             throw failure("exited with code " + process.exitValue() + " while starting");
         }
     }
 
     /** An error that names the child, what went wrong and the end of its log. */
-    LocalStackException failure(String what) {
+    public LocalStackException failure(String what) {
         return new LocalStackException(name + " " + what + " (log " + log + "); its last lines:\n" + tail(log, TAIL_LINES));
     }
 
     /** Asks the child to stop (SIGTERM, so the broker shuts down cleanly), then kills it after {@code grace}. */
-    void stop(Duration grace) {
+    public void stop(Duration grace) {
         if (!process.isAlive()) {
             return;
         }
@@ -124,7 +137,7 @@ final class ChildProcess {
     }
 
     /** The last {@code lines} lines of a log file, read from its end so a large log costs nothing. */
-    static String tail(Path file, int lines) {
+    public static String tail(Path file, int lines) {
         if (!Files.isRegularFile(file)) {
             return "(no log written)";
         }

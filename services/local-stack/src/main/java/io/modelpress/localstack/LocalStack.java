@@ -122,7 +122,9 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private void startAll(Builder builder) {
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (builder.shutdownHook) {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         try {
             Files.createDirectories(workFolder);
             if (builder.kafka) {
@@ -297,6 +299,7 @@ public final class LocalStack implements AutoCloseable {
         private String kafkaHeap = "512m";
         private String s3Heap = "256m";
         private int partitions = 1;
+        private boolean shutdownHook = true;
         private Optional<List<Path>> kafkaClassPath = Optional.empty();
         private Optional<List<Path>> s3ClassPath = Optional.empty();
 
@@ -341,6 +344,15 @@ public final class LocalStack implements AutoCloseable {
                 throw new IllegalArgumentException("partitions must be at least 1");
             }
             this.partitions = partitions;
+            return this;
+        }
+
+        /**
+         * Whether a JVM shutdown hook stops the servers (default true). A caller that stops other
+         * processes first, which still talk to these servers, closes the stack in its own hook.
+         */
+        public Builder shutdownHook(boolean install) {
+            this.shutdownHook = install;
             return this;
         }
 

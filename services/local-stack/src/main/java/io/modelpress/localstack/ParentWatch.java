@@ -39,7 +39,7 @@ public final class ParentWatch {
         } catch (IOException ignored) {
             // a broken pipe means the same as end of input
         }
-        System.err.println("modelpress local stack: the parent process is gone; stopping");
+        System.err.println("modelpress: standard input closed (the parent stopped or is gone); stopping");
         // exit, not halt: shutdown hooks let the broker close its logs cleanly
         Thread stopper = new Thread(() -> System.exit(0), "parent-gone-exit");
         stopper.start();

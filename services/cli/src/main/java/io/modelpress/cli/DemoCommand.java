@@ -1,0 +1,255 @@
+package io.modelpress.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.modelpress.engine.EngineException;
+import io.modelpress.localstack.LocalStack;
+import io.modelpress.localstack.LocalStackException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The whole flow on one machine: a real Kafka broker and S3 server, the compressor service, and a
+ * sample model registered the way a model registry would, with its events printed as they arrive.
+ */
+@Command(name = "demo", subcommands = DemoRegisterCommand.class,
+        description = {"Starts Kafka (KRaft) and an S3 server on loopback ports, the compressor service, registers a"
+                + " sample model (an MNIST classifier with labelled digits) and prints the events that come back.",
+                "Stays up to take more models (see 'demo register') until Ctrl-C; with --once, exits after the results."})
+final class DemoCommand implements Callable<Integer> {
+
+    static final String BUCKET = "models";
+    static final List<String> DEFAULT_PROFILES = List.of("x86-vnni", "nvidia-fp16");
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--work", paramLabel = "DIR", defaultValue = "target/demo",
+            description = "where the servers keep data and logs (emptied at start; default: ${DEFAULT-VALUE})")
+    Path work;
+
+    @Option(names = "--service-jar", paramLabel = "FILE",
+            defaultValue = "services/compressor/target/quarkus-app/quarkus-run.jar",
+            description = "the compressor service's runnable jar (default: ${DEFAULT-VALUE})")
+    Path serviceJar;
+
+    @Option(names = "--once", description = "exit after the sample's results: 0 when every profile completed, else 1")
+    boolean once;
+
+    @Option(names = "--profile", paramLabel = "ID", description = "a profile to compress the sample for; repeat for more"
+            + " (default: x86-vnni and nvidia-fp16)")
+    List<String> profiles = List.of();
+
+    @Option(names = "--chain", paramLabel = "ID[:key=value,...]",
+            description = "a step of an explicit chain for the sample, in order; without it the service chooses")
+    List<String> chain = List.of();
+
+    @Option(names = "--time-limit", paramLabel = "DURATION", defaultValue = "3m",
+            description = "how long the service's planner may search per profile (default: ${DEFAULT-VALUE})")
+    String timeLimit;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "20m",
+            description = "with --once: how long to wait for the results (default: ${DEFAULT-VALUE})")
+    String timeout;
+
+    @Option(names = "--in-flight", paramLabel = "N", defaultValue = "1",
+            description = "models the service compresses at the same time (default: ${DEFAULT-VALUE})")
+    int inFlight;
+
+    @Option(names = "--service-heap", paramLabel = "SIZE", defaultValue = "2g",
+            description = "the service's JVM heap (default: ${DEFAULT-VALUE})")
+    String serviceHeap;
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private volatile boolean stopping;
+    private DemoService service;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Duration wait = Durations.parse("--timeout", timeout);
+        Durations.parse("--time-limit", timeLimit); // refused here rather than by the service after it started
+        if (inFlight < 1) {
+            throw new EngineException("--in-flight must be at least 1, not " + inFlight);
+        }
+        Thread hook = new Thread(this::stopAll, "modelpress-demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            DemoEndpoints endpoints = start(out);
+            try (ModelRegistrar registrar = new ModelRegistrar(endpoints); EventFeed feed = new EventFeed(endpoints.bootstrapServers())) {
+                ModelOutcome outcome = registerSample(out, registrar, work.resolve("sample"));
+                boolean answered = follow(feed, new EventPrinter(out), outcome, wait, () -> stopping || !service.isAlive());
+                if (!stopping && !service.isAlive()) {
+                    spec.commandLine().getErr().println("modelpress: the compressor service exited; its log: " + service.log());
+                    return ModelpressCli.FAILED;
+                }
+                if (once) {
+                    if (!answered) {
+                        out.printf("no complete answer within %s; the service's log: %s%n", timeout, work.resolve("service/service.log"));
+                    }
+                    return answered && outcome.succeeded() ? ModelpressCli.OK : ModelpressCli.FAILED;
+                }
+                printHowToGoOn(out, endpoints);
+                stayUp(feed, new EventPrinter(out));
+                if (!stopping) {
+                    spec.commandLine().getErr().println("modelpress: the compressor service exited; its log: " + service.log());
+                    return ModelpressCli.FAILED;
+                }
+                return ModelpressCli.OK;
+            }
+        } catch (LocalStackException e) {
+            // the whole message: it ends with the failing server's log tail
+            spec.commandLine().getErr().println("modelpress: the demo could not start: " + e.getMessage());
+            return ModelpressCli.FAILED;
+        } finally {
+            stopAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down: the hook runs or ran
+            }
+        }
+    }
+
+    /** Starts the stack and the service; each is stopped by {@link #stopAll()}, in reverse. */
+    private DemoEndpoints start(PrintWriter out) throws IOException {
+        Path stackFolder = work.resolve("stack");
+        Path serviceFolder = work.resolve("service");
+        deleteTree(stackFolder);
+        deleteTree(serviceFolder);
+        Files.createDirectories(work);
+        DemoEndpoints.delete(work);
+        out.println("== starting a Kafka broker (KRaft) and an S3 server (S3Proxy) on loopback ports");
+        out.flush();
+        LocalStack stack = LocalStack.builder().workFolder(stackFolder).shutdownHook(false).start();
+        register(stack);
+        out.printf("   Kafka %s, S3 %s%n", stack.bootstrapServers(), stack.s3Endpoint());
+        DemoEndpoints partial = new DemoEndpoints(stack.bootstrapServers(), stack.s3Endpoint(), stack.accessKey(),
+                stack.secretKey(), BUCKET, stack.s3Endpoint());
+        try (ModelRegistrar registrar = new ModelRegistrar(partial)) {
+            registrar.ensureBucket();
+        }
+        out.printf("== starting the compressor service (%s)%n", serviceJar);
+        out.flush();
+        Map<String, String> environment = new HashMap<>(stack.environment());
+        environment.put("MODELPRESS_MAX_IN_FLIGHT", String.valueOf(inFlight));
+        environment.put("MODELPRESS_PLANNER_TIME_LIMIT", timeLimit);
+        environment.put("MODELPRESS_SHUTDOWN_GRACE", "10s");
+        service = DemoService.start(serviceJar, environment, serviceHeap, serviceFolder, START_TIMEOUT);
+        register(service);
+        out.printf("   ready at %s (log %s)%n", service.url(), service.log());
+        DemoEndpoints endpoints = new DemoEndpoints(stack.bootstrapServers(), stack.s3Endpoint(), stack.accessKey(),
+                stack.secretKey(), BUCKET, service.url());
+        endpoints.save(work);
+        register(() -> DemoEndpoints.delete(work));
+        return endpoints;
+    }
+
+    private ModelOutcome registerSample(PrintWriter out, ModelRegistrar registrar, Path folder) throws IOException {
+        DemoSample sample = DemoSample.write(folder);
+        String modelId = "demo/" + sample.model().getFileName().toString().replaceFirst("\\.onnx$", "");
+        String version = "1";
+        String prefix = modelId + "/" + version + "/";
+        List<String> targets = profiles.isEmpty() ? DEFAULT_PROFILES : profiles;
+        String model = registrar.uploadModel(sample.model(), prefix + "model/");
+        ObjectNode event = registrar.event(modelId, version, model, sample.model(), targets);
+        event.put("calibrationDataUri", registrar.upload(sample.calibration(), prefix + "data/calibration.npz"));
+        event.put("evaluationDataUri", registrar.upload(sample.evaluation(), prefix + "data/evaluation.npz"));
+        if (!chain.isEmpty()) {
+            chain.forEach(event.putArray("chain")::add);
+        }
+        out.printf("== registering %s version %s for %s: an MNIST classifier (MIT-licensed digits), evaluated on %d"
+                + " held-out labelled digits%n", modelId, version, String.join(", ", targets), sample.examples());
+        String id = registrar.register(event);
+        out.printf("   published model-registered event %s: %s%n", id, event);
+        out.flush();
+        return new ModelOutcome(modelId, version, targets);
+    }
+
+    /**
+     * Prints every event until the outcome is done, then its table.
+     *
+     * @return whether every profile was answered within {@code timeout}
+     */
+    static boolean follow(EventFeed feed, EventPrinter printer, ModelOutcome outcome, Duration timeout,
+            BooleanSupplier stop) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!outcome.done() && System.nanoTime() < deadline && !stop.getAsBoolean()) {
+            for (EventFeed.OutputEvent event : feed.poll(Duration.ofMillis(500))) {
+                printer.print(event);
+                outcome.accept(event);
+            }
+        }
+        printer.summary(outcome);
+        return outcome.done();
+    }
+
+    private void printHowToGoOn(PrintWriter out, DemoEndpoints endpoints) {
+        out.println();
+        out.println("== the stack stays up. Register another model (it is uploaded to S3, then announced on Kafka):");
+        out.printf("   bin/modelpress demo register MODEL.onnx [--profile ID]... [--evaluation FILE.npz] [--calibration FILE.npz]%n");
+        out.printf("   Kafka    %s  in: %s  out: %s, %s, %s, %s%n", endpoints.bootstrapServers(), ModelRegistrar.TOPIC,
+                EventFeed.RESULTS, EventFeed.BENCHMARKS, EventFeed.PROGRESS, EventFeed.FAILURES);
+        out.printf("   S3       %s  bucket %s, access key %s, secret key %s%n", endpoints.s3Endpoint(), endpoints.bucket(),
+                endpoints.accessKey(), endpoints.secretKey());
+        out.printf("   service  %s/q/health  %s/q/metrics%n", endpoints.service(), endpoints.service());
+        out.printf("   logs     %s%n", work.toAbsolutePath());
+        out.println("   Ctrl-C stops everything. Events of every model follow:");
+        out.flush();
+    }
+
+    /** Prints events until Ctrl-C, or until the service is gone. */
+    private void stayUp(EventFeed feed, EventPrinter printer) {
+        while (!stopping && service.isAlive()) {
+            for (EventFeed.OutputEvent event : feed.poll(Duration.ofMillis(500))) {
+                printer.print(event);
+            }
+        }
+    }
+
+    private void register(AutoCloseable part) {
+        synchronized (started) {
+            started.push(part);
+        }
+    }
+
+    /** Stops what was started, the last first: the service before the servers it talks to. Idempotent. */
+    private void stopAll() {
+        stopping = true;
+        synchronized (started) {
+            while (!started.isEmpty()) {
+                try {
+                    started.pop().close();
+                } catch (Exception e) {
+                    System.err.println("modelpress: while stopping: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    static void deleteTree(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(folder)) {
+            for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+}
