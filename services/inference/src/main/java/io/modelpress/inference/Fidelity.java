@@ -80,6 +80,10 @@ public final class Fidelity {
         private long agreeingRows;
         private boolean scores = true;
         private int samples;
+        private int widest;
+        private double allDot;
+        private double allExpected;
+        private double allActual;
 
         Accumulator(String name) {
             this.name = name;
@@ -108,6 +112,10 @@ public final class Fidelity {
             }
             refSquares += ee;
             elements += expected.length;
+            widest = Math.max(widest, expected.length);
+            allDot += dot;
+            allExpected += ee;
+            allActual += aa;
             double cosine = ee == 0 && aa == 0 ? 1 : dot / Math.sqrt(ee * aa);
             cosine = Double.isNaN(cosine) ? 0 : cosine;
             cosineSum += cosine;
@@ -169,6 +177,14 @@ public final class Fidelity {
             double relative = refSquares == 0 ? Math.sqrt(diffSquares) : Math.sqrt(diffSquares / refSquares);
             java.util.OptionalDouble top1 = scores && rows > 0
                     ? java.util.OptionalDouble.of((double) agreeingRows / rows) : java.util.OptionalDouble.empty();
+            if (widest == 1) {
+                // The cosine of two one-value vectors is only their signs' agreement; across the
+                // samples the values form a vector whose cosine says something.
+                double cosine = allExpected == 0 && allActual == 0 ? 1 : allDot / Math.sqrt(allExpected * allActual);
+                cosine = Double.isNaN(cosine) ? 0 : cosine;
+                return new OutputFidelity(name, cosine, cosine, maxAbs, elements == 0 ? 0 : absSum / elements, relative,
+                        top1, samples);
+            }
             return new OutputFidelity(name, cosineSum / samples, minCosine, maxAbs,
                     elements == 0 ? 0 : absSum / elements, relative, top1, samples);
         }

@@ -4,7 +4,8 @@ package io.modelpress.inference;
  * How closely one output of a compressed model follows the original's, over all samples.
  *
  * @param output output name
- * @param meanCosine mean over samples of the cosine similarity of the flattened output
+ * @param meanCosine mean over samples of the cosine similarity of the flattened output (for an output
+ *     of one value per sample, the cosine of all samples' values taken together)
  * @param minCosine worst sample's cosine
  * @param maxAbsError largest absolute difference of any element
  * @param meanAbsError mean absolute difference
