@@ -3,7 +3,9 @@ package io.modelpress.testkit;
 import io.modelpress.model.DataType;
 import io.modelpress.spi.TensorData;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -106,5 +108,26 @@ public final class RealInputs {
             }
         }
         return TensorData.ofFloats(new long[] {1, 3, height, width}, values);
+    }
+
+    /**
+     * Inputs of a BERT-style sentence encoder: {@code count} sequences of {@code length} random
+     * token ids (1000..29999) between [CLS] (101) and [SEP] (102), all attended, one segment.
+     */
+    public static List<Map<String, TensorData>> tokenIds(long seed, int count, int length) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Map<String, TensorData>> samples = new ArrayList<>();
+        for (int s = 0; s < count; s++) {
+            long[] ids = new long[length];
+            long[] mask = new long[length];
+            for (int i = 0; i < length; i++) {
+                ids[i] = i == 0 ? 101 : i == length - 1 ? 102 : 1000 + random.nextInt(29000);
+                mask[i] = 1;
+            }
+            long[] shape = {1, length};
+            samples.add(Map.of("input_ids", TensorData.ofLongs(shape, ids), "attention_mask",
+                    TensorData.ofLongs(shape, mask), "token_type_ids", TensorData.ofLongs(shape, new long[length])));
+        }
+        return samples;
     }
 }

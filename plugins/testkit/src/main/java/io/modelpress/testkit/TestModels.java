@@ -122,6 +122,25 @@ public final class TestModels {
         return model(graph);
     }
 
+    /** A model already quantized: int8 weights [64, 16] dequantized in front of a MatMul, then a float bias. */
+    public static OnnxModel int8MatMul() {
+        byte[] values = new byte[64 * 16];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (byte) (i * 37 % 255 - 127);
+        }
+        GraphProto graph = GraphProto.newBuilder().setName("quantized")
+                .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", 64))
+                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", 16))
+                .addInitializer(Tensors.ofBytes("w_q", DataType.INT8, new long[] {64, 16}, values))
+                .addInitializer(Tensors.scalarFloat("w_scale", 0.01f))
+                .addInitializer(floats("bias", new SplittableRandom(3), 16))
+                .addNode(Nodes.node("DequantizeLinear", "dequantize", List.of("w_q", "w_scale"), List.of("w")))
+                .addNode(Nodes.node("MatMul", "project", List.of("x", "w"), List.of("h")))
+                .addNode(Nodes.node("Add", "shift", List.of("h", "bias"), List.of("y")))
+                .build();
+        return model(graph);
+    }
+
     /** Wraps a graph in a model at {@link #OPSET}. */
     public static OnnxModel model(GraphProto graph) {
         return OnnxModel.of(ModelProto.newBuilder()

@@ -269,21 +269,7 @@ class GraphOptimizePluginTest {
     /** Folding a DequantizeLinear of constant int8 weights would write them back as float32. */
     @Test
     void keepsQuantizedWeightsQuantized() throws Exception {
-        byte[] values = new byte[64 * 16];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (byte) (i * 37 % 255 - 127);
-        }
-        GraphProto graph = GraphProto.newBuilder().setName("quantized")
-                .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", 64))
-                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", 16))
-                .addInitializer(Tensors.ofBytes("w_q", DataType.INT8, new long[] {64, 16}, values))
-                .addInitializer(Tensors.scalarFloat("w_scale", 0.01f))
-                .addInitializer(TestModels.floats("bias", new SplittableRandom(3), 16))
-                .addNode(Nodes.node("DequantizeLinear", "dequantize", List.of("w_q", "w_scale"), List.of("w")))
-                .addNode(Nodes.node("MatMul", "project", List.of("x", "w"), List.of("h")))
-                .addNode(Nodes.node("Add", "shift", List.of("h", "bias"), List.of("y")))
-                .build();
-        OnnxModel model = TestModels.model(graph);
+        OnnxModel model = TestModels.int8MatMul();
         PluginResult result = apply(model, Map.of());
 
         assertEquals(1, ops(result.model().proto()).getOrDefault("DequantizeLinear", 0), ops(result.model().proto()).toString());

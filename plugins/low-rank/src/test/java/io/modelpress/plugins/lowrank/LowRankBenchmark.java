@@ -9,6 +9,7 @@ import io.modelpress.model.Weight;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.MnistModels;
 import io.modelpress.testkit.PluginTestContext;
 import java.nio.file.Files;
@@ -165,20 +166,7 @@ public final class LowRankBenchmark {
 
     /** Eight sentences' worth of random token ids (1000..29999), all attended, one segment. */
     private static OutputFidelity fidelity(OnnxModel original, OnnxModel compressed) {
-        SplittableRandom random = new SplittableRandom(7);
-        List<Map<String, TensorData>> samples = new ArrayList<>();
-        int length = 32;
-        for (int s = 0; s < 8; s++) {
-            long[] ids = new long[length];
-            long[] mask = new long[length];
-            for (int i = 0; i < length; i++) {
-                ids[i] = i == 0 ? 101 : i == length - 1 ? 102 : 1000 + random.nextInt(29000);
-                mask[i] = 1;
-            }
-            long[] shape = {1, length};
-            samples.add(Map.of("input_ids", TensorData.ofLongs(shape, ids), "attention_mask",
-                    TensorData.ofLongs(shape, mask), "token_type_ids", TensorData.ofLongs(shape, new long[length])));
-        }
+        List<Map<String, TensorData>> samples = RealInputs.tokenIds(7, 8, 32);
         try (OrtRunner before = OrtRunner.open(original); OrtRunner after = OrtRunner.open(compressed)) {
             return Fidelity.compare(before, after, samples).get(0);
         }

