@@ -86,6 +86,7 @@ public final class PackagePlugin implements CompressionPlugin {
                 throw new PluginException("the packed file does not unpack to the model it was made from; nothing written");
             }
             Files.deleteIfExists(onnx);
+            context.progress(1.0, "done");
             double ratio = (double) onnxBytes / packedBytes;
             return PluginResult.builder(model)
                     .change(String.format(Locale.ROOT, "packed model.onnx (%,d bytes) into %s (%,d bytes, %.2fx smaller)"

@@ -20,11 +20,13 @@ import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.Mnist;
 import io.modelpress.testkit.MnistModels;
+import io.modelpress.testkit.PluginTestContext;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
@@ -102,9 +104,23 @@ class PackagePluginTest {
     }
 
     @Test
+    void reportsProgressFromStartToDone() throws Exception {
+        PluginTestContext context = context("progress");
+        plugin.apply(MnistModels.mlp(), PluginOptions.defaults(plugin.options()), context);
+        List<Double> fractions = context.progressReports().stream().map(PluginTestContext.Progress::fraction).toList();
+        assertEquals(0.0, fractions.get(0));
+        assertEquals(1.0, fractions.get(fractions.size() - 1));
+        for (int i = 1; i < fractions.size(); i++) {
+            assertTrue(fractions.get(i) >= fractions.get(i - 1), "progress never goes back: " + fractions);
+        }
+    }
+
+    @Test
     void stopsWhenCancelled() {
+        PluginTestContext cancelled = PluginTestContext.in(temp);
+        cancelled.cancel();
         assertThrows(CancellationException.class, () -> plugin.apply(MnistModels.mlp(),
-                PluginOptions.defaults(plugin.options()), new TestContext(temp, true)));
+                PluginOptions.defaults(plugin.options()), cancelled));
     }
 
     @Test
@@ -151,8 +167,8 @@ class PackagePluginTest {
         return bytes;
     }
 
-    private TestContext context(String name) throws Exception {
-        return new TestContext(Files.createDirectories(temp.resolve(name)));
+    private PluginTestContext context(String name) throws Exception {
+        return PluginTestContext.in(Files.createDirectories(temp.resolve(name)));
     }
 
     /** The model with every float initializer's values mapped. */

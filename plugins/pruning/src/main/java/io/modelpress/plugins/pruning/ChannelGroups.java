@@ -38,9 +38,19 @@ final class ChannelGroups {
     record Slice(Weight.Ref weight, int axis) {
     }
 
-    /** A pruneable (or blocked) group, with everything that loses channels together. */
-    record Group(String label, int channels, List<Slice> producers, Set<Slice> slices, Set<Integer> depthwiseNodes,
-            Set<String> tensors, Optional<String> blocked) {
+    /**
+     * A next layer's input slice that reads the group's channels, with the activation it reads them from and the
+     * channel axis of that activation counted from its end.
+     */
+    record Reader(Slice slice, String input, int axisFromEnd) {
+    }
+
+    /**
+     * A pruneable (or blocked) group, with everything that loses channels together: the layers that compute the
+     * channels ({@code producers}), the next layers that read them ({@code readers}) and all slices.
+     */
+    record Group(String label, int channels, List<Slice> producers, List<Reader> readers, Set<Slice> slices,
+            Set<Integer> depthwiseNodes, Set<String> tensors, Optional<String> blocked) {
     }
 
     /** Where the channels sit in an activation: {@code fromEnd} axes before the last; the rank when known. */
@@ -78,6 +88,7 @@ final class ChannelGroups {
     private final List<String> labels = new ArrayList<>();
     private final List<Registered> registered = new ArrayList<>();
     private final List<Registered> producers = new ArrayList<>();
+    private final Map<Reader, Integer> readers = new LinkedHashMap<>();
     private final Map<Integer, List<Integer>> channelFacts = new HashMap<>();
     private final Map<Integer, String> blocks = new HashMap<>();
     private final Map<Integer, Integer> depthwise = new HashMap<>();
@@ -153,7 +164,7 @@ final class ChannelGroups {
         boolean isDepthwise = group > 1 && dims[1] == 1 && group == dims[0];
         if (group == 1) {
             if (x != null) {
-                register(x.group(), w, 1, n, 1);
+                reader(x.group(), w, 1, n, input(node, 0), x.layout().fromEnd());
             }
             int g = newGroup(describe(node));
             producer(g, w, 0, n, 1);
@@ -185,7 +196,7 @@ final class ChannelGroups {
             if (a.layout().fromEnd() != 0) {
                 block(a.group(), "feeds " + describe(node) + " along an axis that is not its feature axis");
             } else {
-                register(a.group(), w, transB ? 1 : 0, n, 1);
+                reader(a.group(), w, transB ? 1 : 0, n, input(node, 0), 0);
             }
         }
         int g = newGroup(describe(node));
@@ -206,7 +217,7 @@ final class ChannelGroups {
             if (a.layout().fromEnd() != 0) {
                 block(a.group(), "feeds " + describe(node) + " along an axis that is not its feature axis");
             } else {
-                register(a.group(), w, 0, n, 1);
+                reader(a.group(), w, 0, n, input(node, 0), 0);
             }
         }
         int g = newGroup(describe(node));
@@ -421,6 +432,12 @@ final class ChannelGroups {
         register(g, w, axis, node, input);
     }
 
+    /** A layer that reads the group's channels from {@code activation} through its weight (input 1). */
+    private void reader(int g, Weight w, int axis, int node, String activation, int axisFromEnd) {
+        readers.put(new Reader(new Slice(w.ref(), axis), activation, axisFromEnd), g);
+        register(g, w, axis, node, 1);
+    }
+
     private void register(int g, Weight w, int axis, int node, int input) {
         registered.add(new Registered(g, new Slice(w.ref(), axis), node, input));
         channelFacts.computeIfAbsent(g, k -> new ArrayList<>()).add((int) w.dims()[axis]);
@@ -513,6 +530,8 @@ final class ChannelGroups {
             }
             List<Slice> groupProducers = producers.stream().filter(r -> idSet.contains(r.group())).map(Registered::slice)
                     .toList();
+            List<Reader> groupReaders = readers.entrySet().stream().filter(r -> idSet.contains(r.getValue()))
+                    .map(Map.Entry::getKey).toList();
             Set<Slice> slices = new LinkedHashSet<>();
             registered.stream().filter(r -> idSet.contains(r.group())).forEach(r -> slices.add(r.slice()));
             Set<Integer> depthwiseNodes = new HashSet<>();
@@ -525,7 +544,7 @@ final class ChannelGroups {
             ids.forEach(g -> groupTensors.addAll(tensors.getOrDefault(g, Set.of())));
             String label = labels.get(rootGroup) + (ids.size() > 1 ? " and " + (ids.size() - 1) + " coupled layer"
                     + (ids.size() > 2 ? "s" : "") : "");
-            result.add(new Group(label, channels, groupProducers, slices, depthwiseNodes, groupTensors,
+            result.add(new Group(label, channels, groupProducers, groupReaders, slices, depthwiseNodes, groupTensors,
                     Optional.ofNullable(blocked.get(rootGroup))));
         });
         return result;

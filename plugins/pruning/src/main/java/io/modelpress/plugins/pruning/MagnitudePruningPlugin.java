@@ -25,9 +25,9 @@ import java.util.stream.IntStream;
 /**
  * Unstructured magnitude pruning: the weights of smallest magnitude in MatMul, Gemm and Conv
  * layers become zero until the target sparsity is reached, over all layers at once (one
- * threshold) or layer by layer. Shapes do not change, so an ONNX file does not get smaller by
- * itself; the zeros pay off once packaged (the {@code package} plugin), and the report measures
- * both sizes.
+ * threshold), layer by layer, or over all layers by layer-adaptive scores. Shapes do not change,
+ * so an ONNX file does not get smaller by itself; the zeros pay off once packaged (the
+ * {@code package} plugin), and the report measures both sizes.
  */
 public final class MagnitudePruningPlugin implements CompressionPlugin {
 
@@ -38,6 +38,7 @@ public final class MagnitudePruningPlugin implements CompressionPlugin {
     static final String MEASURE_PACKED = "measure-packed";
     static final String GLOBAL = "global";
     static final String PER_LAYER = "per-layer";
+    static final String LAMP = "lamp";
 
     /** Sparsity is a fraction below 1: pruning every weight would leave no model. */
     static final double MAX_SPARSITY = 0.999;
@@ -72,8 +73,10 @@ public final class MagnitudePruningPlugin implements CompressionPlugin {
         return List.of(
                 OptionSpec.number(SPARSITY, 0.5, 0, MAX_SPARSITY,
                         "fraction of the eligible weights that end up zero (weights already zero count)"),
-                OptionSpec.choice(SCOPE, GLOBAL, List.of(GLOBAL, PER_LAYER),
-                        "global: one magnitude threshold over all layers; per-layer: every layer to the same sparsity"),
+                OptionSpec.choice(SCOPE, GLOBAL, List.of(GLOBAL, PER_LAYER, LAMP),
+                        "global: one magnitude threshold over all layers; per-layer: every layer to the same sparsity;"
+                                + " lamp: one threshold over layer-adaptive scores (each weight's square over the sum of"
+                                + " the squares of its layer's weights at least as large), so that no layer is emptied"),
                 OptionSpec.list(EXCLUDE, "", List.of(), "node names, operator types (e.g. Conv) or weight names to leave dense"),
                 OptionSpec.integer(MIN_ELEMENTS, 1024, 1, Integer.MAX_VALUE, "smallest weight, in elements, worth pruning"),
                 OptionSpec.flag(MEASURE_PACKED, true, "measure the zstd-packed size before and after (level "
@@ -83,7 +86,12 @@ public final class MagnitudePruningPlugin implements CompressionPlugin {
     @Override
     public PluginResult apply(OnnxModel model, PluginOptions options, PluginContext context) throws PluginException {
         double sparsity = options.number(SPARSITY);
-        boolean global = options.text(SCOPE).equals(GLOBAL);
+        String scope = options.text(SCOPE);
+        boolean global = !scope.equals(PER_LAYER);
+        if (sparsity == 0) {
+            throw new PluginException("nothing to prune: sparsity 0 zeroes no weight; give the fraction of weights to"
+                    + " zero, above 0 and at most " + MAX_SPARSITY);
+        }
         context.progress(0.0, "finding prunable weights");
         PrunableWeights prunable = PrunableWeights.of(model, options.list(EXCLUDE), options.integer(MIN_ELEMENTS));
         List<Weight> weights = prunable.eligible();
@@ -101,9 +109,11 @@ public final class MagnitudePruningPlugin implements CompressionPlugin {
 
         context.progress(0.2, "selecting the smallest magnitudes");
         Report result = new Report();
-        double threshold = global
-                ? pruneGlobally(values, total, zerosTotalBefore, sparsity)
-                : pruneEachLayer(weights, values, zerosBefore, sparsity, result, context);
+        double threshold = switch (scope) {
+            case PER_LAYER -> pruneEachLayer(weights, values, zerosBefore, sparsity, result, context);
+            case LAMP -> pruneByLayerAdaptiveScores(values, total, zerosTotalBefore, sparsity);
+            default -> pruneGlobally(values, total, zerosTotalBefore, sparsity);
+        };
         context.checkCancelled();
 
         context.progress(0.6, "writing the pruned weights");
@@ -116,7 +126,8 @@ public final class MagnitudePruningPlugin implements CompressionPlugin {
                 result.change(line(weight, zerosBefore[i], zerosAfter[i]));
             } else if (global) {
                 result.skipped(weight.ref().toString(), String.format(Locale.ROOT,
-                        "all its weights lie above the global threshold %.3g (sparsity stays %s)", threshold,
+                        "all its weights lie above the global %s threshold %.3g (sparsity stays %s)",
+                        scope.equals(LAMP) ? "layer-adaptive score" : "magnitude", threshold,
                         percent(zerosAfter[i], weight.elements())));
             }
         }
@@ -134,7 +145,7 @@ public final class MagnitudePruningPlugin implements CompressionPlugin {
                         - zerosOutside(model, weights))
                 .figure("onnx-bytes", output.serializedSize());
         if (global) {
-            result.figure("threshold", threshold);
+            result.figure(scope.equals(LAMP) ? "score-threshold" : "threshold", threshold);
         }
         if (options.flag(MEASURE_PACKED)) {
             context.progress(0.8, "measuring the packed size");
@@ -153,15 +164,44 @@ public final class MagnitudePruningPlugin implements CompressionPlugin {
     /** One threshold for all layers: exactly round(sparsity × total) weights end up zero. */
     private static double pruneGlobally(List<float[]> values, long total, long zerosBefore, double sparsity)
             throws PluginException {
+        long k = zerosWanted(total, zerosBefore, sparsity);
+        MagnitudeSelect.Cut cut = MagnitudeSelect.kthSmallest(values, k);
+        MagnitudeSelect.zeroSmallest(values, k, cut);
+        return cut.magnitude();
+    }
+
+    /**
+     * One threshold over layer-adaptive scores (LAMP, Lee et al. 2021): a weight's square over the sum of the squares
+     * of the weights of its layer that are at least as large. Scores compare across layers of different scales, and
+     * each layer's largest weight scores 1, so no layer loses all its weights. Returns the score threshold.
+     */
+    private static double pruneByLayerAdaptiveScores(List<float[]> values, long total, long zerosBefore,
+            double sparsity) throws PluginException {
+        long k = zerosWanted(total, zerosBefore, sparsity);
+        List<float[]> scores = values.parallelStream().map(MagnitudeSelect::layerAdaptiveScores).toList();
+        MagnitudeSelect.Cut cut = MagnitudeSelect.kthSmallest(scores, k);
+        MagnitudeSelect.zeroSmallest(scores, k, cut);
+        IntStream.range(0, values.size()).parallel().forEach(layer -> {
+            float[] weights = values.get(layer);
+            float[] score = scores.get(layer);
+            for (int i = 0; i < weights.length; i++) {
+                if (score[i] == 0f) {
+                    weights[i] = 0f;
+                }
+            }
+        });
+        return cut.magnitude();
+    }
+
+    /** How many of the weights must be zero for the target; refuses a target the weights already meet. */
+    private static long zerosWanted(long total, long zerosBefore, double sparsity) throws PluginException {
         long k = Math.round(sparsity * total);
         if (zerosBefore >= k) {
             throw new PluginException(String.format(Locale.ROOT, "nothing to prune: the %,d eligible weights are"
                     + " already %s sparse, at or above the target %s", total, percent(zerosBefore, total),
                     percent(k, total)));
         }
-        MagnitudeSelect.Cut cut = MagnitudeSelect.kthSmallest(values, k);
-        MagnitudeSelect.zeroSmallest(values, k, cut);
-        return cut.magnitude();
+        return k;
     }
 
     /** Every layer to the same sparsity; layers already there are left as they are. */

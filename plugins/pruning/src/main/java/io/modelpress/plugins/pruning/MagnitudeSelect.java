@@ -98,6 +98,28 @@ final class MagnitudeSelect {
         }
     }
 
+    /**
+     * Layer-adaptive magnitude scores of one layer: each weight's square over the sum of the squares of the weights
+     * at least as large (ties in array order). Zeros score 0 and the largest weight 1. Sorts one primitive array of
+     * (magnitude bits, index) keys.
+     */
+    static float[] layerAdaptiveScores(float[] values) {
+        long[] keys = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            keys[i] = (long) magnitudeBits(values[i]) << 32 | i;
+        }
+        java.util.Arrays.sort(keys);
+        float[] scores = new float[values.length];
+        double larger = 0;
+        for (int r = keys.length - 1; r >= 0; r--) {
+            int i = (int) keys[r];
+            double square = (double) values[i] * values[i];
+            larger += square;
+            scores[i] = larger > 0 ? (float) (square / larger) : 0f;
+        }
+        return scores;
+    }
+
     /** Number of zeros (either sign) in the arrays. */
     static long zeros(List<float[]> arrays) {
         return arrays.parallelStream().mapToLong(MagnitudeSelect::zeros).sum();

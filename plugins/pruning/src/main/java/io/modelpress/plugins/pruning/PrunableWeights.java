@@ -118,7 +118,8 @@ final class PrunableWeights {
         return inputs != null && inputs.contains(use.inputIndex());
     }
 
-    private static void checkExclusions(OnnxModel model, List<String> exclude) throws PluginException {
+    /** Refuses exclusions that name nothing in the model, listing the layers a user may name. */
+    static void checkExclusions(OnnxModel model, List<String> exclude) throws PluginException {
         if (exclude.isEmpty()) {
             return;
         }

@@ -12,6 +12,7 @@ import io.modelpress.model.Shapes;
 import io.modelpress.model.Tensors;
 import io.modelpress.model.Weight;
 import io.modelpress.model.WeightIndex;
+import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.OptionSpec;
 import io.modelpress.spi.PluginContext;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
@@ -37,12 +39,17 @@ import java.util.stream.IntStream;
  * chains are removed, with every tensor that holds one entry per channel (bias, BatchNormalization
  * parameters, the next layer's input rows or channels). Tensors really get smaller, so the ONNX
  * file and the compute shrink without any sparse kernel. The lowest-norm channels of each group go
- * first; layers whose channels reach something that cannot follow them are left and reported.
+ * first, or, with calibration data, the channels that carry least into the next layers; layers
+ * whose channels reach something that cannot follow them are left and reported.
  */
 public final class StructuredPruningPlugin implements CompressionPlugin {
 
     static final String RATIO = "ratio";
     static final String NORM = "norm";
+    static final String EXCLUDE = "exclude";
+    static final String RANK = "rank";
+    static final String BY_WEIGHTS = "weights";
+    static final String BY_ACTIVATIONS = "activations";
     static final double MAX_RATIO = 0.999;
 
     @Override
@@ -76,16 +83,29 @@ public final class StructuredPruningPlugin implements CompressionPlugin {
         return List.of(
                 OptionSpec.number(RATIO, 0.25, 0, MAX_RATIO, "fraction of the units or channels removed from each layer"),
                 OptionSpec.choice(NORM, "l2", List.of("l1", "l2"),
-                        "how a unit or channel is ranked: the L1 or L2 norm of the weights that compute it"));
+                        "how a unit or channel is ranked: the L1 or L2 norm of the weights that compute it"),
+                OptionSpec.list(EXCLUDE, "", List.of(), "node names, operator types (e.g. Conv) or weight names of layers"
+                        + " whose outputs keep all their channels (their inputs still follow the layer before)"),
+                OptionSpec.choice(RANK, BY_WEIGHTS, List.of(BY_WEIGHTS, BY_ACTIVATIONS), "weights: by the norm of the"
+                        + " weights that compute each channel; activations: by what each channel carries into the next"
+                        + " layers on calibration data (its root mean square times the norm of the weights that read it)"));
     }
 
     @Override
     public PluginResult apply(OnnxModel model, PluginOptions options, PluginContext context) throws PluginException {
         double ratio = options.number(RATIO);
         boolean l1 = options.text(NORM).equals("l1");
+        PrunableWeights.checkExclusions(model, options.list(EXCLUDE));
+        Set<String> exclude = Set.copyOf(options.list(EXCLUDE));
         context.progress(0.0, "following channels through the graph");
         List<ChannelGroups.Group> groups = ChannelGroups.of(model);
+        if (groups.isEmpty()) {
+            throw new PluginException("nothing to prune: the model has no Conv, Gemm or MatMul layer whose weight is a"
+                    + " float tensor of the main graph");
+        }
         WeightIndex index = model.weights();
+        Optional<ChannelActivations> activations = options.text(RANK).equals(BY_ACTIVATIONS)
+                ? Optional.of(measure(model, groups, context)) : Optional.empty();
         Report result = new Report();
         Map<Weight.Ref, TreeMap<Integer, int[]>> cuts = new LinkedHashMap<>();
         Map<Integer, Integer> depthwiseGroups = new HashMap<>();
@@ -98,7 +118,7 @@ public final class StructuredPruningPlugin implements CompressionPlugin {
             context.progress(0.1 + 0.5 * i / groups.size(), "ranking channels of group " + (i + 1) + " of " + groups.size());
             ChannelGroups.Group group = groups.get(i);
             String part = "outputs of " + group.label();
-            String reason = group.blocked().orElse(null);
+            String reason = group.blocked().or(() -> excluded(group, index, exclude)).orElse(null);
             int remove = (int) Math.min(group.channels() - 1L, Math.round(ratio * group.channels()));
             if (reason == null && remove < 1) {
                 reason = group.channels() < 2 ? "a single channel" : "ratio " + ratio + " of " + group.channels()
@@ -109,7 +129,9 @@ public final class StructuredPruningPlugin implements CompressionPlugin {
                 skippedReasons.add(group.label() + ": " + reason);
                 continue;
             }
-            int[] keep = keep(rank(group, index, l1), remove);
+            double[] importance = activations.isPresent() && !group.readers().isEmpty()
+                    ? rankByActivations(group, index, l1, activations.get()) : rank(group, index, l1);
+            int[] keep = keep(importance, remove);
             group.slices().forEach(slice -> cuts.computeIfAbsent(slice.weight(), k -> new TreeMap<>())
                     .put(slice.axis(), keep));
             group.depthwiseNodes().forEach(node -> depthwiseGroups.put(node, keep.length));
@@ -146,6 +168,60 @@ public final class StructuredPruningPlugin implements CompressionPlugin {
                 .figure("onnx-bytes-before", model.serializedSize())
                 .figure("onnx-bytes", output.serializedSize())
                 .build(output);
+    }
+
+    /** Why the group is left by the user's choice: one of the layers that compute its channels is excluded. */
+    private static Optional<String> excluded(ChannelGroups.Group group, WeightIndex index, Set<String> exclude) {
+        if (exclude.isEmpty()) {
+            return Optional.empty();
+        }
+        for (ChannelGroups.Slice producer : group.producers()) {
+            Weight weight = index.get(producer.weight()).orElseThrow();
+            if (exclude.contains(weight.name())) {
+                return Optional.of("excluded: weight '" + weight.name() + "'");
+            }
+            for (Weight.Use use : weight.uses()) {
+                if (exclude.contains(use.nodeName()) || exclude.contains(use.opType())) {
+                    return Optional.of("excluded: " + use.opType() + (use.nodeName().isEmpty() ? "" : " '"
+                            + use.nodeName() + "'"));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Root mean square of every channel the prunable groups' readers read, on the calibration data. */
+    private static ChannelActivations measure(OnnxModel model, List<ChannelGroups.Group> groups, PluginContext context)
+            throws PluginException {
+        CalibrationData data = context.calibrationData().orElseThrow(() -> new PluginException("option '" + RANK
+                + "' = " + BY_ACTIVATIONS + " measures channels on calibration data, and none was supplied"));
+        Map<String, Integer> read = new LinkedHashMap<>();
+        for (ChannelGroups.Group group : groups) {
+            if (group.blocked().isEmpty()) {
+                group.readers().forEach(reader -> read.put(reader.input(), reader.axisFromEnd()));
+            }
+        }
+        context.progress(0.05, "measuring " + read.size() + " activations on calibration data");
+        return ChannelActivations.measure(model, read, data, context);
+    }
+
+    /**
+     * Importance of each channel as what it carries into the next layers: its root mean square on calibration data
+     * times the norm of each reader's weights for it, summed over the readers. A channel of small weights but a large
+     * output (a bias, a folded BatchNorm) ranks high, as removing it would shift the next layer.
+     */
+    static double[] rankByActivations(ChannelGroups.Group group, WeightIndex index, boolean l1,
+            ChannelActivations activations) {
+        double[] importance = new double[group.channels()];
+        for (ChannelGroups.Reader reader : group.readers()) {
+            TensorProto tensor = index.tensor(reader.slice().weight());
+            double[] norms = norms(Tensors.toFloats(tensor), Tensors.dims(tensor), reader.slice().axis(), l1);
+            double[] carried = activations.rms(reader.input());
+            for (int c = 0; c < importance.length; c++) {
+                importance[c] += carried[c] * norms[c];
+            }
+        }
+        return importance;
     }
 
     /** Importance of each channel: per producing layer its norm over the mean norm, summed over the group's producers. */

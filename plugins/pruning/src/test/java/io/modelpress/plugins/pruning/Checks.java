@@ -11,6 +11,7 @@ import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
 import io.modelpress.model.Weight;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.PluginTestContext;
 import java.util.List;
 import java.util.Map;
 
@@ -46,6 +47,16 @@ final class Checks {
         }
         assertTrue(Double.isFinite(worst), "outputs are finite");
         return worst;
+    }
+
+    /** The plugin reported progress from 0 to 1 and never went back. */
+    static void assertProgressFromStartToDone(PluginTestContext context) {
+        List<Double> fractions = context.progressReports().stream().map(PluginTestContext.Progress::fraction).toList();
+        assertEquals(0.0, fractions.get(0), fractions.toString());
+        assertEquals(1.0, fractions.get(fractions.size() - 1), fractions.toString());
+        for (int i = 1; i < fractions.size(); i++) {
+            assertTrue(fractions.get(i) >= fractions.get(i - 1), "progress never goes back: " + fractions);
+        }
     }
 
     static float[] values(OnnxModel model, String weight) {

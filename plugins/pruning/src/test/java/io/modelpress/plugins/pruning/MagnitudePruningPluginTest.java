@@ -18,6 +18,7 @@ import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.MnistModels;
+import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.TestModels;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -98,6 +99,34 @@ class MagnitudePruningPluginTest {
     }
 
     @Test
+    void layerAdaptiveScopeReachesTheTargetAndEmptiesNoLayer() throws Exception {
+        OnnxModel model = MnistModels.mlp();
+        PluginResult result = apply(model, Map.of("sparsity", "0.99", "scope", "lamp"));
+        long total = 0;
+        long zeros = 0;
+        for (String name : MNIST_WEIGHTS) {
+            float[] before = Checks.values(model, name);
+            float[] after = Checks.values(result.model(), name);
+            assertTrue(Checks.zeros(after) < after.length, name + " keeps at least its largest weight");
+            int largest = 0;
+            for (int i = 1; i < before.length; i++) {
+                largest = Math.abs(before[i]) > Math.abs(before[largest]) ? i : largest;
+            }
+            assertEquals(before[largest], after[largest], name + ": the largest weight scores 1 and stays");
+            total += after.length;
+            zeros += Checks.zeros(after);
+        }
+        assertEquals(Math.round(0.99 * total), zeros, "exactly the target share of the eligible weights is zero");
+        assertTrue(result.figures().containsKey("score-threshold"), result.figures().toString());
+        Checks.assertRunsLikeOriginal(model, result.model(), 4, 8);
+
+        double accuracy = MnistModels.accuracy(apply(model, Map.of("sparsity", "0.6", "scope", "lamp")).model(),
+                MnistModels.TRAIN, 10_000);
+        double before = MnistModels.accuracy(model, MnistModels.TRAIN, 10_000);
+        assertTrue(accuracy > before - 0.01, "60% by layer-adaptive scores costs under a point: " + before + " -> " + accuracy);
+    }
+
+    @Test
     void leavesExcludedLayersAndSmallWeightsDense() throws Exception {
         OnnxModel model = MnistModels.mlp();
         PluginResult byName = apply(model, Map.of("sparsity", "0.5", "exclude", "fc1"));
@@ -146,6 +175,9 @@ class MagnitudePruningPluginTest {
         PluginException perLayer = assertThrows(PluginException.class,
                 () -> apply(pruned, Map.of("sparsity", "0.05", "scope", "per-layer")));
         assertTrue(perLayer.getMessage().startsWith("nothing to prune: "), perLayer.getMessage());
+
+        PluginException zero = assertThrows(PluginException.class, () -> apply(MnistModels.mlp(), Map.of("sparsity", "0")));
+        assertTrue(zero.getMessage().startsWith("nothing to prune: sparsity 0"), zero.getMessage());
 
         GraphProto noLayers = GraphProto.newBuilder().setName("relu")
                 .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", 4))
@@ -206,13 +238,22 @@ class MagnitudePruningPluginTest {
     }
 
     @Test
+    void reportsProgressFromStartToDone() throws Exception {
+        PluginTestContext context = PluginTestContext.in(temp);
+        plugin.apply(MnistModels.mlp(), PluginOptions.resolve(plugin.options(), Map.of("sparsity", "0.5", "scope", "per-layer")), context);
+        Checks.assertProgressFromStartToDone(context);
+    }
+
+    @Test
     void stopsWhenCancelled() {
+        PluginTestContext cancelled = PluginTestContext.in(temp);
+        cancelled.cancel();
         assertThrows(CancellationException.class, () -> plugin.apply(MnistModels.mlp(),
-                PluginOptions.defaults(plugin.options()), new TestContext(temp, true)));
+                PluginOptions.defaults(plugin.options()), cancelled));
     }
 
     private PluginResult apply(OnnxModel model, Map<String, String> options) throws PluginException {
-        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), new TestContext(temp));
+        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), PluginTestContext.in(temp));
     }
 
     private static List<Float> boxed(float[] values) {

@@ -2,6 +2,7 @@ package io.modelpress.plugins.pruning;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,6 +55,32 @@ class MagnitudeSelectTest {
         assertEquals(List.of(0.5f, 0f, 0f, 1f, 0f), boxed(a));
         assertEquals(List.of(0f, 2f, 0.25f), boxed(b));
         assertEquals(4, MagnitudeSelect.zeros(arrays));
+    }
+
+    @Test
+    void layerAdaptiveScoresDivideEachSquareByTheSquaresAtLeastAsLarge() {
+        float[] values = {0.5f, -2f, 0f, 1f, -0.5f};
+        float[] scores = MagnitudeSelect.layerAdaptiveScores(values);
+        // by magnitude: 0, 0.5 (index 0), 0.5 (index 4), 1, 2; squares 0, 0.25, 0.25, 1, 4
+        assertEquals(0f, scores[2]);
+        assertEquals(0.25 / 5.5, scores[0], 1e-7, "ties count in array order: the first 0.5 sees the second");
+        assertEquals(0.25 / 5.25, scores[4], 1e-7);
+        assertEquals(1 / 5.0, scores[3], 1e-7);
+        assertEquals(1f, scores[1], "the largest weight scores 1");
+
+        SplittableRandom random = new SplittableRandom(5);
+        float[] layer = new float[1000];
+        for (int i = 0; i < layer.length; i++) {
+            layer[i] = (float) random.nextGaussian();
+        }
+        float[] layerScores = MagnitudeSelect.layerAdaptiveScores(layer);
+        for (int i = 0; i < layer.length; i++) {
+            for (int j = 0; j < layer.length; j++) {
+                if (Math.abs(layer[i]) < Math.abs(layer[j])) {
+                    assertTrue(layerScores[i] < layerScores[j], "scores order like magnitudes");
+                }
+            }
+        }
     }
 
     @Test

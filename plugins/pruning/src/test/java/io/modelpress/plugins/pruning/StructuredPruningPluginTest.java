@@ -13,14 +13,17 @@ import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
 import io.modelpress.model.Weight;
+import io.modelpress.model.WeightIndex;
 import io.modelpress.spi.OptionException;
 import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.testkit.MnistModels;
+import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -141,6 +144,56 @@ class StructuredPruningPluginTest {
     }
 
     @Test
+    void aPrunedRealCnnComputesWhatTheOriginalDoesWithTheRemovedChannelsUnread() throws Exception {
+        OnnxModel model = OnnxModel.load(RealModels.OCR_CLASSIFIER.copyTo(temp));
+        double ratio = 0.25;
+        OnnxModel pruned = apply(model, Map.of("ratio", Double.toString(ratio))).model();
+
+        // the same channels, left in place but zeroed wherever a next layer reads them
+        WeightIndex index = model.weights();
+        Map<Weight.Ref, float[]> masked = new LinkedHashMap<>();
+        int groups = 0;
+        for (ChannelGroups.Group group : ChannelGroups.of(model)) {
+            int remove = (int) Math.min(group.channels() - 1L, Math.round(ratio * group.channels()));
+            if (group.blocked().isPresent() || remove < 1) {
+                continue;
+            }
+            groups++;
+            int[] keep = StructuredPruningPlugin.keep(StructuredPruningPlugin.rank(group, index, false), remove);
+            for (ChannelGroups.Reader reader : group.readers()) {
+                float[] values = masked.computeIfAbsent(reader.slice().weight(), ref -> Tensors.toFloats(index.tensor(ref)));
+                zeroAllBut(values, index.get(reader.slice().weight()).orElseThrow().dims(), reader.slice().axis(), keep);
+            }
+        }
+        assertTrue(groups > 5, "the classifier has many prunable groups: " + groups);
+        Map<Weight.Ref, TensorProto> replacements = new LinkedHashMap<>();
+        masked.forEach((ref, values) -> replacements.put(ref, WeightBytes.withZeros(index.tensor(ref), values)));
+        OnnxModel unread = model.withProto(WeightIndex.replace(model.proto(), replacements));
+
+        double difference = Checks.assertRunsLikeOriginal(unread, pruned, 2, 48);
+        assertTrue(difference < 1e-4, "removing channels is exactly not reading them: " + difference);
+        double change = Checks.assertRunsLikeOriginal(model, pruned, 2, 48);
+        assertTrue(change > 1e-3, "the removed channels mattered, so the comparison means something: " + change);
+    }
+
+    /** Zeroes every index along {@code axis} that {@code keep} does not hold. */
+    private static void zeroAllBut(float[] values, long[] dims, int axis, int[] keep) {
+        boolean[] kept = new boolean[(int) dims[axis]];
+        for (int k : keep) {
+            kept[k] = true;
+        }
+        long inner = 1;
+        for (int d = axis + 1; d < dims.length; d++) {
+            inner *= dims[d];
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (!kept[(int) (i / inner % dims[axis])]) {
+                values[i] = 0f;
+            }
+        }
+    }
+
+    @Test
     void couplesTwoBranchesThatAreAddedTogether() throws Exception {
         SplittableRandom random = new SplittableRandom(2);
         GraphProto graph = GraphProto.newBuilder().setName("branches")
@@ -199,6 +252,17 @@ class StructuredPruningPluginTest {
     }
 
     @Test
+    void saysSoWhenTheModelHasNoLayers() {
+        GraphProto noLayers = GraphProto.newBuilder().setName("relu")
+                .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", 4))
+                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", 4))
+                .addNode(Nodes.node("Relu", "relu", List.of("x"), List.of("y"))).build();
+        PluginException error = assertThrows(PluginException.class, () -> apply(TestModels.model(noLayers), Map.of()));
+        assertEquals("nothing to prune: the model has no Conv, Gemm or MatMul layer whose weight is a float tensor of"
+                + " the main graph", error.getMessage());
+    }
+
+    @Test
     void leavesAWeightThatTwoLayersShare() throws Exception {
         SplittableRandom random = new SplittableRandom(4);
         GraphProto graph = GraphProto.newBuilder().setName("tied")
@@ -217,6 +281,52 @@ class StructuredPruningPluginTest {
     }
 
     @Test
+    void ranksByWhatChannelsCarryOnCalibrationData() throws Exception {
+        OnnxModel model = MnistModels.mlp();
+        PluginTestContext context = PluginTestContext.in(temp)
+                .withCalibration(MnistModels.calibration("pixels", 0, 1600, 100));
+        PluginResult result = plugin.apply(model, PluginOptions.resolve(plugin.options(),
+                Map.of("ratio", "0.5", "rank", "activations")), context);
+        assertArrayEquals(new long[] {784, 128}, Checks.dims(result.model(), "fc1.weight"));
+        Checks.assertRunsLikeOriginal(model, result.model(), 3, 8);
+        double before = MnistModels.accuracy(model, MnistModels.TRAIN, 10_000);
+        double after = MnistModels.accuracy(result.model(), MnistModels.TRAIN, 10_000);
+        assertTrue(after > before - 0.015, "half the hidden units, ranked on training digits: " + before + " -> " + after);
+
+        // a unit that is never active carries nothing, whatever its weights: it goes first (the last of any ties)
+        OnnxModel withSilentUnit = mapWeights(model, Map.of("fc1.bias", (values, i) -> i == 255 ? -1e3f : values[i]));
+        OnnxModel pruned = plugin.apply(withSilentUnit, PluginOptions.resolve(plugin.options(),
+                Map.of("ratio", "0.002", "rank", "activations")), context).model(); // one unit of fc1, none of fc2
+        assertArrayEquals(new long[] {784, 255}, Checks.dims(pruned, "fc1.weight"));
+        double difference = Checks.assertRunsLikeOriginal(withSilentUnit, pruned, 3, 8);
+        assertTrue(difference < 1e-4, "removing the silent unit changes nothing: " + difference);
+
+        PluginException none = assertThrows(PluginException.class, () -> apply(model, Map.of("rank", "activations")));
+        assertEquals("option 'rank' = activations measures channels on calibration data, and none was supplied",
+                none.getMessage());
+    }
+
+    @Test
+    void keepsTheOutputsOfExcludedLayers() throws Exception {
+        OnnxModel model = MnistModels.mlp();
+        PluginResult result = apply(model, Map.of("ratio", "0.5", "exclude", "fc1"));
+        assertArrayEquals(new long[] {784, 256}, Checks.dims(result.model(), "fc1.weight"));
+        assertArrayEquals(new long[] {256, 64}, Checks.dims(result.model(), "fc2.weight"), "fc2 still loses units");
+        assertArrayEquals(new long[] {64, 10}, Checks.dims(result.model(), "fc3.weight"));
+        assertTrue(result.skipped().stream().anyMatch(s -> s.part().equals("outputs of Gemm 'fc1'")
+                && s.reason().equals("excluded: Gemm 'fc1'")), result.skipped().toString());
+        Checks.assertRunsLikeOriginal(model, result.model(), 2, 4);
+
+        PluginException byType = assertThrows(PluginException.class, () -> apply(model, Map.of("exclude", "Gemm")));
+        assertTrue(byType.getMessage().startsWith("nothing to prune: ") && byType.getMessage().contains("excluded: Gemm"),
+                byType.getMessage());
+
+        PluginException unknown = assertThrows(PluginException.class, () -> apply(model, Map.of("exclude", "fc9")));
+        assertTrue(unknown.getMessage().contains("'fc9'") && unknown.getMessage().contains("fc1 (Gemm)"), unknown.getMessage());
+        assertEquals(1, unknown.getMessage().lines().count());
+    }
+
+    @Test
     void refusesARatioOfOne() {
         OptionException error = assertThrows(OptionException.class,
                 () -> PluginOptions.resolve(plugin.options(), Map.of("ratio", "1")));
@@ -224,13 +334,22 @@ class StructuredPruningPluginTest {
     }
 
     @Test
+    void reportsProgressFromStartToDone() throws Exception {
+        PluginTestContext context = PluginTestContext.in(temp);
+        plugin.apply(MnistModels.mlp(), PluginOptions.resolve(plugin.options(), Map.of("ratio", "0.25")), context);
+        Checks.assertProgressFromStartToDone(context);
+    }
+
+    @Test
     void stopsWhenCancelled() {
+        PluginTestContext cancelled = PluginTestContext.in(temp);
+        cancelled.cancel();
         assertThrows(CancellationException.class, () -> plugin.apply(MnistModels.mlp(),
-                PluginOptions.defaults(plugin.options()), new TestContext(temp, true)));
+                PluginOptions.defaults(plugin.options()), cancelled));
     }
 
     private PluginResult apply(OnnxModel model, Map<String, String> options) throws PluginException {
-        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), new TestContext(temp));
+        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options), PluginTestContext.in(temp));
     }
 
     interface ValueMap {
