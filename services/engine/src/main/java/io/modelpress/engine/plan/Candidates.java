@@ -43,7 +43,7 @@ public final class Candidates {
             template("a quarter of the neurons and channels removed, then half precision", false,
                     "structured-pruning:ratio=0.25", "fp16"),
             template("Deep Compression: pruned, weight-shared, int8 and packaged; smallest download", false,
-                    "magnitude-pruning:sparsity=0.8", "weight-sharing:bits=4", "int8-dynamic", "package"));
+                    "magnitude-pruning:sparsity=0.6", "weight-sharing:bits=4", "int8-dynamic", "package"));
 
     private Candidates() {
     }
