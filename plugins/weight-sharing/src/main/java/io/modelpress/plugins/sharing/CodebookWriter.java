@@ -203,13 +203,32 @@ final class CodebookWriter {
                 continue;
             }
             replaced.add(new Weight.Ref(path, node.getOutput(0)));
-            for (TensorProto tensor : encoding.tensors()) {
-                builder.addNode(Nodes.node("Constant", tensor.getName(), List.of(), List.of(tensor.getName()),
-                        Nodes.attr("value", tensor)));
-            }
+            encoding.tensors().forEach(tensor -> builder.addNode(constant(tensor)));
             builder.addAllNode(encoding.nodes());
         }
         return builder.build();
+    }
+
+    private static NodeProto constant(TensorProto tensor) {
+        return Nodes.node("Constant", tensor.getName(), List.of(), List.of(tensor.getName()), Nodes.attr("value", tensor));
+    }
+
+    /** Serialized bytes a tensor takes in the model where it is stored: as an initializer or in a Constant node. */
+    static long storedSize(TensorProto tensor, Weight.Storage storage) {
+        return storage == Weight.Storage.CONSTANT_NODE ? constant(tensor).getSerializedSize() : tensor.getSerializedSize();
+    }
+
+    /** Serialized bytes the encoding takes in the model: its tensors, stored as the weight was, and its nodes. */
+    static long storedSize(Encoding encoding) {
+        Weight.Storage storage = encoding.layer().weight().storage();
+        long size = 0;
+        for (TensorProto tensor : encoding.tensors()) {
+            size += storedSize(tensor, storage);
+        }
+        for (NodeProto node : encoding.nodes()) {
+            size += node.getSerializedSize();
+        }
+        return size;
     }
 
     private static boolean isConstant(NodeProto node) {

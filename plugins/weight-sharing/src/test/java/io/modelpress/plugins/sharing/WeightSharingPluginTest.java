@@ -235,11 +235,46 @@ class WeightSharingPluginTest {
 
     @Test
     void smallLayersAreSkippedWithTheReasonInAGlobalRun() throws Exception {
-        OnnxModel model = TestModels.mlp(8, 16, 4, 1);
+        OnnxModel model = TestModels.mlp(64, 16, 4, 1);
         PluginResult result = apply(model, Map.of("bits", "7", "min-elements", "1"));
         assertEquals(1.0, result.figures().get("layers-shared"), result.toString());
         assertTrue(result.skipped().stream().anyMatch(s -> s.part().startsWith("weight 'w2' [16,4]")
                 && s.reason().equals("64 values, fewer than the 128 clusters of 7 bits")), result.skipped().toString());
+    }
+
+    @Test
+    void aLayerWhoseIndicesAndCodebookWouldNotBeSmallerStaysFloat() throws Exception {
+        // w1 [8,16]: 128 values, 512 bytes of float32; at 7 bits its 128 codebook floats alone take as much
+        OnnxModel model = TestModels.mlp(8, 16, 4, 1);
+        PluginResult seven = apply(model, Map.of("bits", "7", "min-elements", "1"));
+        assertEquals(0.0, seven.figures().get("layers-shared"), seven.toString());
+        assertTrue(seven.skipped().stream().anyMatch(s -> s.part().startsWith("weight 'w1' [8,16]")
+                && s.reason().matches("indices and codebook would take \\d+ bytes in the model with their decoding"
+                        + " nodes, not fewer than the \\d+ of the float weight")), seven.skipped().toString());
+        assertEquals(model.serializedSize(), seven.model().serializedSize());
+
+        // at 5 bits a [32,16] weight shrinks, while the 64 values of w2 do not pay for 32 codebook floats
+        OnnxModel wider = TestModels.mlp(32, 16, 4, 1);
+        PluginResult five = apply(wider, Map.of("bits", "5", "min-elements", "1"));
+        assertEquals(1.0, five.figures().get("layers-shared"), five.toString());
+        assertTrue(five.changes().get(0).startsWith("weight 'w1' [32,16]"), five.changes().toString());
+        assertTrue(five.skipped().stream().anyMatch(s -> s.part().startsWith("weight 'w2' [16,4]")
+                && s.reason().startsWith("indices and codebook would take")), five.skipped().toString());
+        assertTrue(five.model().serializedSize() < wider.serializedSize());
+        assertDecodesAsClustered(wider, five.model(), List.of("w1"), samples(wider, 2));
+    }
+
+    @Test
+    void sharingNeverMakesARealCnnLarger() throws Exception {
+        OnnxModel model = OnnxModel.load(RealModels.OCR_CLASSIFIER.copyTo(temp));
+        for (String bits : List.of("2", "8")) {
+            PluginResult result = apply(model, Map.of("bits", bits, "min-elements", "1"));
+            assertTrue(result.figures().get("layers-shared") > 0, result.changes().toString());
+            assertTrue(result.skipped().stream().anyMatch(s -> s.reason().startsWith("indices and codebook would take")),
+                    result.skipped().toString());
+            assertTrue(result.figures().get("weight-bytes-after") < result.figures().get("weight-bytes-before"));
+            assertTrue(result.model().serializedSize() < model.serializedSize());
+        }
     }
 
     @Test
