@@ -4,7 +4,8 @@
 #   real    the six real models of the test kit under each quantizer: size, fidelity, latency fp32 vs int8
 #   minilm  the MiniLM sentence-embedding transformer: size, embedding cosine, processing time, latency
 #           at batch 1, sequence 128 against fp32 and the published int8 peer, side by side in one process
-#   FILTER  only models (real) or variants (minilm) whose name contains it
+#   FILTER  only models (real) or variants (minilm) whose name contains it; for minilm a comma-separated
+#           list of such terms, a term ending in $ matching the end of the name
 # Needs bench/models/cache/minilm-l6.onnx for minilm (fetched here when missing) and the upstream
 # modules installed (./mvnw -DskipTests install).
 set -euo pipefail

@@ -13,15 +13,19 @@ import io.modelpress.spi.QuantizedFormat;
 import io.modelpress.spi.Technique;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * int8 weights, activations quantized at run time: MatMul/Gemm in operator form (MatMulInteger)
- * or every weight through DequantizeLinear (QDQ), as the profile prefers.
+ * or every weight through DequantizeLinear (QDQ), as the profile prefers. With {@code smooth}, the
+ * outlier channels of activations are first moved into the weights (see {@link Smoothing}).
  */
 public final class Int8DynamicPlugin implements CompressionPlugin {
 
     static final String FORMAT = "format";
+    static final String SMOOTH = "smooth";
+    static final String SMOOTH_OUTLIER_RATIO = "smooth-outlier-ratio";
 
     @Override
     public String id() {
@@ -30,7 +34,7 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
 
     @Override
     public String version() {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     @Override
@@ -53,6 +57,11 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
         List<OptionSpec> options = new ArrayList<>(Pipeline.commonOptions(true));
         options.add(OptionSpec.choice(FORMAT, "auto", List.of("auto", "qdq", "operator"),
                 "operator: MatMulInteger with DynamicQuantizeLinear; qdq: DequantizeLinear on weights; auto: the profile's"));
+        options.add(OptionSpec.number(SMOOTH, 0, 0, 1, "activation smoothing for integer MatMul/Gemm, from calibration "
+                + "data: the share a of each input channel's range moved from the activation into the weight "
+                + "(s = max|x|^a / max|w|^(1-a)); 0: off; 0.6-0.8 suits transformers with outlier channels"));
+        options.add(OptionSpec.number(SMOOTH_OUTLIER_RATIO, 5, 1, 1e6, "with smooth: only activations whose largest "
+                + "channel range is at least this many times the median channel's are smoothed (1: all)"));
         return options;
     }
 
@@ -68,7 +77,33 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
             case "qdq" -> false;
             default -> context.profile().quantizedFormat() == QuantizedFormat.OPERATOR;
         };
+        double alpha = options.number(SMOOTH);
+        if (alpha > 0 && context.calibrationData().isEmpty()) {
+            throw new PluginException("option '" + SMOOTH + "' = " + alpha
+                    + " measures activation ranges on calibration data, and none was supplied");
+        }
         return Pipeline.run(model, options, context, options.flag(Pipeline.SYMMETRIC),
-                (m, weights) -> new DynamicScheme(operator));
+                (m, weights) -> new DynamicScheme(operator),
+                smoothing(alpha, options.number(SMOOTH_OUTLIER_RATIO), operator, context));
+    }
+
+    /** Smoothing where activations are quantized at run time (operator form); the QDQ form keeps them float. */
+    private static Pipeline.Preparation smoothing(double alpha, double minOutlierRatio, boolean operator,
+            PluginContext context) {
+        if (alpha == 0) {
+            return Pipeline.Preparation.NONE;
+        }
+        if (!operator) {
+            return (model, selection, calibration) -> new Pipeline.Prepared(model, List.of("option '" + SMOOTH
+                    + "' has no effect in QDQ form: activations stay float, only weights are quantized"), Map.of());
+        }
+        return (model, selection, calibration) -> {
+            DynamicScheme scheme = new DynamicScheme(true);
+            Writer probe = new Writer(model, false, true, Writer.WeightForm.CAST_MUL);
+            Smoothing.Outcome outcome = Smoothing.apply(model, selection.candidates(), w -> scheme.integerCompute(probe, w),
+                    alpha, minOutlierRatio, calibration.orElseThrow(), context);
+            return new Pipeline.Prepared(outcome.model(), List.of(Smoothing.describe(outcome, alpha, minOutlierRatio)),
+                    Map.of("activations-smoothed", (double) outcome.activations()));
+        };
     }
 }

@@ -13,6 +13,7 @@ import io.modelpress.spi.TensorData;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,6 +44,17 @@ final class Pipeline {
         Scheme create(OnnxModel model, List<Weight> candidates) throws PluginException;
     }
 
+    /** An equivalent float model to quantize instead of the input (e.g. smoothed), with what it changed. */
+    interface Preparation {
+        Preparation NONE = (model, selection, calibration) -> new Prepared(model, List.of(), Map.of());
+
+        Prepared prepare(OnnxModel model, Selection selection, Optional<CalibrationData> calibration)
+                throws PluginException;
+    }
+
+    record Prepared(OnnxModel model, List<String> changes, Map<String, Double> figures) {
+    }
+
     private Pipeline() {
     }
 
@@ -63,6 +75,11 @@ final class Pipeline {
 
     static PluginResult run(OnnxModel model, PluginOptions options, PluginContext context, boolean symmetric,
             SchemeFactory factory) throws PluginException {
+        return run(model, options, context, symmetric, factory, Preparation.NONE);
+    }
+
+    static PluginResult run(OnnxModel model, PluginOptions options, PluginContext context, boolean symmetric,
+            SchemeFactory factory, Preparation preparation) throws PluginException {
         context.progress(0, "checking the model");
         Optional<PluginResult> nothing = nothingToDo(model);
         if (nothing.isPresent()) {
@@ -86,23 +103,36 @@ final class Pipeline {
                     + " elements is read by an operator that takes a quantized weight").figure("weights-quantized", 0).build();
         }
         context.checkCancelled();
-        Scheme scheme = factory.create(model, selection.candidates());
+        Prepared prepared = preparation.prepare(model, selection, calibration);
+        OnnxModel work = prepared.model();
+        if (work != model) {
+            // node positions moved: select the same weights again on the model that is quantized (what the
+            // preparation added, such as smoothing factors, stays exact)
+            Set<Weight.Ref> chosen = new HashSet<>();
+            selection.candidates().forEach(w -> chosen.add(w.ref()));
+            Selection again = Selection.of(work, options.intValue(MIN_ELEMENTS), Set.copyOf(options.list(EXCLUDE_NODES)),
+                    Set.copyOf(options.list(EXCLUDE_OPS)));
+            selection = new Selection(again.candidates().stream().filter(w -> chosen.contains(w.ref())).toList(),
+                    selection.skipped());
+        }
+        Scheme scheme = factory.create(work, selection.candidates());
         boolean perChannel = options.flag(PER_CHANNEL);
         Writer.WeightForm form = weightForm(options, context);
         Mix mix = new Mix(selection.candidates(), List.of());
         Map<String, Double> autoFigures = new LinkedHashMap<>();
         Map<String, Object> memo = new HashMap<>();
         if (target > 0) {
-            mix = automatic(model, scheme, selection.candidates(), new Writer(model, perChannel, symmetric, form, memo),
+            mix = automatic(work, scheme, selection.candidates(), new Writer(work, perChannel, symmetric, form, memo),
                     target, calibration.get(), context, result, autoFigures);
         }
         int quantizedCount = mix.full().size() + mix.weightOnly().size();
         context.progress(0.9, "writing " + quantizedCount + " quantized weights");
-        Writer writer = new Writer(model, perChannel, symmetric, form, memo);
+        Writer writer = new Writer(work, perChannel, symmetric, form, memo);
         scheme.write(writer, mix.full(), mix.weightOnly());
-        OnnxModel output = model.withProto(writer.edit.build());
+        OnnxModel output = work.withProto(writer.edit.build());
         PluginResult.Builder built = PluginResult.builder(output);
         result.build().skipped().forEach(s -> built.skipped(s.part(), s.reason()));
+        prepared.changes().forEach(built::change);
         writer.changeLines().forEach(built::change);
         if (writer.opset < 13 && output.proto().getOpsetImportList().stream()
                 .anyMatch(o -> o.getDomain().equals(ModelEdit.MS_DOMAIN))
@@ -120,6 +150,7 @@ final class Pipeline {
                 .figure("bytes-before", before)
                 .figure("bytes-after", after)
                 .figure("size-ratio", after == 0 ? 0 : (double) before / after);
+        prepared.figures().forEach(built::figure);
         autoFigures.forEach(built::figure);
         context.progress(1, "done");
         return built.build();

@@ -129,13 +129,36 @@ final class MiniLmBenchmark {
                         Map.of("format", "operator", "fidelity-target", "0.996")),
                 new Variant("int8-dynamic (operator) auto 0.997", new Int8DynamicPlugin(),
                         Map.of("format", "operator", "fidelity-target", "0.997")),
+                new Variant("int8-dynamic (operator) smooth 0.6", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.6")),
+                new Variant("int8-dynamic (operator) smooth 0.7", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.7")),
+                new Variant("int8-dynamic (operator) smooth 0.8", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.8")),
+                new Variant("int8-dynamic (operator) smooth 0.7 ratio 8", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.7", "smooth-outlier-ratio", "8")),
+                new Variant("int8-dynamic (operator) smooth 0.3 all", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.3", "smooth-outlier-ratio", "1")),
+                new Variant("int8-dynamic (operator) smooth 0.5 all", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.5", "smooth-outlier-ratio", "1")),
+                new Variant("int8-dynamic (operator) smooth 0.6 all", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.6", "smooth-outlier-ratio", "1")),
+                new Variant("int8-dynamic (operator) smooth 0.7 all", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.7", "smooth-outlier-ratio", "1")),
+                new Variant("int8-dynamic (operator) smooth 0.8 all", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.8", "smooth-outlier-ratio", "1")),
+                new Variant("int8-dynamic (operator) smooth 0.9 all", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.9", "smooth-outlier-ratio", "1")),
+                new Variant("int8-dynamic (operator) smooth 1.0 all", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "1.0", "smooth-outlier-ratio", "1")),
                 new Variant("int8-dynamic (qdq)", new Int8DynamicPlugin(), Map.of("format", "qdq")),
                 new Variant("int4-block 32", new Int4BlockPlugin(), Map.of()),
                 new Variant("int4-block 32 auto 0.985", new Int4BlockPlugin(), Map.of("fidelity-target", "0.985")),
                 new Variant("int4-block 32 int8 embeddings", new Int4BlockPlugin(), Map.of("embeddings", "int8")),
                 new Variant("int4-block 64", new Int4BlockPlugin(), Map.of("block-size", "64")),
                 new Variant("int4-block 128", new Int4BlockPlugin(), Map.of("block-size", "128"))));
-        variants.removeIf(v -> !only.isEmpty() && !v.label().contains(only));
+        variants.removeIf(v -> !only.isEmpty() && java.util.Arrays.stream(only.split(",")).noneMatch(term -> term.endsWith("$")
+                ? v.label().endsWith(term.substring(0, term.length() - 1)) : v.label().contains(term)));
         Path out = Files.createTempDirectory("minilm-bench");
         Map<String, OnnxModel> models = new LinkedHashMap<>();
         for (Variant variant : variants) {
@@ -156,7 +179,7 @@ final class MiniLmBenchmark {
                     seconds.length,
                     weightBytes / 1e6 / time);
             System.out.println("    " + result.figures() + " " + result.changes().stream()
-                    .filter(c -> c.contains("automatic")).toList() + " kept float: " + result.skipped().size());
+                    .filter(c -> c.contains("automatic") || c.contains("smooth")).toList() + " kept float: " + result.skipped().size());
             models.put(variant.label(), result.model());
         }
         if (peerFile != null) {

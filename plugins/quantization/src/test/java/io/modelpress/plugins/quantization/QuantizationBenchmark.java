@@ -40,6 +40,7 @@ public final class QuantizationBenchmark {
         List<Config> configs = List.of(
                 new Config("int8-dynamic", new Int8DynamicPlugin(), Map.of(), QuantizedFormat.OPERATOR),
                 new Config("int8-dynamic as tested", new Int8DynamicPlugin(), null, QuantizedFormat.OPERATOR),
+                new Config("int8-dynamic smooth 0.7", new Int8DynamicPlugin(), Map.of("smooth", "0.7"), QuantizedFormat.OPERATOR),
                 new Config("int8-dynamic qdq", new Int8DynamicPlugin(), Map.of(), QuantizedFormat.QDQ),
                 new Config("int8-static percentile", new Int8StaticPlugin(), Map.of(), QuantizedFormat.QDQ),
                 new Config("int8-static minmax", new Int8StaticPlugin(), Map.of("calibration", "minmax"), QuantizedFormat.QDQ),
