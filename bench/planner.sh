@@ -33,6 +33,7 @@ for i in "${!models[@]}"; do
   fi
   jq -r --arg model "${models[$i]}" '
     def mb: . / 1048576 | . * 100 | round / 100 | tostring + " MB";
+    def ms: if . == null then "—" else (. * 100 | round / 100 | tostring) end;
     .planning as $p
     | [$model,
        (.original.bytes | mb),
@@ -40,8 +41,7 @@ for i in "${!models[@]}"; do
        (.compressed.bytes | mb),
        ((.original.bytes / .compressed.bytes * 100 | round / 100 | tostring) + "x"),
        (($p.chosen.drop // 0) * 10000 | round / 100 | tostring) + " pts",
-       (if .benchmark then ((.benchmark.original.p50Millis * 100 | round / 100 | tostring) + " → "
-          + (.benchmark.compressed.p50Millis * 100 | round / 100 | tostring) + " ms") else "—" end),
+       ((.benchmark.original.p50Millis | ms) + " → " + (.benchmark.compressed.p50Millis | ms) + " ms"),
        ([$p.trials[] | select(.outcome == "measured")] | length | tostring) + " of " + ($p.trials | length | tostring),
        (($p.planningMillis / 1000 * 10 | round / 10 | tostring) + " s")]
     | "| " + join(" | ") + " |"' "$out/report.json"

@@ -33,6 +33,8 @@ public final class Candidates {
                     "int8-static"),
             template("int8 with the layers that lose most kept in higher precision until the outputs keep a cosine of "
                     + "0.995 on the calibration data", true, "int8-dynamic:fidelity-target=0.995"),
+            template("int8 with activation outliers smoothed into the weights from the calibration data: transformers "
+                    + "keep more fidelity with every MatMul in integer form", true, "int8-dynamic:smooth=0.7"),
             template("4-bit weights in blocks: about 7x smaller; accuracy may suffer", false, "int4-block"),
             template("half precision: 2x smaller, fast where fp16 runs natively", false, "fp16"),
             template("a quarter of the neurons and channels removed, then int8: smaller than int8 alone", false,
