@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs the planner (`bin/modelpress compress` without --plugin) on real models for one profile and
 # prints a markdown table: what it chose, what that gained and lost, and how long planning took.
+# Models get realistic calibration data where .npz can carry it (PlannerBenchData in the CLI's
+# tests): images for the OCR models, feature frames for the wakeword model, digits (and labelled
+# held-out digits) for MNIST; the recurrent models and MiniLM are measured on generated inputs.
 # Usage: bench/planner.sh [profile] [extra compress options...]   (default profile x86-vnni)
 # The ~86 MiB MiniLM transformer is included when bench/models/cache/minilm-l6.onnx exists
 # (bench/models/fetch-models.sh fetches it).
@@ -21,14 +24,22 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+(cd "$root" && ./mvnw -q -o -pl services/cli test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp >&2)
+cli="$root/services/cli/target"
+java -cp "$cli/test-classes:$cli/classes:$(cat "$cli/bench.cp")" io.modelpress.cli.PlannerBenchData "$work/data"
 echo "profile $profile, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-echo "| model | original | chosen chain | compressed | ratio | drop | p50 before → after | candidates measured | planning |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| model | data | original | chosen chain | compressed | ratio | drop | budget met | p50 before → after | candidates measured | planning |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for i in "${!models[@]}"; do
   out="$work/${models[$i]}"
-  if ! "$root/bin/modelpress" compress "${paths[$i]}" --profile "$profile" --out "$out" "$@" > "$work/log" 2>&1; then
-    echo "| ${models[$i]} | failed: $(tail -1 "$work/log") |||||||"
+  data=(--data-batch 1)
+  [ -f "$work/data/${models[$i]}.npz" ] && data+=(--calibration "$work/data/${models[$i]}.npz")
+  [ -f "$work/data/${models[$i]}.evaluation.npz" ] && data+=(--evaluation "$work/data/${models[$i]}.evaluation.npz")
+  if ! "$root/bin/modelpress" compress "${paths[$i]}" --profile "$profile" --out "$out" "${data[@]}" "$@" \
+      > "$work/log" 2>&1; then
+    echo "| ${models[$i]} | failed: $(tail -1 "$work/log") |||||||||"
     continue
   fi
   jq -r --arg model "${models[$i]}" '
@@ -36,11 +47,13 @@ for i in "${!models[@]}"; do
     def ms: if . == null then "—" else (. * 100 | round / 100 | tostring) end;
     .planning as $p
     | [$model,
+       (.fidelity.data | split(":")[0]),
        (.original.bytes | mb),
        ($p.chosen.chain | map(.pluginId) | join(" → ")),
        (.compressed.bytes | mb),
        ((.original.bytes / .compressed.bytes * 100 | round / 100 | tostring) + "x"),
-       (($p.chosen.drop // 0) * 10000 | round / 100 | tostring) + " pts",
+       (if $p.chosen.drop == null then "not measured" else ($p.chosen.drop * 10000 | round / 100 | tostring) + " pts" end),
+       (if $p.metBudget then "yes" else "no" end),
        ((.benchmark.original.p50Millis | ms) + " → " + (.benchmark.compressed.p50Millis | ms) + " ms"),
        ([$p.trials[] | select(.outcome == "measured")] | length | tostring) + " of " + ($p.trials | length | tostring),
        (($p.planningMillis / 1000 * 10 | round / 10 | tostring) + " s")]

@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
 public final class Evaluator {
 
     /** Samples compared when no data is given. */
-    static final int GENERATED_SAMPLES = 8;
+    static final int GENERATED_SAMPLES = 32;
     static final long GENERATED_SEED = 20261125L;
 
     private Evaluator() {
