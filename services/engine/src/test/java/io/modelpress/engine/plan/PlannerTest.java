@@ -44,7 +44,8 @@ class PlannerTest {
         Planning planning = report.planning().orElseThrow();
         assertFalse(planning.metBudget());
         Trial closest = planning.chosen().orElseThrow();
-        assertTrue(closest.violations().get(0).endsWith("bytes is over the 1024 allowed"), closest.violations().toString());
+        assertTrue(closest.violations().stream().anyMatch(v -> v.endsWith("bytes is over the 1024 allowed")),
+                closest.violations().toString());
         assertTrue(planning.explanation().startsWith("no candidate meets the budget; the closest is "), planning.explanation());
         assertTrue(Files.exists(temp.resolve("out/model.onnx")), "the closest candidate's model is written");
     }
