@@ -9,7 +9,6 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import io.modelpress.inference.Fidelity;
 import io.modelpress.inference.InputGenerator;
 import io.modelpress.inference.OrtRunner;
 import io.modelpress.inference.OutputFidelity;
@@ -24,10 +23,11 @@ import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.MnistModels;
+import io.modelpress.testkit.ModelChecks;
 import io.modelpress.testkit.PluginTestContext;
+import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -201,7 +201,7 @@ class LowRankPluginTest {
         for (boolean flag : new boolean[] {true, false}) {
             List<Map<String, TensorData>> samples = new ArrayList<>();
             for (Map<String, TensorData> sample : samples(model, 4)) {
-                samples.add(Map.of("x", sample.get("x"), "flag", bool(flag)));
+                samples.add(Map.of("x", sample.get("x"), "flag", RealInputs.bool(flag)));
             }
             OutputFidelity fidelity = fidelity(model, result.model(), samples);
             assertTrue(fidelity.meanCosine() > 0.2 && fidelity.meanCosine() < 0.9999, "flag " + flag + ": " + fidelity);
@@ -363,11 +363,7 @@ class LowRankPluginTest {
     }
 
     static OutputFidelity fidelity(OnnxModel original, OnnxModel compressed, List<Map<String, TensorData>> samples) {
-        try (OrtRunner before = OrtRunner.open(original); OrtRunner after = OrtRunner.open(compressed)) {
-            List<OutputFidelity> outputs = Fidelity.compare(before, after, samples);
-            assertEquals(1, outputs.size());
-            return outputs.get(0);
-        }
+        return ModelChecks.fidelity(original, compressed, samples);
     }
 
     private static void assertSameOutputs(OnnxModel expected, OnnxModel actual, List<Map<String, TensorData>> samples,
@@ -407,7 +403,4 @@ class LowRankPluginTest {
         }
     }
 
-    private static TensorData bool(boolean value) {
-        return new TensorData(DataType.BOOL, new long[0], ByteBuffer.wrap(new byte[] {(byte) (value ? 1 : 0)}));
-    }
 }
