@@ -34,8 +34,9 @@ import java.util.function.Predicate;
  * levels. Per input channel j of a MatMul/Gemm the activation is divided by
  * s_j = max|X_j|^a / max|W_j|^(1-a) and weight row j multiplied by it: the product is the same,
  * the activation's channels get closer in range and the weight's per-output-channel scales
- * absorb the difference. The division goes into the LayerNormalization that makes the activation
- * when nothing else reads it (its scale and bias take 1/s exactly); otherwise it is a Mul by a
+ * absorb the difference. When nothing else reads the activation, the division goes into the node
+ * that makes it: a LayerNormalization's scale and bias, or a Mul's constant factor (the 0.5 that
+ * closes a GELU before a feed-forward output projection) take 1/s exactly; otherwise it is a Mul by a
  * constant vector in front of the smoothed readers (an elementwise pass, small beside the matrix
  * product, and ONNX Runtime still fuses the integer MatMuls behind it), the other readers
  * (residual connections) keeping the original values. Activations whose channels are alike are
@@ -57,7 +58,7 @@ final class Smoothing {
      * The smoothed model.
      *
      * @param activations activations smoothed
-     * @param folded of those, the ones whose 1/s went into the LayerNormalization making them
+     * @param folded of those, the ones whose 1/s went into a constant of the node making them
      * @param even activations left alone because no channel stands out
      */
     record Outcome(OnnxModel model, int activations, int folded, int even) {
@@ -95,7 +96,7 @@ final class Smoothing {
                 inverse.put(group.getKey(), inv);
                 continue;
             }
-            // the normalisation's scale and bias take 1/s: no extra node at all
+            // the producing node's constants take 1/s: no extra node at all
             affine.forEach(weight -> scaledWeights.put(weight.ref(), scaled(model, weight, inv)));
             folded++;
         }
@@ -108,8 +109,10 @@ final class Smoothing {
     }
 
     /**
-     * The scale and bias of the LayerNormalization (over the last axis) that makes {@code activation},
-     * when its readers are only the smoothed ones and the two vectors belong to it alone; else none.
+     * The constants of the node that makes {@code activation} which can take 1/s exactly, when the
+     * activation's readers are only the smoothed ones: the scale and bias of a LayerNormalization over
+     * the last axis, or the constant factor of a Mul (a GELU's closing 0.5, a per-channel scale). Each
+     * constant must belong to that node alone. None otherwise.
      */
     private static List<Weight> foldable(OnnxModel model, String activation, List<Reader> readers, int k) {
         GraphProto main = model.proto().getGraph();
@@ -119,8 +122,7 @@ final class Smoothing {
                 producer = node;
             }
         }
-        if (producer == null || !producer.getOpType().equals("LayerNormalization") || !producer.getDomain().isEmpty()
-                || Nodes.intAttribute(producer, "axis", -1) != -1 || producer.getOutputCount() > 1
+        if (producer == null || !producer.getDomain().isEmpty() || producer.getOutputCount() > 1
                 || main.getOutputList().stream().anyMatch(v -> v.getName().equals(activation))) {
             return List.of();
         }
@@ -130,26 +132,50 @@ final class Smoothing {
         if (readBy[0] != readers.stream().mapToInt(r -> r.weight().uses().size()).sum()) {
             return List.of();
         }
-        List<Weight> affine = new ArrayList<>();
-        for (int input = 1; input < producer.getInputCount(); input++) {
-            String name = producer.getInput(input);
-            Optional<Weight> weight = model.weights().get(new Weight.Ref(GraphPath.MAIN, name));
-            if (name.isEmpty() || weight.isEmpty() || weight.get().type() != DataType.FLOAT || weight.get().elements() != k
-                    || weight.get().uses().size() != 1) {
-                return List.of();
+        if (producer.getOpType().equals("LayerNormalization") && Nodes.intAttribute(producer, "axis", -1) == -1) {
+            List<Weight> affine = new ArrayList<>();
+            for (int input = 1; input < producer.getInputCount(); input++) {
+                Optional<Weight> vector = ownConstant(model, producer.getInput(input), k);
+                if (vector.isEmpty() || vector.get().elements() != k) {
+                    return List.of();
+                }
+                affine.add(vector.get());
             }
-            affine.add(weight.get());
+            return affine;
         }
-        return affine;
+        if (producer.getOpType().equals("Mul") && producer.getInputCount() == 2) {
+            // exactly one operand constant: the other is the activation's own value
+            Optional<Weight> left = ownConstant(model, producer.getInput(0), k);
+            Optional<Weight> right = ownConstant(model, producer.getInput(1), k);
+            if (left.isPresent() != right.isPresent()) {
+                return List.of(left.orElseGet(right::get));
+            }
+        }
+        return List.of();
     }
 
-    /** The vector {@code weight} multiplied elementwise by {@code factors}. */
+    /** A float constant of one value or {@code k} values along the last axis, read by one node only. */
+    private static Optional<Weight> ownConstant(OnnxModel model, String name, int k) {
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        return model.weights().get(new Weight.Ref(GraphPath.MAIN, name)).filter(weight -> weight.type() == DataType.FLOAT
+                && weight.uses().size() == 1 && (weight.elements() == 1 || weight.elements() == k
+                        && (weight.dims().length == 0 || weight.dims()[weight.dims().length - 1] == k)));
+    }
+
+    /**
+     * The constant {@code weight} multiplied elementwise by {@code factors}; a single value becomes a
+     * vector along the last axis, which broadcasts over the same output.
+     */
     private static TensorProto scaled(OnnxModel model, Weight weight, float[] factors) {
         float[] values = Tensors.toFloats(model.weights().tensor(weight.ref()));
-        for (int j = 0; j < values.length; j++) {
-            values[j] *= factors[j];
+        float[] result = new float[factors.length];
+        for (int j = 0; j < factors.length; j++) {
+            result[j] = values[values.length == 1 ? 0 : j] * factors[j];
         }
-        return Tensors.ofFloats(weight.name(), weight.dims(), values);
+        long[] dims = values.length == 1 ? new long[] {factors.length} : weight.dims();
+        return Tensors.ofFloats(weight.name(), dims, result);
     }
 
     /** Scales the rows of the activation's weights by s (into {@code scaled}) and returns 1/s. */
@@ -327,7 +353,7 @@ final class Smoothing {
                     + "channels that calibration could measure" + even;
         }
         return String.format(Locale.ROOT, "%d activations smoothed (alpha %.2f) for the integer MatMul/Gemm reading them: "
-                + "weight rows scaled by s, the activation divided by s in the LayerNormalization making it (%d) or by a "
+                + "weight rows scaled by s, the activation divided by s in the node making it (%d) or by a "
                 + "Mul before its readers (%d)", outcome.activations(), alpha, outcome.folded(),
                 outcome.activations() - outcome.folded()) + even;
     }

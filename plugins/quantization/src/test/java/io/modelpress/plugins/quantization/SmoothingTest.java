@@ -10,9 +10,11 @@ import io.modelpress.inference.Fidelity;
 import io.modelpress.inference.OrtRunner;
 import io.modelpress.inference.OutputFidelity;
 import io.modelpress.model.DataType;
+import io.modelpress.model.GraphPath;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
+import io.modelpress.model.Weight;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
@@ -142,7 +144,52 @@ class SmoothingTest {
 
         assertEquals(0, Models.count(smoothed.model(), "Mul") - Models.count(plain.model(), "Mul"), "no Mul is added");
         assertEquals(1, Models.count(smoothed.model(), "MatMulInteger"));
-        assertTrue(smoothed.changes().stream().anyMatch(c -> c.contains("LayerNormalization making it (1)")),
+        assertTrue(smoothed.changes().stream().anyMatch(c -> c.contains("in the node making it (1)")),
+                smoothed.changes().toString());
+        try (OrtRunner original = OrtRunner.open(block); OrtRunner before = OrtRunner.open(plain.model());
+                OrtRunner after = OrtRunner.open(smoothed.model())) {
+            double lostBefore = 1 - Fidelity.compare(original, before, held).get(0).meanCosine();
+            double lostAfter = 1 - Fidelity.compare(original, after, held).get(0).meanCosine();
+            assertTrue(lostAfter < lostBefore / 2, "plain " + lostBefore + ", smoothed " + lostAfter);
+        }
+    }
+
+    /** x → MatMul (three output channels 40x the rest) → Mul by 0.5, as a GELU ends → MatMul. */
+    static OnnxModel halved(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] first = Tensors.toFloats(TestModels.floats("first", random, WIDTH, WIDTH));
+        for (int row = 0; row < WIDTH; row++) {
+            for (int j : new int[] {5, 29, 44}) {
+                first[row * WIDTH + j] *= 40f;
+            }
+        }
+        GraphProto graph = GraphProto.newBuilder()
+                .setName("halved")
+                .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", WIDTH))
+                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", WIDTH))
+                .addInitializer(Tensors.ofFloats("first", new long[] {WIDTH, WIDTH}, first))
+                .addInitializer(Tensors.scalarFloat("half", 0.5f))
+                .addInitializer(TestModels.floats("w", random, WIDTH, WIDTH))
+                .addNode(Nodes.node("MatMul", "up", List.of("x", "first"), List.of("h")))
+                .addNode(Nodes.node("Mul", "halve", List.of("h", "half"), List.of("g")))
+                .addNode(Nodes.node("MatMul", "down", List.of("g", "w"), List.of("y")))
+                .build();
+        return TestModels.model(graph);
+    }
+
+    @Test
+    void foldsIntoTheConstantOfTheMulThatMakesTheActivation() throws Exception {
+        OnnxModel block = halved(8);
+        PluginResult plain = plugin.apply(block, PluginOptions.resolve(plugin.options(), Map.of()),
+                Models.context(QuantizedFormat.OPERATOR));
+        PluginResult smoothed = plugin.apply(block, PluginOptions.resolve(plugin.options(), Map.of("smooth", "0.5")),
+                Models.context(QuantizedFormat.OPERATOR).withCalibration(calibration));
+
+        assertEquals(Models.count(plain.model(), "Mul"), Models.count(smoothed.model(), "Mul"), "no Mul is added");
+        assertEquals(2, Models.count(smoothed.model(), "MatMulInteger"));
+        Weight half = smoothed.model().weights().get(new Weight.Ref(GraphPath.MAIN, "half")).orElseThrow();
+        assertEquals(WIDTH, half.elements(), "the scalar 0.5 became 0.5/s per channel");
+        assertTrue(smoothed.changes().stream().anyMatch(c -> c.contains("in the node making it (1)")),
                 smoothed.changes().toString());
         try (OrtRunner original = OrtRunner.open(block); OrtRunner before = OrtRunner.open(plain.model());
                 OrtRunner after = OrtRunner.open(smoothed.model())) {
