@@ -26,6 +26,7 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
     static final String FORMAT = "format";
     static final String SMOOTH = "smooth";
     static final String SMOOTH_OUTLIER_RATIO = "smooth-outlier-ratio";
+    static final String SMOOTH_ADD_MUL = "smooth-add-mul";
 
     @Override
     public String id() {
@@ -62,6 +63,9 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
                 + "(s = max|x|^a / max|w|^(1-a)); 0: off; 0.6-0.8 suits transformers with outlier channels"));
         options.add(OptionSpec.number(SMOOTH_OUTLIER_RATIO, 5, 1, 1e6, "with smooth: only activations whose largest "
                 + "channel range is at least this many times the median channel's are smoothed (1: all)"));
+        options.add(OptionSpec.flag(SMOOTH_ADD_MUL, true, "with smooth: also smooth activations that no node making "
+                + "them can take 1/s into, with a Mul in front of their readers; false adds no node (no run-time cost) "
+                + "and smooths only where 1/s folds into a LayerNormalization or a Mul by a constant"));
         return options;
     }
 
@@ -84,11 +88,11 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
         }
         return Pipeline.run(model, options, context, options.flag(Pipeline.SYMMETRIC),
                 (m, weights) -> new DynamicScheme(operator),
-                smoothing(alpha, options.number(SMOOTH_OUTLIER_RATIO), operator, context));
+                smoothing(alpha, options.number(SMOOTH_OUTLIER_RATIO), options.flag(SMOOTH_ADD_MUL), operator, context));
     }
 
     /** Smoothing where activations are quantized at run time (operator form); the QDQ form keeps them float. */
-    private static Pipeline.Preparation smoothing(double alpha, double minOutlierRatio, boolean operator,
+    private static Pipeline.Preparation smoothing(double alpha, double minOutlierRatio, boolean addMul, boolean operator,
             PluginContext context) {
         if (alpha == 0) {
             return Pipeline.Preparation.NONE;
@@ -101,7 +105,7 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
             DynamicScheme scheme = new DynamicScheme(true);
             Writer probe = new Writer(model, false, true, Writer.WeightForm.CAST_MUL);
             Smoothing.Outcome outcome = Smoothing.apply(model, selection.candidates(), w -> scheme.integerCompute(probe, w),
-                    alpha, minOutlierRatio, calibration.orElseThrow(), context);
+                    alpha, minOutlierRatio, addMul, calibration.orElseThrow(), context);
             return new Pipeline.Prepared(outcome.model(), List.of(Smoothing.describe(outcome, alpha, minOutlierRatio)),
                     Map.of("activations-smoothed", (double) outcome.activations()));
         };

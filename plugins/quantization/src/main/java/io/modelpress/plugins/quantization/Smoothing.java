@@ -35,8 +35,8 @@ import java.util.function.Predicate;
  * s_j = max|X_j|^a / max|W_j|^(1-a) and weight row j multiplied by it: the product is the same,
  * the activation's channels get closer in range and the weight's per-output-channel scales
  * absorb the difference. When nothing else reads the activation, the division goes into the node
- * that makes it: a LayerNormalization's scale and bias, or a Mul's constant factor (the 0.5 that
- * closes a GELU before a feed-forward output projection) take 1/s exactly; otherwise it is a Mul by a
+ * that makes it: a LayerNormalization's scale and bias, or a Mul's per-channel constant factor, take
+ * 1/s exactly; otherwise it is a Mul by a
  * constant vector in front of the smoothed readers (an elementwise pass, small beside the matrix
  * product, and ONNX Runtime still fuses the integer MatMuls behind it), the other readers
  * (residual connections) keeping the original values. Activations whose channels are alike are
@@ -60,8 +60,9 @@ final class Smoothing {
      * @param activations activations smoothed
      * @param folded of those, the ones whose 1/s went into a constant of the node making them
      * @param even activations left alone because no channel stands out
+     * @param unfoldable activations left alone because only an added Mul could divide them, and none was wanted
      */
-    record Outcome(OnnxModel model, int activations, int folded, int even) {
+    record Outcome(OnnxModel model, int activations, int folded, int even, int unfoldable) {
     }
 
     /**
@@ -69,10 +70,11 @@ final class Smoothing {
      * graph. {@code integer} says which weights will take integer compute; the rest are left alone.
      */
     static Outcome apply(OnnxModel model, List<Weight> candidates, Predicate<Weight> integer,
-            double alpha, double minOutlierRatio, CalibrationData data, PluginContext context) throws PluginException {
+            double alpha, double minOutlierRatio, boolean addMul, CalibrationData data, PluginContext context)
+            throws PluginException {
         Map<String, List<Reader>> groups = groups(model, candidates, integer);
         if (groups.isEmpty()) {
-            return new Outcome(model, 0, 0, 0);
+            return new Outcome(model, 0, 0, 0, 0);
         }
         context.progress(0.05, "measuring " + groups.size() + " activations for smoothing");
         Map<String, float[]> activationMax = channelMax(model, groups, data, context);
@@ -80,6 +82,7 @@ final class Smoothing {
         Map<String, float[]> inverse = new LinkedHashMap<>();
         int folded = 0;
         int even = 0;
+        int unfoldable = 0;
         for (Map.Entry<String, List<Reader>> group : groups.entrySet()) {
             float[] xMax = activationMax.get(group.getKey());
             if (xMax == null) {
@@ -90,8 +93,12 @@ final class Smoothing {
                 even++;
                 continue;
             }
+            List<Weight> affine = foldable(model, group.getKey(), group.getValue(), xMax.length);
+            if (affine.isEmpty() && !addMul) {
+                unfoldable++;
+                continue;
+            }
             float[] inv = smooth(model, group.getValue(), xMax, alpha, scaledWeights);
-            List<Weight> affine = foldable(model, group.getKey(), group.getValue(), inv.length);
             if (affine.isEmpty()) {
                 inverse.put(group.getKey(), inv);
                 continue;
@@ -101,18 +108,20 @@ final class Smoothing {
             folded++;
         }
         if (inverse.isEmpty() && folded == 0) {
-            return new Outcome(model, 0, 0, even);
+            return new Outcome(model, 0, 0, even, unfoldable);
         }
         OnnxModel scaled = model.withProto(WeightIndex.replace(model.proto(), scaledWeights));
         return new Outcome(inverse.isEmpty() ? scaled : rewire(scaled, groups, inverse), inverse.size() + folded, folded,
-                even);
+                even, unfoldable);
     }
 
     /**
      * The constants of the node that makes {@code activation} which can take 1/s exactly, when the
      * activation's readers are only the smoothed ones: the scale and bias of a LayerNormalization over
-     * the last axis, or the constant factor of a Mul (a GELU's closing 0.5, a per-channel scale). Each
-     * constant must belong to that node alone. None otherwise.
+     * the last axis, or the per-channel constant factor of a Mul. Each constant must belong to that
+     * node alone. None otherwise. A scalar factor is not widened into a vector: ONNX Runtime's fusions
+     * (a GELU's closing Mul by 0.5, for one) match scalars, and a widened one ran slower on MiniLM than
+     * the Mul it saved.
      */
     private static List<Weight> foldable(OnnxModel model, String activation, List<Reader> readers, int k) {
         GraphProto main = model.proto().getGraph();
@@ -136,7 +145,7 @@ final class Smoothing {
             List<Weight> affine = new ArrayList<>();
             for (int input = 1; input < producer.getInputCount(); input++) {
                 Optional<Weight> vector = ownConstant(model, producer.getInput(input), k);
-                if (vector.isEmpty() || vector.get().elements() != k) {
+                if (vector.isEmpty()) {
                     return List.of();
                 }
                 affine.add(vector.get());
@@ -154,28 +163,23 @@ final class Smoothing {
         return List.of();
     }
 
-    /** A float constant of one value or {@code k} values along the last axis, read by one node only. */
+    /** A float constant of {@code k} values along the last axis, read by one node only. */
     private static Optional<Weight> ownConstant(OnnxModel model, String name, int k) {
         if (name.isEmpty()) {
             return Optional.empty();
         }
         return model.weights().get(new Weight.Ref(GraphPath.MAIN, name)).filter(weight -> weight.type() == DataType.FLOAT
-                && weight.uses().size() == 1 && (weight.elements() == 1 || weight.elements() == k
-                        && (weight.dims().length == 0 || weight.dims()[weight.dims().length - 1] == k)));
+                && weight.uses().size() == 1 && weight.elements() == k && weight.dims().length > 0
+                && weight.dims()[weight.dims().length - 1] == k);
     }
 
-    /**
-     * The constant {@code weight} multiplied elementwise by {@code factors}; a single value becomes a
-     * vector along the last axis, which broadcasts over the same output.
-     */
+    /** The vector {@code weight} multiplied elementwise by {@code factors}. */
     private static TensorProto scaled(OnnxModel model, Weight weight, float[] factors) {
         float[] values = Tensors.toFloats(model.weights().tensor(weight.ref()));
-        float[] result = new float[factors.length];
-        for (int j = 0; j < factors.length; j++) {
-            result[j] = values[values.length == 1 ? 0 : j] * factors[j];
+        for (int j = 0; j < values.length; j++) {
+            values[j] *= factors[j];
         }
-        long[] dims = values.length == 1 ? new long[] {factors.length} : weight.dims();
-        return Tensors.ofFloats(weight.name(), dims, result);
+        return Tensors.ofFloats(weight.name(), weight.dims(), values);
     }
 
     /** Scales the rows of the activation's weights by s (into {@code scaled}) and returns 1/s. */
@@ -348,9 +352,14 @@ final class Smoothing {
     static String describe(Outcome outcome, double alpha, double minOutlierRatio) {
         String even = outcome.even() == 0 ? "" : String.format(Locale.ROOT, "; %d left as they are (no channel "
                 + "range %.1fx the median one)", outcome.even(), minOutlierRatio);
+        if (outcome.unfoldable() > 0) {
+            even += String.format(Locale.ROOT, "; %d left as they are (only an added Mul could divide them)",
+                    outcome.unfoldable());
+        }
         if (outcome.activations() == 0) {
             return "nothing smoothed: no activation of the main graph read by an integer MatMul/Gemm has outlier "
-                    + "channels that calibration could measure" + even;
+                    + "channels that calibration could measure" + (outcome.unfoldable() > 0 ? " and a node to fold into" : "")
+                    + even;
         }
         return String.format(Locale.ROOT, "%d activations smoothed (alpha %.2f) for the integer MatMul/Gemm reading them: "
                 + "weight rows scaled by s, the activation divided by s in the node making it (%d) or by a "

@@ -154,7 +154,7 @@ class SmoothingTest {
         }
     }
 
-    /** x → MatMul (three output channels 40x the rest) → Mul by 0.5, as a GELU ends → MatMul. */
+    /** x → MatMul (three output channels 40x the rest) → Mul by a per-channel constant → MatMul. */
     static OnnxModel halved(long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] first = Tensors.toFloats(TestModels.floats("first", random, WIDTH, WIDTH));
@@ -168,13 +168,19 @@ class SmoothingTest {
                 .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", WIDTH))
                 .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", WIDTH))
                 .addInitializer(Tensors.ofFloats("first", new long[] {WIDTH, WIDTH}, first))
-                .addInitializer(Tensors.scalarFloat("half", 0.5f))
+                .addInitializer(Tensors.ofFloats("half", new long[] {WIDTH}, half()))
                 .addInitializer(TestModels.floats("w", random, WIDTH, WIDTH))
                 .addNode(Nodes.node("MatMul", "up", List.of("x", "first"), List.of("h")))
                 .addNode(Nodes.node("Mul", "halve", List.of("h", "half"), List.of("g")))
                 .addNode(Nodes.node("MatMul", "down", List.of("g", "w"), List.of("y")))
                 .build();
         return TestModels.model(graph);
+    }
+
+    private static float[] half() {
+        float[] values = new float[WIDTH];
+        java.util.Arrays.fill(values, 0.5f);
+        return values;
     }
 
     @Test
@@ -187,8 +193,8 @@ class SmoothingTest {
 
         assertEquals(Models.count(plain.model(), "Mul"), Models.count(smoothed.model(), "Mul"), "no Mul is added");
         assertEquals(2, Models.count(smoothed.model(), "MatMulInteger"));
-        Weight half = smoothed.model().weights().get(new Weight.Ref(GraphPath.MAIN, "half")).orElseThrow();
-        assertEquals(WIDTH, half.elements(), "the scalar 0.5 became 0.5/s per channel");
+        float[] half = Tensors.toFloats(smoothed.model().weights().tensor(new Weight.Ref(GraphPath.MAIN, "half")));
+        assertTrue(half[5] < 0.5f && half[29] < 0.5f, "the outlier channels' factors took 1/s");
         assertTrue(smoothed.changes().stream().anyMatch(c -> c.contains("in the node making it (1)")),
                 smoothed.changes().toString());
         try (OrtRunner original = OrtRunner.open(block); OrtRunner before = OrtRunner.open(plain.model());
@@ -197,6 +203,16 @@ class SmoothingTest {
             double lostAfter = 1 - Fidelity.compare(original, after, held).get(0).meanCosine();
             assertTrue(lostAfter < lostBefore / 2, "plain " + lostBefore + ", smoothed " + lostAfter);
         }
+    }
+
+    @Test
+    void withoutAddedMulsOnlyFoldableActivationsAreSmoothed() throws Exception {
+        PluginResult plain = apply(QuantizedFormat.OPERATOR, "0", true);
+        PluginResult folded = apply(QuantizedFormat.OPERATOR, Map.of("smooth", "0.5", "smooth-add-mul", "false"), true);
+
+        assertEquals(Models.count(plain.model(), "Mul"), Models.count(folded.model(), "Mul"), "no node added");
+        assertTrue(folded.changes().stream().anyMatch(c -> c.contains("left as they are (only an added Mul could divide them)")),
+                folded.changes().toString());
     }
 
     @Test
