@@ -116,8 +116,7 @@ public final class Fidelity {
             allDot += dot;
             allExpected += ee;
             allActual += aa;
-            double cosine = ee == 0 && aa == 0 ? 1 : dot / Math.sqrt(ee * aa);
-            cosine = Double.isNaN(cosine) ? 0 : cosine;
+            double cosine = cosine(dot, ee, aa);
             cosineSum += cosine;
             minCosine = Math.min(minCosine, cosine);
             samples++;
@@ -163,6 +162,15 @@ public final class Fidelity {
             return true;
         }
 
+        /** Two all-zero vectors agree; a zero against a non-zero vector does not. */
+        private static double cosine(double dot, double expectedSquares, double actualSquares) {
+            if (expectedSquares == 0 && actualSquares == 0) {
+                return 1;
+            }
+            double cosine = dot / Math.sqrt(expectedSquares * actualSquares);
+            return Double.isNaN(cosine) ? 0 : cosine;
+        }
+
         private static int argMax(double[] values, int from, int count) {
             int best = from;
             for (int i = from + 1; i < from + count; i++) {
@@ -180,8 +188,7 @@ public final class Fidelity {
             if (widest == 1) {
                 // The cosine of two one-value vectors is only their signs' agreement; across the
                 // samples the values form a vector whose cosine says something.
-                double cosine = allExpected == 0 && allActual == 0 ? 1 : allDot / Math.sqrt(allExpected * allActual);
-                cosine = Double.isNaN(cosine) ? 0 : cosine;
+                double cosine = cosine(allDot, allExpected, allActual);
                 return new OutputFidelity(name, cosine, cosine, maxAbs, elements == 0 ? 0 : absSum / elements, relative,
                         top1, samples);
             }

@@ -42,6 +42,7 @@ public final class OrtEnvironments {
      * "xnnpack", ...; the runtime's own names such as "CUDAExecutionProvider" match too).
      */
     public static boolean hasProvider(String executionProvider) {
+        shared(); // loads the runtime the way DJL needs it loaded, before anything else touches it
         String wanted = executionProvider.toLowerCase(Locale.ROOT).replace("executionprovider", "");
         for (OrtProvider provider : OrtEnvironment.getAvailableProviders()) {
             String name = provider.getName().toLowerCase(Locale.ROOT).replace("executionprovider", "");
