@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Properties;
 
 /**
@@ -33,9 +34,12 @@ record DemoEndpoints(String bootstrapServers, URI s3Endpoint, String accessKey, 
         properties.setProperty("s3.secret-key", secretKey);
         properties.setProperty("s3.bucket", bucket);
         properties.setProperty("service", service.toString());
-        try (Writer out = Files.newBufferedWriter(folder.resolve(FILE), StandardCharsets.UTF_8)) {
+        // written aside and moved, so that a register run at this moment never reads half a file
+        Path partial = folder.resolve(FILE + ".partial");
+        try (Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
             properties.store(out, "the running modelpress demo");
         }
+        Files.move(partial, folder.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The endpoints of the demo running in {@code folder}; a clear error when none was started there. */

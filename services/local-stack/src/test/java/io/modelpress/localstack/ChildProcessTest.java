@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +20,16 @@ class ChildProcessTest {
     @TempDir
     Path work;
 
-    /** The child's main: writes one environment variable to a file, then waits to be stopped. */
+    /**
+     * The child's main: writes one environment variable to a file, then waits to be stopped. The file
+     * appears whole (written aside, then moved) so the parent never reads it half written.
+     */
     public static final class WriteEnvironment {
         public static void main(String[] args) throws Exception {
-            Files.writeString(Path.of(args[0]), String.valueOf(System.getenv("MODELPRESS_CHILD_SETTING")));
+            Path out = Path.of(args[0]);
+            Path partial = out.resolveSibling(out.getFileName() + ".partial");
+            Files.writeString(partial, String.valueOf(System.getenv("MODELPRESS_CHILD_SETTING")));
+            Files.move(partial, out, StandardCopyOption.ATOMIC_MOVE);
             System.out.println("written");
             Thread.sleep(Duration.ofMinutes(5).toMillis());
         }
