@@ -60,7 +60,8 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
                 "operator: MatMulInteger with DynamicQuantizeLinear; qdq: DequantizeLinear on weights; auto: the profile's"));
         options.add(OptionSpec.number(SMOOTH, 0, 0, 1, "activation smoothing for integer MatMul/Gemm, from calibration "
                 + "data: the share a of each input channel's range moved from the activation into the weight "
-                + "(s = max|x|^a / max|w|^(1-a)); 0: off; 0.6-0.8 suits transformers with outlier channels"));
+                + "(s = max|x|^a / max|w|^(1-a)); 0: off; 0.6-0.8 suits transformers with outlier channels; with "
+                + "fidelity-target, only the activations with the strongest outliers that the target needs"));
         options.add(OptionSpec.number(SMOOTH_OUTLIER_RATIO, 5, 1, 1e6, "with smooth: only activations whose largest "
                 + "channel range is at least this many times the median channel's are smoothed (1: all)"));
         options.add(OptionSpec.flag(SMOOTH_ADD_MUL, true, "with smooth: also smooth activations that no node making "
@@ -98,16 +99,36 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
             return Pipeline.Preparation.NONE;
         }
         if (!operator) {
-            return (model, selection, calibration) -> new Pipeline.Prepared(model, List.of("option '" + SMOOTH
+            return (model, selection, calibration, judge) -> new Pipeline.Prepared(model, List.of("option '" + SMOOTH
                     + "' has no effect in QDQ form: activations stay float, only weights are quantized"), Map.of());
         }
-        return (model, selection, calibration) -> {
+        return (model, selection, calibration, judge) -> {
             DynamicScheme scheme = new DynamicScheme(true);
             Writer probe = new Writer(model, false, true, Writer.WeightForm.CAST_MUL);
-            Smoothing.Outcome outcome = Smoothing.apply(model, selection.candidates(), w -> scheme.integerCompute(probe, w),
+            Smoothing.Plan plan = Smoothing.plan(model, selection.candidates(), w -> scheme.integerCompute(probe, w),
                     alpha, minOutlierRatio, addMul, calibration.orElseThrow(), context);
+            int count = judge.isPresent() ? fewestToSmooth(plan, judge.get(), context) : plan.size();
+            Smoothing.Outcome outcome = plan.smooth(count);
             return new Pipeline.Prepared(outcome.model(), List.of(Smoothing.describe(outcome, alpha, minOutlierRatio)),
                     Map.of("activations-smoothed", (double) outcome.activations()));
         };
+    }
+
+    /**
+     * With a fidelity target, only as many activations are smoothed as the target needs, strongest
+     * outliers first: each smoothed activation that no node can absorb costs a Mul at run time. None
+     * when the model reaches the target without smoothing; all when even that is not enough (the
+     * automatic mode then keeps layers in float).
+     */
+    private static int fewestToSmooth(Smoothing.Plan plan, Pipeline.Judge judge, PluginContext context)
+            throws PluginException {
+        if (plan.size() == 0) {
+            return 0;
+        }
+        Pipeline.Trial trial = n -> {
+            context.progress(0.1, "smoothing: trying the " + n + " strongest of " + plan.size() + " activations");
+            return judge.fidelity(plan.smooth(n).model());
+        };
+        return trial.fidelity(0) >= judge.target() ? 0 : Pipeline.fewest(plan.size(), trial, judge.target());
     }
 }

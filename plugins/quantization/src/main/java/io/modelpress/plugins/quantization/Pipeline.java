@@ -44,12 +44,22 @@ final class Pipeline {
         Scheme create(OnnxModel model, List<Weight> candidates) throws PluginException;
     }
 
-    /** An equivalent float model to quantize instead of the input (e.g. smoothed), with what it changed. */
+    /**
+     * An equivalent float model to quantize instead of the input (e.g. smoothed), with what it changed.
+     * With a fidelity target, {@code judge} tells how close a prepared model comes once quantized.
+     */
     interface Preparation {
-        Preparation NONE = (model, selection, calibration) -> new Prepared(model, List.of(), Map.of());
+        Preparation NONE = (model, selection, calibration, judge) -> new Prepared(model, List.of(), Map.of());
 
-        Prepared prepare(OnnxModel model, Selection selection, Optional<CalibrationData> calibration)
-                throws PluginException;
+        Prepared prepare(OnnxModel model, Selection selection, Optional<CalibrationData> calibration,
+                Optional<Judge> judge) throws PluginException;
+    }
+
+    /** The fidelity target and the output fidelity of a float model once all its chosen weights are quantized. */
+    interface Judge {
+        double target();
+
+        double fidelity(OnnxModel prepared) throws PluginException;
     }
 
     record Prepared(OnnxModel model, List<String> changes, Map<String, Double> figures) {
@@ -103,27 +113,37 @@ final class Pipeline {
                     + " elements is read by an operator that takes a quantized weight").figure("weights-quantized", 0).build();
         }
         context.checkCancelled();
-        Prepared prepared = preparation.prepare(model, selection, calibration);
-        OnnxModel work = prepared.model();
-        if (work != model) {
-            // node positions moved: select the same weights again on the model that is quantized (what the
-            // preparation added, such as smoothing factors, stays exact)
-            Set<Weight.Ref> chosen = new HashSet<>();
-            selection.candidates().forEach(w -> chosen.add(w.ref()));
-            Selection again = Selection.of(work, options.intValue(MIN_ELEMENTS), Set.copyOf(options.list(EXCLUDE_NODES)),
-                    Set.copyOf(options.list(EXCLUDE_OPS)));
-            selection = new Selection(again.candidates().stream().filter(w -> chosen.contains(w.ref())).toList(),
-                    selection.skipped());
-        }
-        Scheme scheme = factory.create(work, selection.candidates());
         boolean perChannel = options.flag(PER_CHANNEL);
         Writer.WeightForm form = weightForm(options, context);
+        Optional<Measure> measure = target > 0 ? Optional.of(Measure.of(context, model, calibration.get()))
+                : Optional.empty();
+        Selection chosen = selection;
+        Optional<Judge> judge = measure.map(m -> new Judge() {
+            @Override
+            public double target() {
+                return target;
+            }
+
+            @Override
+            public double fidelity(OnnxModel prepared) throws PluginException {
+                List<Weight> weights = reselect(prepared, chosen, options).candidates();
+                Writer writer = new Writer(prepared, perChannel, symmetric, form, new HashMap<>());
+                factory.create(prepared, weights).write(writer, weights, List.of());
+                return m.fidelity(context, prepared.withProto(writer.edit.build()));
+            }
+        });
+        Prepared prepared = preparation.prepare(model, selection, calibration, judge);
+        OnnxModel work = prepared.model();
+        if (work != model) {
+            selection = reselect(work, selection, options);
+        }
+        Scheme scheme = factory.create(work, selection.candidates());
         Mix mix = new Mix(selection.candidates(), List.of());
         Map<String, Double> autoFigures = new LinkedHashMap<>();
         Map<String, Object> memo = new HashMap<>();
         if (target > 0) {
             mix = automatic(work, scheme, selection.candidates(), new Writer(work, perChannel, symmetric, form, memo),
-                    target, calibration.get(), context, result, autoFigures);
+                    target, measure.get(), context, result, autoFigures);
         }
         int quantizedCount = mix.full().size() + mix.weightOnly().size();
         context.progress(0.9, "writing " + quantizedCount + " quantized weights");
@@ -156,6 +176,37 @@ final class Pipeline {
         return built.build();
     }
 
+    /**
+     * The weights of {@code selection} on a prepared model, whose node positions moved (what the
+     * preparation added, such as smoothing factors, stays exact and is not chosen).
+     */
+    private static Selection reselect(OnnxModel prepared, Selection selection, PluginOptions options)
+            throws PluginException {
+        Set<Weight.Ref> chosen = new HashSet<>();
+        selection.candidates().forEach(w -> chosen.add(w.ref()));
+        Selection again = Selection.of(prepared, options.intValue(MIN_ELEMENTS), Set.copyOf(options.list(EXCLUDE_NODES)),
+                Set.copyOf(options.list(EXCLUDE_OPS)));
+        return new Selection(again.candidates().stream().filter(w -> chosen.contains(w.ref())).toList(),
+                selection.skipped());
+    }
+
+    /** The original model's outputs on the first calibration samples, against which quantized models are measured. */
+    private record Measure(List<Map<String, TensorData>> samples, List<Map<String, TensorData>> reference) {
+
+        static Measure of(PluginContext context, OnnxModel original, CalibrationData data) {
+            List<Map<String, TensorData>> samples = new ArrayList<>();
+            for (int s = 0; s < Math.min(SENSITIVITY_SAMPLES, data.size()); s++) {
+                samples.add(data.sample(s));
+            }
+            return new Measure(samples, Pipeline.run(context, original, samples));
+        }
+
+        double fidelity(PluginContext context, OnnxModel quantized) {
+            context.checkCancelled();
+            return Fidelities.worstMeanCosine(reference, Pipeline.run(context, quantized, samples));
+        }
+    }
+
     /** The model as it is, saying so, when it is quantized already: nothing is quantized twice. */
     static Optional<PluginResult> nothingToDo(OnnxModel model) {
         return AlreadyQuantized.evidence(model).map(evidence -> PluginResult.builder(model)
@@ -177,18 +228,12 @@ final class Pipeline {
      * tensors are computed once ({@code probe}'s memo) however often a layer is tried.
      */
     private static Mix automatic(OnnxModel model, Scheme scheme, List<Weight> candidates, Writer probe, double target,
-            CalibrationData data, PluginContext context, PluginResult.Builder result, Map<String, Double> figures)
+            Measure measure, PluginContext context, PluginResult.Builder result, Map<String, Double> figures)
             throws PluginException {
-        List<Map<String, TensorData>> samples = new ArrayList<>();
-        for (int s = 0; s < Math.min(SENSITIVITY_SAMPLES, data.size()); s++) {
-            samples.add(data.sample(s));
-        }
-        List<Map<String, TensorData>> reference = run(context, model, samples);
         Evaluator evaluate = (full, weightOnly) -> {
-            context.checkCancelled();
             Writer writer = probe.another();
             scheme.write(writer, full, weightOnly);
-            return Fidelities.worstMeanCosine(reference, run(context, model.withProto(writer.edit.build()), samples));
+            return measure.fidelity(context, model.withProto(writer.edit.build()));
         };
         double all = evaluate.fidelity(candidates, List.of());
         figures.put("fidelity-all-quantized", all);
@@ -264,8 +309,8 @@ final class Pipeline {
         double of(Weight weight) throws PluginException;
     }
 
-    private interface Trial {
-        double fidelity(int demoted) throws PluginException;
+    interface Trial {
+        double fidelity(int n) throws PluginException;
     }
 
     /** Candidates, most sensitive first: lowest output cosine when quantized alone. */
@@ -282,8 +327,11 @@ final class Pipeline {
         return ranked;
     }
 
-    /** The fewest most-sensitive layers to demote for {@code target}: doubling, then bisection. */
-    private static int fewest(int count, Trial trial, double target) throws PluginException {
+    /**
+     * The smallest n in 1..count whose trial reaches {@code target} (count when none does): doubling,
+     * then bisection, so a trial that grows with n is called about 2 log2(count) times.
+     */
+    static int fewest(int count, Trial trial, double target) throws PluginException {
         int low = 0;
         int high = 1;
         while (true) {

@@ -18,6 +18,7 @@ import io.modelpress.spi.PluginException;
 import io.modelpress.spi.TensorData;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,7 +41,9 @@ import java.util.function.Predicate;
  * constant vector in front of the smoothed readers (an elementwise pass, small beside the matrix
  * product, and ONNX Runtime still fuses the integer MatMuls behind it), the other readers
  * (residual connections) keeping the original values. Activations whose channels are alike are
- * left alone: there smoothing only skews the weights. Ranges come from calibration data.
+ * left alone: there smoothing only skews the weights. Ranges come from calibration data; a
+ * {@link Plan} ranks the activations by the strength of their outliers so that a fidelity search
+ * can smooth the fewest.
  */
 final class Smoothing {
 
@@ -58,29 +61,83 @@ final class Smoothing {
      * The smoothed model.
      *
      * @param activations activations smoothed
-     * @param folded of those, the ones whose 1/s went into a constant of the node making them
+     * @param eligible activations that could have been smoothed (outlier channels, and a way to divide them)
+     * @param folded of those smoothed, the ones whose 1/s went into a constant of the node making them
      * @param even activations left alone because no channel stands out
      * @param unfoldable activations left alone because only an added Mul could divide them, and none was wanted
      */
-    record Outcome(OnnxModel model, int activations, int folded, int even, int unfoldable) {
+    record Outcome(OnnxModel model, int activations, int eligible, int folded, int even, int unfoldable) {
+    }
+
+    /** An activation worth smoothing: its readers, channel ranges and the constants that can take 1/s (if any). */
+    private record Candidate(String activation, List<Reader> readers, float[] xMax, double outlierRatio,
+            List<Weight> affine) {
     }
 
     /**
-     * Smooths the activations that {@code candidates} read as integer MatMul/Gemm inputs in the main
-     * graph. {@code integer} says which weights will take integer compute; the rest are left alone.
+     * The activations of a model worth smoothing, measured once on calibration data and ranked by
+     * the strength of their outliers, so that a search can smooth only as many as it needs.
      */
-    static Outcome apply(OnnxModel model, List<Weight> candidates, Predicate<Weight> integer,
-            double alpha, double minOutlierRatio, boolean addMul, CalibrationData data, PluginContext context)
-            throws PluginException {
+    static final class Plan {
+        private final OnnxModel model;
+        private final List<Candidate> ranked;
+        private final double alpha;
+        private final int even;
+        private final int unfoldable;
+
+        private Plan(OnnxModel model, List<Candidate> ranked, double alpha, int even, int unfoldable) {
+            this.model = model;
+            this.ranked = ranked;
+            this.alpha = alpha;
+            this.even = even;
+            this.unfoldable = unfoldable;
+        }
+
+        /** How many activations could be smoothed. */
+        int size() {
+            return ranked.size();
+        }
+
+        /** The model with the {@code count} activations of strongest outliers smoothed (the model itself for 0). */
+        Outcome smooth(int count) {
+            if (count == 0) {
+                return new Outcome(model, 0, size(), 0, even, unfoldable);
+            }
+            Map<Weight.Ref, TensorProto> scaledWeights = new LinkedHashMap<>();
+            Map<String, List<Reader>> groups = new LinkedHashMap<>();
+            Map<String, float[]> inverse = new LinkedHashMap<>();
+            int folded = 0;
+            for (Candidate candidate : ranked.subList(0, count)) {
+                groups.put(candidate.activation(), candidate.readers());
+                float[] inv = Smoothing.smooth(model, candidate.readers(), candidate.xMax(), alpha, scaledWeights);
+                if (candidate.affine().isEmpty()) {
+                    inverse.put(candidate.activation(), inv);
+                    continue;
+                }
+                // the producing node's constants take 1/s: no extra node at all
+                candidate.affine().forEach(weight -> scaledWeights.put(weight.ref(), scaled(model, weight, inv)));
+                folded++;
+            }
+            OnnxModel scaled = model.withProto(WeightIndex.replace(model.proto(), scaledWeights));
+            return new Outcome(inverse.isEmpty() ? scaled : rewire(scaled, groups, inverse), count, size(), folded,
+                    even, unfoldable);
+        }
+    }
+
+    /**
+     * Measures the activations that {@code candidates} read as integer MatMul/Gemm inputs in the main
+     * graph and ranks those worth smoothing. {@code integer} says which weights will take integer
+     * compute; the rest are left alone.
+     */
+    static Plan plan(OnnxModel model, List<Weight> candidates, Predicate<Weight> integer, double alpha,
+            double minOutlierRatio, boolean addMul, CalibrationData data, PluginContext context) throws PluginException {
         Map<String, List<Reader>> groups = groups(model, candidates, integer);
         if (groups.isEmpty()) {
-            return new Outcome(model, 0, 0, 0, 0);
+            return new Plan(model, List.of(), alpha, 0, 0);
         }
         context.progress(0.05, "measuring " + groups.size() + " activations for smoothing");
         Map<String, float[]> activationMax = channelMax(model, groups, data, context);
-        Map<Weight.Ref, TensorProto> scaledWeights = new LinkedHashMap<>();
-        Map<String, float[]> inverse = new LinkedHashMap<>();
-        int folded = 0;
+        List<Candidate> ranked = new ArrayList<>();
         int even = 0;
         int unfoldable = 0;
         for (Map.Entry<String, List<Reader>> group : groups.entrySet()) {
@@ -88,7 +145,8 @@ final class Smoothing {
             if (xMax == null) {
                 continue;
             }
-            if (outlierRatio(xMax) < minOutlierRatio) {
+            double ratio = outlierRatio(xMax);
+            if (ratio < minOutlierRatio) {
                 // no outlier channels: smoothing would only skew the weights (and cost a Mul)
                 even++;
                 continue;
@@ -98,21 +156,10 @@ final class Smoothing {
                 unfoldable++;
                 continue;
             }
-            float[] inv = smooth(model, group.getValue(), xMax, alpha, scaledWeights);
-            if (affine.isEmpty()) {
-                inverse.put(group.getKey(), inv);
-                continue;
-            }
-            // the producing node's constants take 1/s: no extra node at all
-            affine.forEach(weight -> scaledWeights.put(weight.ref(), scaled(model, weight, inv)));
-            folded++;
+            ranked.add(new Candidate(group.getKey(), group.getValue(), xMax, ratio, affine));
         }
-        if (inverse.isEmpty() && folded == 0) {
-            return new Outcome(model, 0, 0, even, unfoldable);
-        }
-        OnnxModel scaled = model.withProto(WeightIndex.replace(model.proto(), scaledWeights));
-        return new Outcome(inverse.isEmpty() ? scaled : rewire(scaled, groups, inverse), inverse.size() + folded, folded,
-                even, unfoldable);
+        ranked.sort(Comparator.comparingDouble(Candidate::outlierRatio).reversed());
+        return new Plan(model, ranked, alpha, even, unfoldable);
     }
 
     /**
@@ -357,13 +404,17 @@ final class Smoothing {
                     outcome.unfoldable());
         }
         if (outcome.activations() == 0) {
-            return "nothing smoothed: no activation of the main graph read by an integer MatMul/Gemm has outlier "
-                    + "channels that calibration could measure" + (outcome.unfoldable() > 0 ? " and a node to fold into" : "")
-                    + even;
+            String why = outcome.eligible() > 0
+                    ? "the model reached the fidelity target without it"
+                    : "no activation of the main graph read by an integer MatMul/Gemm has outlier channels that "
+                            + "calibration could measure" + (outcome.unfoldable() > 0 ? " and a node to fold into" : "");
+            return "nothing smoothed: " + why + even;
         }
-        return String.format(Locale.ROOT, "%d activations smoothed (alpha %.2f) for the integer MatMul/Gemm reading them: "
-                + "weight rows scaled by s, the activation divided by s in the node making it (%d) or by a "
-                + "Mul before its readers (%d)", outcome.activations(), alpha, outcome.folded(),
-                outcome.activations() - outcome.folded()) + even;
+        String which = outcome.activations() == outcome.eligible() ? outcome.activations() + " activations smoothed"
+                : outcome.activations() + " of " + outcome.eligible() + " activations with outlier channels smoothed "
+                        + "(the strongest outliers first, as many as the fidelity target needed)";
+        return String.format(Locale.ROOT, "%s (alpha %.2f) for the integer MatMul/Gemm reading them: weight rows scaled "
+                + "by s, the activation divided by s in the node making it (%d) or by a Mul before its readers (%d)",
+                which, alpha, outcome.folded(), outcome.activations() - outcome.folded()) + even;
     }
 }

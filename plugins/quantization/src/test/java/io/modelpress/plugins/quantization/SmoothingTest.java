@@ -226,6 +226,44 @@ class SmoothingTest {
         Models.assertClose(model, result.model(), held, 0.999);
     }
 
+    /** The output fidelity the plugin itself measures once everything is quantized, with these options. */
+    private double measured(Map<String, String> options) throws PluginException {
+        Map<String, String> withTarget = new HashMap<>(options);
+        withTarget.put("fidelity-target", "0.999999");
+        return apply(QuantizedFormat.OPERATOR, withTarget, true).figures().get("fidelity-all-quantized");
+    }
+
+    @Test
+    void withAFidelityTargetOnlyTheStrongestOutliersNeededAreSmoothed() throws Exception {
+        double plain = measured(Map.of());
+        double strongest = measured(Map.of("smooth", "0.5"));
+        assertTrue(strongest > plain, "smoothing h alone helps: " + plain + " -> " + strongest);
+
+        double target = (plain + strongest) / 2;
+        PluginResult result = apply(QuantizedFormat.OPERATOR, Map.of("smooth", "0.5", "smooth-outlier-ratio", "1",
+                "fidelity-target", Double.toString(target)), true);
+
+        assertEquals(1.0, result.figures().get("activations-smoothed"), "h, not the Relu output: " + result.changes());
+        assertTrue(result.changes().stream().anyMatch(c -> c.startsWith("1 of 2 activations with outlier channels smoothed")),
+                result.changes().toString());
+        assertTrue(result.figures().get("fidelity") >= target, result.figures().toString());
+        assertEquals(0.0, result.figures().get("layers-weight-only"), "smoothing was enough: every MatMul stays integer");
+        assertEquals(1, Models.count(result.model(), "Mul") - Models.count(apply(QuantizedFormat.OPERATOR, "0", true).model(), "Mul"));
+    }
+
+    @Test
+    void nothingIsSmoothedWhenPlainInt8MeetsTheFidelityTarget() throws Exception {
+        double plain = measured(Map.of());
+        PluginResult result = apply(QuantizedFormat.OPERATOR, Map.of("smooth", "0.5", "smooth-outlier-ratio", "1",
+                "fidelity-target", Double.toString(plain * 0.999)), true);
+
+        assertEquals(0.0, result.figures().get("activations-smoothed"));
+        assertTrue(result.changes().stream().anyMatch(c -> c.startsWith("nothing smoothed: the model reached the fidelity target")),
+                result.changes().toString());
+        assertArrayEquals(apply(QuantizedFormat.OPERATOR, "0", true).model().toByteArray(), result.model().toByteArray(),
+                "the same model as without smoothing");
+    }
+
     @Test
     void smoothsAGraphInputReadByAGemmWithBias() throws Exception {
         OnnxModel mlp = TestModels.mlp(WIDTH, 48, 32, 4);

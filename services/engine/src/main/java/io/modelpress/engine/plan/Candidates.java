@@ -31,8 +31,9 @@ public final class Candidates {
                     "int8-dynamic"),
             template("int8 weights and activations calibrated on the data: fastest int8 form for CNNs", true,
                     "int8-static"),
-            template("int8 with the layers that lose most kept in higher precision until the outputs keep a cosine of "
-                    + "0.995 on the calibration data", true, "int8-dynamic:fidelity-target=0.995"),
+            template("int8 that keeps a cosine of 0.995 on the calibration data at the least run-time cost: activation "
+                    + "outliers smoothed into the weights where needed, strongest first, then the layers that lose most "
+                    + "kept in higher precision if that is not enough", true, "int8-dynamic:smooth=0.7,fidelity-target=0.995"),
             template("int8 with activation outliers smoothed into the weights from the calibration data: transformers "
                     + "keep more fidelity with every MatMul in integer form", true, "int8-dynamic:smooth=0.7"),
             template("4-bit weights in blocks: about 7x smaller; accuracy may suffer", false, "int4-block"),
