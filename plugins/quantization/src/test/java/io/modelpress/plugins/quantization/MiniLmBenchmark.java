@@ -135,6 +135,8 @@ final class MiniLmBenchmark {
                         Map.of("format", "operator", "smooth", "0.7")),
                 new Variant("int8-dynamic (operator) smooth 0.8", new Int8DynamicPlugin(),
                         Map.of("format", "operator", "smooth", "0.8")),
+                new Variant("int8-dynamic (operator) smooth 0.7 target 0.995", new Int8DynamicPlugin(),
+                        Map.of("format", "operator", "smooth", "0.7", "fidelity-target", "0.995")),
                 new Variant("int8-dynamic (operator) smooth 0.7 folded only", new Int8DynamicPlugin(),
                         Map.of("format", "operator", "smooth", "0.7", "smooth-add-mul", "false")),
                 new Variant("int8-dynamic (operator) smooth 0.8 folded only", new Int8DynamicPlugin(),
@@ -197,8 +199,10 @@ final class MiniLmBenchmark {
     }
 
     /**
-     * Medians of interleaved batch-1 runs at sequence 128, each model in its own session, threads as
-     * ONNX Runtime picks. On a shared machine the 10th percentile says more about the models than the median.
+     * Batch-1 runs at sequence 128, each model in its own session, threads as ONNX Runtime picks, in
+     * a new random order every round (a fixed order favours some positions). Besides medians, each
+     * model's time is divided by the peer's in the same round: the median of those ratios cancels
+     * the machine's drift, which on a shared machine moves medians more than the models differ.
      */
     static void latency(OnnxModel fp32, Map<String, OnnxModel> models, Map<String, TensorData> input) {
         List<String> labels = new ArrayList<>(List.of("fp32"));
@@ -207,25 +211,40 @@ final class MiniLmBenchmark {
             labels.add(label);
             runners.add(OrtRunner.open(model));
         });
-        int rounds = 100;
+        int rounds = 300;
         double[][] times = new double[runners.size()][rounds];
         for (int warm = 0; warm < 5; warm++) {
             runners.forEach(r -> r.run(input));
         }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < runners.size(); i++) {
+            order.add(i);
+        }
+        java.util.Random shuffle = new java.util.Random(42);
         for (int round = 0; round < rounds; round++) {
-            for (int i = 0; i < runners.size(); i++) {
+            java.util.Collections.shuffle(order, shuffle);
+            for (int i : order) {
                 long start = System.nanoTime();
                 runners.get(i).run(input);
                 times[i][round] = (System.nanoTime() - start) / 1e6;
             }
         }
+        int peer = labels.indexOf("peer int8");
         double base = QuantizationBenchmark.median(times[0]);
         for (int i = 0; i < runners.size(); i++) {
             double median = QuantizationBenchmark.median(times[i]);
             double[] sorted = times[i].clone();
             java.util.Arrays.sort(sorted);
-            System.out.printf(Locale.ROOT, "latency batch 1 seq 128 %-26s median %.2f ms (p10 %.2f, p90 %.2f), %.2fx fp32%n",
-                    labels.get(i), median, sorted[rounds / 10], sorted[rounds * 9 / 10], base / median);
+            String paired = "";
+            if (peer >= 0) {
+                double[] ratio = new double[rounds];
+                for (int round = 0; round < rounds; round++) {
+                    ratio[round] = times[i][round] / times[peer][round];
+                }
+                paired = String.format(Locale.ROOT, ", paired %.3fx the peer's time", QuantizationBenchmark.median(ratio));
+            }
+            System.out.printf(Locale.ROOT, "latency batch 1 seq 128 %-26s median %.2f ms (p10 %.2f, p90 %.2f), %.2fx fp32%s%n",
+                    labels.get(i), median, sorted[rounds / 10], sorted[rounds * 9 / 10], base / median, paired);
             runners.get(i).close();
         }
     }
