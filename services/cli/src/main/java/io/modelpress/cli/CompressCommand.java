@@ -5,6 +5,7 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.Reports;
 import io.modelpress.engine.plan.Budget;
 import io.modelpress.engine.plan.PlanRequest;
 import io.modelpress.engine.plan.Planner;
@@ -158,7 +159,7 @@ final class CompressCommand implements Callable<Integer> {
                     bench.original().get().batchSize(),
                     bench.settings().threads() == 0 ? "default" : Integer.toString(bench.settings().threads()));
         });
-        out.printf("wrote %s and %s%n", out(report.compressed().file()), out("report.json"));
+        out.printf("wrote %s and %s%n", out(report.compressed().file()), out(Reports.FILE));
     }
 
     private String out(String name) {

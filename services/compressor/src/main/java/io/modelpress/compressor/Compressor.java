@@ -6,6 +6,7 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.EngineException;
 import io.modelpress.engine.ProgressListener;
+import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.model.ModelException;
@@ -363,22 +364,23 @@ public class Compressor {
         private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out, Known known,
                 EventData.Choice choice, S3Location index) {
             String prefix = input.artifact().folder() + "modelpress/" + profile.id() + "/" + report.compressed().digest() + "/";
-            List<Path> files = list(out);
+            String request = known.requestDigest().orElseThrow();
+            List<String> names = new ArrayList<>();
             long uploaded = 0;
-            for (Path file : files) {
+            for (Path file : list(out)) {
                 control.check();
-                String name = file.getFileName().toString();
+                String name = storedName(file.getFileName().toString(), request);
                 store.upload(file, input.artifact().withKey(prefix + name),
                         name.endsWith(".json") ? "application/json" : "application/octet-stream");
+                names.add(name);
                 uploaded += size(file);
             }
             metrics.uploaded(uploaded);
             S3Location location = input.artifact().withKey(prefix + "model.onnx");
             ResultEvents events = new ResultEvents(model, config.benchmark().enabled());
             EventData.CompressionResult result = events.result(input, profile, report, known, choice,
-                    input.artifact().withKey(prefix), files.stream().map(file -> file.getFileName().toString()).toList());
+                    input.artifact().withKey(prefix), names, storedName(Reports.FILE, request));
             EventData.Benchmark benchmark = events.benchmark(input, profile, report, known);
-            String request = known.requestDigest().orElseThrow();
             String resultId = eventId(input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS);
             String benchmarkId = eventId(input.digest(), profile.id(), request, Topic.BENCHMARKS);
             ObjectNode entry = EventJson.mapper().createObjectNode();
@@ -389,6 +391,15 @@ public class Compressor {
             // Written last: an index entry means every file it points at is stored.
             store.writeText(index, EventJson.write(entry), "application/json");
             return new Stored(location, resultId, result, benchmarkId, benchmark);
+        }
+
+        /**
+         * The model's files keep their names in its content-addressed folder; the report is the
+         * request's own: other requests (another budget, other evaluation data) can produce the same
+         * model with a report of their own, and none may overwrite another.
+         */
+        private static String storedName(String name, String request) {
+            return name.equals(Reports.FILE) ? "reports/" + request + ".json" : name;
         }
 
         /** A redelivered or duplicated event: the stored result events again, marked replayed, with their ids. */

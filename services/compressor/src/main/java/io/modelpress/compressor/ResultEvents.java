@@ -24,9 +24,10 @@ final class ResultEvents {
     /**
      * @param folder the content-addressed folder the files were stored in
      * @param files the names of the files stored there
+     * @param reportName the name of this request's report among them
      */
     EventData.CompressionResult result(Compressor.Input input, HardwareProfile profile, CompressionReport report,
-            Compressor.Known known, EventData.Choice choice, S3Location folder, List<String> files) {
+            Compressor.Known known, EventData.Choice choice, S3Location folder, List<String> files, String reportName) {
         String base = folder.toString();
         CompressionReport.ModelFacts original = report.original();
         CompressionReport.ModelFacts compressed = report.compressed();
@@ -36,7 +37,7 @@ final class ResultEvents {
                 known.requestDigest().orElseThrow(), choice,
                 new EventData.Input(model.artifactUri(), input.digest(), input.bytes()),
                 new EventData.Artifact(base + compressed.file(), compressed.dataFile().map(name -> base + name),
-                        base + "report.json", compressed.digest(), compressed.bytes(), files),
+                        base + reportName, compressed.digest(), compressed.bytes(), files),
                 new EventData.Sizes(original.bytes(), compressed.bytes(), report.gains().sizeRatio(),
                         report.gains().bytesSaved(), original.parameters(), compressed.parameters(),
                         report.gains().parameterRatio(), compressed.packagedBytes(), report.gains().packagedSizeRatio()),

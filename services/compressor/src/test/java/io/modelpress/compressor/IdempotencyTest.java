@@ -78,6 +78,48 @@ class IdempotencyTest {
     }
 
     @Test
+    void requestsThatMakeTheSameModelKeepOneModelAndAReportEach() throws Exception {
+        MinioClient s3 = Fixtures.s3();
+        String folder = "registry/same-mlp/1";
+        String uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 7), folder, temp);
+        float[] rows = new float[32 * 8];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = (float) random.nextGaussian();
+        }
+        long[] labels = new long[32];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = random.nextInt(3);
+        }
+        Fixtures.put(s3, folder + "/evaluation.npz", Fixtures.npz("x", 8, rows, labels));
+        String id = "same/mlp";
+        ObjectNode generated = Fixtures.withChain(Fixtures.registered(id, uri, "x86-vnni"), "int8-dynamic");
+        ObjectNode evaluated = generated.deepCopy().put("evaluationDataUri", "s3://models/" + folder + "/evaluation.npz");
+        try (EventLog log = new EventLog(Fixtures.bootstrapServers())) {
+            log.sendBinary(id, "registered-same-1", generated.toString());
+            log.await(on(RESULTS, id), 1, WAIT);
+            log.sendBinary(id, "registered-same-2", evaluated.toString());
+            List<EventLog.Event> results = log.await(on(RESULTS, id), 2, WAIT);
+            JsonNode first = results.get(0).data();
+            JsonNode second = results.get(1).data();
+
+            assertFalse(second.path("replayed").asBoolean(), "other evaluation data is another request");
+            assertEquals(first.path("artifact").path("uri"), second.path("artifact").path("uri"), "one model, stored once");
+            assertNotEquals(first.path("artifact").path("reportUri"), second.path("artifact").path("reportUri"));
+            assertFalse(first.path("accuracy").path("measured").asBoolean());
+            assertTrue(second.path("accuracy").path("measured").asBoolean(), "the labelled data measured accuracy");
+            for (JsonNode result : List.of(first, second)) {
+                JsonNode report = EventJson.mapper().readTree(Fixtures.get(s3, result.path("artifact").path("reportUri").asText()));
+                JsonNode accuracy = report.path("accuracy");
+                assertEquals(result.path("accuracy").path("measured").asBoolean(), accuracy.isObject(),
+                        () -> "the report at " + result.path("artifact").path("reportUri") + " is this request's: " + accuracy);
+            }
+            assertEquals(List.of(), log.matching(on(FAILURES, id)));
+            Fixtures.assertAllValid(log.matching(e -> id.equals(e.key())));
+        }
+    }
+
+    @Test
     void aBudgetOverrideIsAnotherRequestAndThePlannerSearchesUnderIt() throws Exception {
         MinioClient s3 = Fixtures.s3();
         String uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 6), "registry/budget-mlp/1", temp);
@@ -109,6 +151,14 @@ class IdempotencyTest {
             });
             assertTrue(second.path("budgets").path("size").has("met") && !second.path("budgets").path("size").path("met")
                     .asBoolean(), () -> "budgets: " + second.path("budgets"));
+
+            // the same model may come out of both requests; each keeps the report of its own search
+            assertNotEquals(first.path("artifact").path("reportUri"), second.path("artifact").path("reportUri"));
+            for (JsonNode result : List.of(first, second)) {
+                JsonNode report = EventJson.mapper().readTree(Fixtures.get(s3, result.path("artifact").path("reportUri").asText()));
+                assertEquals(result.path("choice").path("explanation"), report.path("planning").path("explanation"),
+                        () -> "the report at " + result.path("artifact").path("reportUri") + " is this request's");
+            }
             assertEquals(List.of(), log.matching(on(FAILURES, id)));
             Fixtures.assertAllValid(log.matching(e -> id.equals(e.key())));
         }

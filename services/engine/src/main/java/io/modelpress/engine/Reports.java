@@ -12,6 +12,9 @@ import java.nio.file.Path;
 /** JSON for reports and summaries: records as objects, empty optionals as null, indented. */
 public final class Reports {
 
+    /** The name of a compression's report beside the model it describes. */
+    public static final String FILE = "report.json";
+
     private static final ObjectMapper JSON = JsonMapper.builder()
             .addModule(new Jdk8Module())
             .addModule(new JavaTimeModule())

@@ -191,7 +191,7 @@ public final class Planner {
         } catch (IOException e) {
             throw new EngineException("cannot write to " + outputFolder + ": " + e.getMessage(), e);
         }
-        Reports.write(outputFolder.resolve("report.json"), report);
+        Reports.write(outputFolder.resolve(Reports.FILE), report);
     }
 
     private static Path createTrialsFolder() {
