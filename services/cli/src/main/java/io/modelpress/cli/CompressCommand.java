@@ -158,6 +158,7 @@ final class CompressCommand implements Callable<Integer> {
                     bench.original().get().p50Millis(), bench.compressed().get().p50Millis(), bench.speedup(),
                     bench.original().get().batchSize(),
                     bench.settings().threads() == 0 ? "default" : Integer.toString(bench.settings().threads()));
+            bench.note().ifPresent(note -> out.printf("         %s%n", note));
         });
         out.printf("wrote %s and %s%n", out(report.compressed().file()), out(Reports.FILE));
     }

@@ -89,6 +89,9 @@ final class EventPrinter {
                 latency.path("speedup").asDouble(), original.path("p99Millis").asDouble(),
                 compressed.path("p99Millis").asDouble(), original.path("throughputPerSecond").asDouble(),
                 compressed.path("throughputPerSecond").asDouble(), original.path("batchSize").asInt());
+        if (latency.hasNonNull("note")) {
+            out.printf("          %s%n", latency.get("note").asText());
+        }
     }
 
     private void failure(JsonNode data, String key) {
@@ -144,8 +147,9 @@ final class EventPrinter {
                 : "not measured";
         JsonNode latency = profile.benchmark().map(benchmark -> benchmark.path("latency")).orElse(null);
         String timing = latency != null && latency.path("measured").asBoolean()
-                ? String.format(Locale.ROOT, "%.3f -> %.3f ms", latency.path("original").path("p50Millis").asDouble(),
-                        latency.path("compressed").path("p50Millis").asDouble())
+                ? String.format(Locale.ROOT, "%.3f -> %.3f ms%s", latency.path("original").path("p50Millis").asDouble(),
+                        latency.path("compressed").path("p50Millis").asDouble(),
+                        latency.hasNonNull("note") ? " (this host's CPU)" : "")
                 : "not timed";
         return new String[] {profile.profile(), result.path("status").asText(), chain(result.path("plan")), size, accuracy,
                 timing};

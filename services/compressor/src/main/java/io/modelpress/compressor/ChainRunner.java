@@ -78,7 +78,7 @@ final class ChainRunner {
         listener.progress("benchmark", 1, "the chosen model and the original side by side");
         Optional<CompressionReport.BenchmarkReport> benchmark = Evaluator.benchmark(model,
                 out.resolve(report.compressed().file()), new Evaluator.Data(calibration, Optional.empty(), timing,
-                        profile.batchSize()));
+                        profile.batchSize()), profile.executionProvider());
         CompressionReport timed = new CompressionReport(report.reportVersion(), report.status(), report.profile(),
                 report.original(), report.compressed(), report.plan(), report.steps(), report.gains(), report.fidelity(),
                 report.accuracy(), benchmark, report.environment(), report.totalMillis(), report.planning());

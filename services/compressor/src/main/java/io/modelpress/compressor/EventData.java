@@ -117,21 +117,22 @@ public final class EventData {
         }
     }
 
-    /** Original and compressed timed side by side in one process, or why not. */
+    /** Original and compressed timed side by side in one process, where and with what caveat, or why not. */
     public record Latency(boolean measured, Optional<ModelBenchmark> original, Optional<ModelBenchmark> compressed,
             Optional<Double> speedup, Optional<BenchmarkSettings> settings, Optional<String> inputs,
-            Optional<String> unavailable) {
+            Optional<String> executionProvider, Optional<String> note, Optional<String> unavailable) {
         static Latency of(Optional<CompressionReport.BenchmarkReport> report, boolean enabled) {
             if (report.isEmpty()) {
                 return new Latency(false, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                        Optional.empty(), Optional.of(enabled ? "not measured" : "timing is switched off"
-                                + " (MODELPRESS_BENCHMARK_ENABLED=false)"));
+                        Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(enabled ? "not measured"
+                                : "timing is switched off (MODELPRESS_BENCHMARK_ENABLED=false)"));
             }
             CompressionReport.BenchmarkReport timing = report.get();
             boolean measured = timing.original().isPresent() && timing.compressed().isPresent();
             return new Latency(measured, timing.original(), timing.compressed(),
                     measured ? Optional.of(timing.speedup()) : Optional.empty(), Optional.of(timing.settings()),
-                    Optional.of(timing.inputs()), timing.unavailable());
+                    Optional.of(timing.inputs()), measured ? Optional.of(timing.executionProvider()) : Optional.empty(),
+                    timing.note(), timing.unavailable());
         }
     }
 

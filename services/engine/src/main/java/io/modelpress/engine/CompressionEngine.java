@@ -145,7 +145,8 @@ public final class CompressionEngine {
             listener.progress("verify", 0.9, "accuracy");
             accuracy = Evaluator.accuracy(request.model(), saved.modelFile(), data);
             listener.progress("benchmark", 0.93, "original and compressed side by side");
-            benchmark = Evaluator.benchmark(request.model(), saved.modelFile(), data);
+            benchmark = Evaluator.benchmark(request.model(), saved.modelFile(), data,
+                    request.profile().executionProvider());
         }
         boolean complete = steps.stream().allMatch(step -> step.status().equals("done"));
         CompressionReport report = new CompressionReport(CompressionReport.VERSION, complete ? "complete" : "partial",

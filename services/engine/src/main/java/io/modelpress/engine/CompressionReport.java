@@ -94,14 +94,18 @@ public record CompressionReport(int reportVersion, String status, String profile
     /**
      * @param speedup original median latency over compressed
      * @param inputs what the models ran on
+     * @param executionProvider the ONNX Runtime execution provider that ran both models
+     * @param note what the timings do not say, as when the profile targets another provider
      * @param unavailable why the models could not be timed, if so
      */
     public record BenchmarkReport(Optional<io.modelpress.inference.ModelBenchmark> original,
             Optional<io.modelpress.inference.ModelBenchmark> compressed, double speedup,
-            io.modelpress.inference.BenchmarkSettings settings, String inputs, Optional<String> unavailable) {
+            io.modelpress.inference.BenchmarkSettings settings, String inputs, String executionProvider,
+            Optional<String> note, Optional<String> unavailable) {
 
         static BenchmarkReport unavailable(io.modelpress.inference.BenchmarkSettings settings, String reason) {
-            return new BenchmarkReport(Optional.empty(), Optional.empty(), 0, settings, "none", Optional.of(reason));
+            return new BenchmarkReport(Optional.empty(), Optional.empty(), 0, settings, "none",
+                    io.modelpress.inference.Benchmarker.EXECUTION_PROVIDER, Optional.empty(), Optional.of(reason));
         }
     }
 

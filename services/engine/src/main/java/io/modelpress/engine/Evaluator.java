@@ -100,8 +100,12 @@ public final class Evaluator {
         }
     }
 
-    /** Both models timed side by side, when asked for. */
-    public static Optional<CompressionReport.BenchmarkReport> benchmark(Path original, Path compressed, Data data) {
+    /**
+     * Both models timed side by side, when asked for, on this host's CPU provider; the report says
+     * so when {@code targetProvider}, the profile's, is another.
+     */
+    public static Optional<CompressionReport.BenchmarkReport> benchmark(Path original, Path compressed, Data data,
+            String targetProvider) {
         if (data.benchmark().isEmpty()) {
             return Optional.empty();
         }
@@ -124,9 +128,12 @@ public final class Evaluator {
         }
         ModelBenchmark before = results.get(0);
         ModelBenchmark after = results.get(1);
+        Optional<String> note = Benchmarker.timesFor(targetProvider) ? Optional.empty()
+                : Optional.of("timed on this host's ONNX Runtime CPU provider while the profile targets '" + targetProvider
+                        + "': the speed-up is this host's, not the target's");
         return Optional.of(new CompressionReport.BenchmarkReport(Optional.of(before), Optional.of(after),
                 Math.round(1000 * before.p50Millis() / after.p50Millis()) / 1000.0, settings,
-                "first sample of the " + description, Optional.empty()));
+                "first sample of the " + description, Benchmarker.EXECUTION_PROVIDER, note, Optional.empty()));
     }
 
     private record Inputs(List<Map<String, TensorData>> samples, String description) {

@@ -45,6 +45,8 @@ class CompressionReportSchemaTest {
         assertEquals(0.964, report.accuracy().orElseThrow().top1Before(), 1e-9, "the shipped classifier's held-out accuracy");
         assertEquals(0.0, report.accuracy().orElseThrow().top1Drop(), "a lossless chain loses nothing");
         assertTrue(report.benchmark().orElseThrow().compressed().isPresent());
+        assertEquals("cpu", report.benchmark().orElseThrow().executionProvider());
+        assertEquals(Optional.empty(), report.benchmark().orElseThrow().note(), "timed where the profile runs");
         assertValid(temp.resolve("out/report.json"));
 
         com.fasterxml.jackson.databind.node.ObjectNode tampered =
@@ -52,6 +54,20 @@ class CompressionReportSchemaTest {
         tampered.put("status", "maybe");
         assertTrue(schema().validate(tampered).stream().anyMatch(problem -> problem.getMessage().contains("status")),
                 "the schema catches a wrong status");
+    }
+
+    @Test
+    void timingsOfAProfileForAnotherProviderSayWhereTheyWereTaken() throws IOException {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        CompressionReport report = engine.compress(new CompressionRequest(model, TestProfiles.fp16Only(),
+                List.of(ChainStep.parse("graph-cleanup")), temp.resolve("gpu"), Optional.empty(), Optional.empty(),
+                Optional.of(new BenchmarkSettings(1, 2, 5))), ProgressListener.NONE);
+
+        CompressionReport.BenchmarkReport timing = report.benchmark().orElseThrow();
+        assertTrue(timing.compressed().isPresent());
+        assertEquals("cpu", timing.executionProvider());
+        assertTrue(timing.note().orElseThrow().contains("'cuda'"), timing.note()::toString);
+        assertValid(temp.resolve("gpu/report.json"));
     }
 
     @Test

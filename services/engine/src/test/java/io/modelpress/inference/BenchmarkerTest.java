@@ -1,6 +1,7 @@
 package io.modelpress.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +54,14 @@ class BenchmarkerTest {
         ModelException e = assertThrows(ModelException.class, () -> Benchmarker.compare(Map.of("broken", broken),
                 Map.of("x", TensorData.ofFloats(new long[] {1, 1}, new float[1])), BenchmarkSettings.DEFAULT));
         assertTrue(e.getMessage().contains("cannot load broken.onnx"), e.getMessage());
+    }
+
+    @Test
+    void timingsHereStandOnlyForTargetsOnTheCpuProvider() {
+        assertTrue(Benchmarker.timesFor("cpu"));
+        assertTrue(Benchmarker.timesFor("CPUExecutionProvider"), "ONNX Runtime's own name");
+        assertFalse(Benchmarker.timesFor("cuda"));
+        assertFalse(Benchmarker.timesFor("wasm"));
     }
 
     @Test

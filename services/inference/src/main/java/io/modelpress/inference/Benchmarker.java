@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -31,7 +32,18 @@ public final class Benchmarker {
 
     private static final String ENGINE = "OnnxRuntime";
 
+    /** The ONNX Runtime execution provider that runs the models timed here. */
+    public static final String EXECUTION_PROVIDER = "cpu";
+
     private Benchmarker() {
+    }
+
+    /**
+     * Whether timings taken here stand for a target that runs on {@code executionProvider}: only
+     * when that is the CPU provider too (a GPU or an accelerator runs other kernels at other speeds).
+     */
+    public static boolean timesFor(String executionProvider) {
+        return executionProvider.toLowerCase(Locale.ROOT).replace("executionprovider", "").equals(EXECUTION_PROVIDER);
     }
 
     /**

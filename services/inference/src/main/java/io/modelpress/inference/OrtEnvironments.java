@@ -2,8 +2,6 @@ package io.modelpress.inference;
 
 import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtProvider;
-import java.util.Locale;
 
 /**
  * The one ONNX Runtime environment of the process. DJL's ONNX Runtime engine insists on creating
@@ -35,21 +33,5 @@ public final class OrtEnvironments {
             }
         }
         return env;
-    }
-
-    /**
-     * Whether this process's ONNX Runtime has the named execution provider ("cpu", "cuda",
-     * "xnnpack", ...; the runtime's own names such as "CUDAExecutionProvider" match too).
-     */
-    public static boolean hasProvider(String executionProvider) {
-        shared(); // loads the runtime the way DJL needs it loaded, before anything else touches it
-        String wanted = executionProvider.toLowerCase(Locale.ROOT).replace("executionprovider", "");
-        for (OrtProvider provider : OrtEnvironment.getAvailableProviders()) {
-            String name = provider.getName().toLowerCase(Locale.ROOT).replace("executionprovider", "");
-            if (name.equals(wanted) || provider.name().toLowerCase(Locale.ROOT).equals(wanted)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

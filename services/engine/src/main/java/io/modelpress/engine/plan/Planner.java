@@ -8,7 +8,7 @@ import io.modelpress.engine.EngineException;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.Reports;
 import io.modelpress.inference.BenchmarkSettings;
-import io.modelpress.inference.OrtEnvironments;
+import io.modelpress.inference.Benchmarker;
 import io.modelpress.inference.OutputFidelity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,10 +50,11 @@ public final class Planner {
         }
         Budget budget = request.budget();
         Optional<String> latencyNote = Optional.empty();
-        if (budget.maxLatencyMillis().isPresent() && !OrtEnvironments.hasProvider(request.profile().executionProvider())) {
+        if (budget.maxLatencyMillis().isPresent() && !Benchmarker.timesFor(request.profile().executionProvider())) {
             budget = budget.withoutLatency();
-            latencyNote = Optional.of("the latency budget was not checked: this host's ONNX Runtime has no '"
-                    + request.profile().executionProvider() + "' execution provider, so its timings are not the target's");
+            latencyNote = Optional.of("the latency budget was not checked: models are timed here on ONNX Runtime's "
+                    + "CPU provider and the profile targets '" + request.profile().executionProvider()
+                    + "', so these timings are not the target's");
         }
         String dropMeasure = request.evaluation().isPresent()
                 ? "top-1 accuracy on the evaluation data" : "fidelity to the original's outputs";
