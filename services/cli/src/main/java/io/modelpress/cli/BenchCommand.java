@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", description = "Times a model (and a compressed copy beside it) in ONNX Runtime and compares their outputs.")
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class, description = "Times a model (and a compressed copy beside it) in ONNX Runtime and compares their outputs.")
 final class BenchCommand implements Callable<Integer> {
 
     @Spec

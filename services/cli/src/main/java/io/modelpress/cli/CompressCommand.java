@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "compress", description = "Compresses a model for a profile with a chain of plugins; writes model.onnx and report.json.")
+@Command(name = "compress", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class, description = "Compresses a model for a profile with a chain of plugins; writes model.onnx and report.json.")
 final class CompressCommand implements Callable<Integer> {
 
     @Spec

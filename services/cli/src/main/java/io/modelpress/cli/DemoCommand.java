@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
  * The whole flow on one machine: a real Kafka broker and S3 server, the compressor service, and a
  * sample model registered the way a model registry would, with its events printed as they arrive.
  */
-@Command(name = "demo", subcommands = DemoRegisterCommand.class,
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class,
+        subcommands = DemoRegisterCommand.class,
         description = {"Starts Kafka (KRaft) and an S3 server on loopback ports, the compressor service, registers a"
                 + " sample model (an MNIST classifier with labelled digits) and prints the events that come back.",
                 "Stays up to take more models (see 'demo register') until Ctrl-C; with --once, exits after the results."})

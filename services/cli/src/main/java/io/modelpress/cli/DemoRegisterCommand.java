@@ -30,6 +30,10 @@ final class DemoRegisterCommand implements Callable<Integer> {
     @ParentCommand
     DemoCommand demo;
 
+    // help only: --version is the model's version here
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
     @Parameters(paramLabel = "MODEL", description = "an .onnx file (external data files beside it are uploaded with it)")
     Path model;
 

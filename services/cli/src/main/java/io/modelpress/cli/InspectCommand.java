@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect", description = "Summarises a model: versions, operators, parameters, inputs and outputs.")
+@Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class, description = "Summarises a model: versions, operators, parameters, inputs and outputs.")
 final class InspectCommand implements Callable<Integer> {
 
     private static final int LARGEST_SHOWN = 10;

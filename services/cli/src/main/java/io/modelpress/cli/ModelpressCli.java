@@ -30,9 +30,8 @@ public final class ModelpressCli {
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, arguments) -> {
-            String command = e.getCommandLine().getCommandName();
-            err.println("modelpress: " + e.getMessage() + " (see 'modelpress "
-                    + ("modelpress".equals(command) ? "" : command + " ") + "--help')");
+            err.println("modelpress: " + e.getMessage() + " (see '"
+                    + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
-@Command(name = "plugins", description = "Lists the plugins with their options and the profiles they serve.")
+@Command(name = "plugins", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class, description = "Lists the plugins with their options and the profiles they serve.")
 final class PluginsCommand implements Callable<Integer> {
 
     @Spec

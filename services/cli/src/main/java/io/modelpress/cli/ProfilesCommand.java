@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
-@Command(name = "profiles", description = "Lists the hardware profiles.")
+@Command(name = "profiles", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class, description = "Lists the hardware profiles.")
 final class ProfilesCommand implements Callable<Integer> {
 
     @Spec

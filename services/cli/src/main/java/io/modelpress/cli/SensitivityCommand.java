@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "sensitivity", description = "Degrades one layer at a time and measures the effect: the layers to leave alone.")
+@Command(name = "sensitivity", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class, description = "Degrades one layer at a time and measures the effect: the layers to leave alone.")
 final class SensitivityCommand implements Callable<Integer> {
 
     @Spec

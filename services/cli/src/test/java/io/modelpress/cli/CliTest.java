@@ -19,7 +19,9 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -91,6 +93,39 @@ class CliTest {
         assertEquals(0.0, fidelity.get("maxAbsError").asDouble());
         OnnxModel written = OnnxModel.load(out.resolve("model.onnx"));
         assertEquals(report.get("compressed").get("digest").asText(), written.sourceDigest().orElseThrow());
+    }
+
+    @Test
+    void everyCommandExplainsItselfWithHelp() {
+        List<List<String>> commands = new ArrayList<>();
+        collect(new picocli.CommandLine(new ModelpressCli()), new ArrayList<>(), commands);
+        assertTrue(commands.contains(List.of("compress")) && commands.contains(List.of("demo", "register")), commands::toString);
+        for (List<String> command : commands) {
+            List<String> args = new ArrayList<>(command);
+            args.add("--help");
+            Run run = run(args.toArray(String[]::new));
+            assertEquals(0, run.exit(), () -> command + ": " + run.err());
+            assertTrue(run.out().startsWith("Usage: modelpress " + String.join(" ", command)), () -> command + ": " + run.out());
+        }
+    }
+
+    private static void collect(picocli.CommandLine command, List<String> path, List<List<String>> all) {
+        command.getSubcommands().forEach((name, sub) -> {
+            if (name.equals("help")) {
+                return;
+            }
+            List<String> next = new ArrayList<>(path);
+            next.add(name);
+            all.add(next);
+            collect(sub, next, all);
+        });
+    }
+
+    @Test
+    void badUsageNamesTheCommandWhoseHelpToRead() {
+        Run run = run("demo", "register");
+        assertEquals(ModelpressCli.BAD_INPUT, run.exit());
+        assertTrue(run.err().contains("'MODEL'") && run.err().contains("see 'modelpress demo register --help'"), run.err());
     }
 
     @Test
