@@ -284,7 +284,7 @@ public class Compressor {
                         + profile.id() + "/" + input.digest() + "/" + request + ".json");
                 Optional<String> stored = store.readText(indexEntry);
                 if (stored.isPresent()) {
-                    replay(stored.get(), indexEntry);
+                    replay(stored.get(), indexEntry, input, profile, request);
                     return;
                 }
                 Path out = input.modelFile().getParent().resolveSibling("out-" + profile.id());
@@ -381,11 +381,9 @@ public class Compressor {
             EventData.CompressionResult result = events.result(input, profile, report, known, choice,
                     input.artifact().withKey(prefix), names, storedName(Reports.FILE, request));
             EventData.Benchmark benchmark = events.benchmark(input, profile, report, known);
-            String resultId = eventId(input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS);
-            String benchmarkId = eventId(input.digest(), profile.id(), request, Topic.BENCHMARKS);
+            String resultId = eventId(model, input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS);
+            String benchmarkId = eventId(model, input.digest(), profile.id(), request, Topic.BENCHMARKS);
             ObjectNode entry = EventJson.mapper().createObjectNode();
-            entry.put("resultId", resultId);
-            entry.put("benchmarkId", benchmarkId);
             entry.set("result", EventJson.tree(result));
             entry.set("benchmark", EventJson.tree(benchmark));
             // Written last: an index entry means every file it points at is stored.
@@ -402,21 +400,41 @@ public class Compressor {
             return name.equals(Reports.FILE) ? "reports/" + request + ".json" : name;
         }
 
-        /** A redelivered or duplicated event: the stored result events again, marked replayed, with their ids. */
-        private void replay(String stored, S3Location index) {
+        /**
+         * The same request computed before: its stored result events again, marked replayed and
+         * made this registration's. A redelivered event gets the very events (and ids) it got then;
+         * another version or id registering the same bytes from the same folder gets its own.
+         */
+        private void replay(String stored, S3Location index, Input input, HardwareProfile profile, String request) {
             JsonNode entry;
             try {
                 entry = EventJson.mapper().readTree(stored);
             } catch (IOException e) {
                 throw new JobFailure(Stage.STORE, false, "the stored result " + index + " is not JSON: " + e.getMessage());
             }
-            ObjectNode result = ((ObjectNode) entry.get("result")).put("replayed", true);
-            ObjectNode benchmark = ((ObjectNode) entry.get("benchmark")).put("replayed", true);
+            if (!(entry.get("result") instanceof ObjectNode result) || !(entry.get("benchmark") instanceof ObjectNode benchmark)) {
+                throw new JobFailure(Stage.STORE, false, "the stored result " + index + " lacks its result or benchmark event");
+            }
+            asThisRegistration(result);
+            result.set("input", ((ObjectNode) result.path("input")).put("artifactUri", model.artifactUri()));
+            result.set("labels", EventJson.mapper().valueToTree(model.labels()));
+            if (result.path("calibration") instanceof ObjectNode calibration) {
+                model.calibrationDataUri().ifPresentOrElse(uri -> calibration.put("dataUri", uri),
+                        () -> calibration.remove("dataUri"));
+            }
+            asThisRegistration(benchmark);
             control.check();
             metrics.replayed();
-            await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), entry.get("resultId").asText(), result));
-            await(events.publish(Topic.BENCHMARKS, model.modelId(), entry.get("benchmarkId").asText(), benchmark));
+            await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(),
+                    eventId(model, input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS), result));
+            await(events.publish(Topic.BENCHMARKS, model.modelId(),
+                    eventId(model, input.digest(), profile.id(), request, Topic.BENCHMARKS), benchmark));
             LOG.infof("answered from storage (%s): computed before", index);
+        }
+
+        /** The registration's own identity on a stored event; the figures stay as they were measured. */
+        private void asThisRegistration(ObjectNode event) {
+            event.put("modelId", model.modelId()).put("version", model.version()).put("replayed", true);
         }
 
         private void failed(Optional<String> profile, Known known, JobFailure failure) {
@@ -531,9 +549,13 @@ public class Compressor {
             EventData.Benchmark benchmark) {
     }
 
-    /** Deterministic, so that a result published again keeps the CloudEvents id consumers may deduplicate on. */
-    static String eventId(String inputDigest, String profile, String requestDigest, Topic topic) {
-        return sha256(inputDigest + "/" + profile + "/" + requestDigest + "/" + topic.eventType()).substring(0, 32);
+    /**
+     * The id of an output event, deterministic so that a result published again keeps the CloudEvents
+     * id consumers may deduplicate on: the same registration of the same request always gets the same one.
+     */
+    static String eventId(RegisteredModel model, String inputDigest, String profile, String requestDigest, Topic topic) {
+        return sha256(model.modelId() + "/" + model.version() + "/" + inputDigest + "/" + profile + "/" + requestDigest
+                + "/" + topic.eventType()).substring(0, 32);
     }
 
     private static String chainText(List<EventData.PlanStep> steps) {

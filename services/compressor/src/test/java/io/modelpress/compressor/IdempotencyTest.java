@@ -78,6 +78,38 @@ class IdempotencyTest {
     }
 
     @Test
+    void aNewVersionOfTheSameBytesIsAnsweredFromStorageAsItself() throws Exception {
+        MinioClient s3 = Fixtures.s3();
+        String uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 8), "registry/reversioned-mlp", temp);
+        String id = "reversioned/mlp";
+        ObjectNode first = Fixtures.registered(id, uri, "x86-vnni");
+        ObjectNode second = first.deepCopy().put("version", "2");
+        second.putObject("labels").put("stage", "production");
+        try (EventLog log = new EventLog(Fixtures.bootstrapServers())) {
+            log.sendBinary(id, "registered-reversioned-1", first.toString());
+            EventLog.Event computed = log.await(on(RESULTS, id), 1, WAIT).get(0);
+            double compressions = metrics.compressions();
+
+            log.sendBinary(id, "registered-reversioned-2", second.toString());
+            EventLog.Event replayed = log.await(on(RESULTS, id), 2, WAIT).get(1);
+            List<EventLog.Event> benchmarks = log.await(on(BENCHMARKS, id), 2, WAIT);
+
+            assertTrue(replayed.data().path("replayed").asBoolean(), "the same bytes and request: answered from storage");
+            assertEquals(compressions, metrics.compressions(), "no second compression");
+            assertEquals("1", computed.data().path("version").asText());
+            assertEquals("2", replayed.data().path("version").asText(), "the answer is for the version that asked");
+            assertEquals("production", replayed.data().path("labels").path("stage").asText());
+            assertEquals("2", benchmarks.get(1).data().path("version").asText());
+            assertNotEquals(computed.header("ce_id"), replayed.header("ce_id"), "another registration, another event");
+            assertNotEquals(benchmarks.get(0).header("ce_id"), benchmarks.get(1).header("ce_id"));
+            assertEquals(computed.data().path("artifact"), replayed.data().path("artifact"), "the stored model");
+            assertEquals(computed.data().path("sizes"), replayed.data().path("sizes"), "the figures measured then");
+            assertEquals(List.of(), log.matching(on(FAILURES, id)));
+            Fixtures.assertAllValid(log.matching(e -> id.equals(e.key())));
+        }
+    }
+
+    @Test
     void requestsThatMakeTheSameModelKeepOneModelAndAReportEach() throws Exception {
         MinioClient s3 = Fixtures.s3();
         String folder = "registry/same-mlp/1";
