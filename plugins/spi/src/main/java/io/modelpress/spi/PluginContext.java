@@ -5,7 +5,12 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 
-/** What the host gives a plugin while it runs. Long work reports progress and checks cancellation. */
+/**
+ * What the host gives a plugin while it runs. Long work reports progress and checks cancellation.
+ * The host creates the process's one ONNX Runtime environment before any plugin runs; a plugin that
+ * needs ONNX Runtime beyond {@link #runner} takes that environment with
+ * {@code OrtEnvironment.getEnvironment()} and never closes it.
+ */
 public interface PluginContext {
 
     /**

@@ -175,7 +175,7 @@ public final class GraphOptimizePlugin implements CompressionPlugin {
 
     private static void runOptimizer(Path input, Path output, boolean extended, boolean external)
             throws PluginException {
-        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        OrtEnvironment environment = OrtEnvironment.getEnvironment(); // the host's, made before plugins run
         try (OrtSession.SessionOptions session = new OrtSession.SessionOptions()) {
             session.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             session.setOptimizationLevel(extended ? OrtSession.SessionOptions.OptLevel.EXTENDED_OPT
