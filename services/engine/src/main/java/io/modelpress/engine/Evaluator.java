@@ -30,6 +30,12 @@ public final class Evaluator {
     static final int GENERATED_SAMPLES = 32;
     static final long GENERATED_SEED = 20261125L;
 
+    /**
+     * Lengths given to the symbolic dims of generated inputs, tried in turn until the original runs:
+     * some models need more than a short sequence (an audio window, a padding wider than 32).
+     */
+    private static final int[] GENERATED_LENGTHS = {32, 512, 4096};
+
     private Evaluator() {
     }
 
@@ -145,8 +151,21 @@ public final class Evaluator {
             return new Inputs(IntStream.range(0, calibration.size()).mapToObj(calibration::sample).toList(),
                     "calibration data: " + calibration.size() + " samples");
         }
-        return new Inputs(new InputGenerator(data.batchSize(), 32).generate(runner.inputSpecs(), GENERATED_SAMPLES,
+        for (int length : GENERATED_LENGTHS) {
+            Inputs generated = generated(runner, data.batchSize(), length);
+            try {
+                runner.run(generated.samples().get(0));
+                return generated;
+            } catch (ModelException tooShortPerhaps) {
+                // try longer; if none runs, the shortest is reported with the original's failure
+            }
+        }
+        return generated(runner, data.batchSize(), GENERATED_LENGTHS[0]);
+    }
+
+    private static Inputs generated(OrtRunner runner, int batchSize, int length) {
+        return new Inputs(new InputGenerator(batchSize, length).generate(runner.inputSpecs(), GENERATED_SAMPLES,
                 GENERATED_SEED), "generated inputs: " + GENERATED_SAMPLES + " samples from the declared input types and "
-                + "shapes (symbolic dims: batch " + data.batchSize() + ", others 32), seed " + GENERATED_SEED);
+                + "shapes (symbolic dims: batch " + batchSize + ", others " + length + "), seed " + GENERATED_SEED);
     }
 }
