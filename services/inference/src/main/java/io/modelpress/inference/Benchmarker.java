@@ -66,16 +66,11 @@ public final class Benchmarker {
                     session.timeOneRun();
                 }
             }
-            int batch = batchSize(inputs);
+            int batch = sessions.get(0).batchSize();
             return sessions.stream().map(session -> session.result(batch)).toList();
         } finally {
             sessions.forEach(Session::close);
         }
-    }
-
-    private static int batchSize(Map<String, TensorData> inputs) {
-        return inputs.values().stream().map(TensorData::shape).filter(shape -> shape.length > 0)
-                .mapToInt(shape -> (int) shape[0]).findFirst().orElse(1);
     }
 
     /** One model's DJL session and what was measured of it. */
@@ -117,8 +112,8 @@ public final class Benchmarker {
             }
             double loadMillis = (System.nanoTime() - started) / 1e6;
             Predictor<NDList, NDList> predictor = model.newPredictor(new NoopTranslator());
-            Session session = new Session(label, model, predictor, model.getNDManager().newSubManager(), inputs,
-                    loadMillis);
+            Session session = new Session(label, model, predictor, model.getNDManager().newSubManager(),
+                    inDeclaredOrder(model, inputs), loadMillis);
             for (int i = 0; i < settings.warmup(); i++) {
                 session.run();
             }
@@ -130,6 +125,23 @@ public final class Benchmarker {
             long started = System.nanoTime();
             run();
             millis.add((System.nanoTime() - started) / 1e6);
+        }
+
+        /** The inputs in the order the model declares them (a sample's map has none of its own). */
+        private static Map<String, TensorData> inDeclaredOrder(Model model, Map<String, TensorData> inputs) {
+            Map<String, TensorData> ordered = new LinkedHashMap<>();
+            if (model.describeInput() != null) {
+                model.describeInput().keys().stream().filter(inputs::containsKey)
+                        .forEach(name -> ordered.put(name, inputs.get(name)));
+            }
+            ordered.putAll(inputs);
+            return ordered;
+        }
+
+        /** Rows per run: axis 0 of the first declared input that has axes (a state or a scalar can come first in a map). */
+        int batchSize() {
+            return inputs.values().stream().map(TensorData::shape).filter(shape -> shape.length > 0)
+                    .mapToInt(shape -> (int) shape[0]).findFirst().orElse(1);
         }
 
         private void run() {
