@@ -4,6 +4,7 @@ import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.EngineException;
 import io.modelpress.engine.Evaluator;
 import io.modelpress.engine.data.InputCheck;
+import io.modelpress.engine.data.NpzData;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.inference.Benchmarker;
 import io.modelpress.inference.InputGenerator;
@@ -64,8 +65,8 @@ final class BenchCommand implements Callable<Integer> {
             models.put("compressed", existing(compressed));
         }
         OnnxModel original = OnnxModel.load(model, Environment.loadLimits());
-        Optional<CalibrationData> calibration = data.calibration();
-        Optional<CalibrationData> evaluation = data.evaluation();
+        Optional<CalibrationData> calibration = data.calibration(NpzData.inputRanks(original));
+        Optional<CalibrationData> evaluation = data.evaluation(NpzData.inputRanks(original));
         calibration.ifPresent(set -> InputCheck.check(original, set, "calibration data"));
         evaluation.ifPresent(set -> InputCheck.check(original, set, "evaluation data"));
 

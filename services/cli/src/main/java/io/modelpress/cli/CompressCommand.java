@@ -6,15 +6,18 @@ import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
 import io.modelpress.engine.Reports;
+import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.plan.Budget;
 import io.modelpress.engine.plan.PlanRequest;
 import io.modelpress.engine.plan.Planner;
 import io.modelpress.inference.OutputFidelity;
+import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.HardwareProfile;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -81,16 +84,18 @@ final class CompressCommand implements Callable<Integer> {
         if (steps.isEmpty()) {
             Budget budget = budget(profile);
             try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
-                report = new Planner(engine).compress(new PlanRequest(model, profile, budget, out, data.calibration(),
-                        data.evaluation()), bar);
+                Map<String, Integer> ranks = inputRanks();
+                report = new Planner(engine).compress(new PlanRequest(model, profile, budget, out, data.calibration(ranks),
+                        data.evaluation(ranks)), bar);
             }
         } else {
             List<ChainStep> chain = steps.stream().map(ChainStep::parse).toList();
             engine.plan(chain, profile); // refuses bad chains before the model is read
             Files.createDirectories(out);
             try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
-                report = engine.compress(new CompressionRequest(model, profile, chain, out, data.calibration(),
-                        data.evaluation(), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(profile))), bar);
+                Map<String, Integer> ranks = inputRanks();
+                report = engine.compress(new CompressionRequest(model, profile, chain, out, data.calibration(ranks),
+                        data.evaluation(ranks), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(profile))), bar);
             }
         }
         report.planning().ifPresent(planning -> PlanningPrinter.print(stdout, planning));
@@ -161,6 +166,11 @@ final class CompressCommand implements Callable<Integer> {
             bench.note().ifPresent(note -> out.printf("         %s%n", note));
         });
         out.printf("wrote %s and %s%n", out(report.compressed().file()), out(Reports.FILE));
+    }
+
+    /** The model's input ranks, which tell how data files hold their examples; read only when data is given. */
+    private Map<String, Integer> inputRanks() {
+        return data.given() ? NpzData.inputRanks(OnnxModel.load(model, Environment.loadLimits())) : Map.of();
     }
 
     private String out(String name) {

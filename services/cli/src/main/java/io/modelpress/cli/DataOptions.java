@@ -5,6 +5,7 @@ import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.HardwareProfile;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -15,7 +16,9 @@ final class DataOptions {
     private static final long MAX_DATA_BYTES = 2L << 30;
 
     @Option(names = "--calibration", paramLabel = "FILE.npz",
-            description = "representative inputs: one array per model input, examples along axis 0 (numpy.savez)")
+            description = "representative inputs: one array per model input (numpy.savez), examples along axis 0;"
+                    + " an array one rank above its input holds one whole input per example (a recurrent state),"
+                    + " a 0-d array for a scalar input is the same for every example")
     Path calibration;
 
     @Option(names = "--evaluation", paramLabel = "FILE.npz",
@@ -30,12 +33,19 @@ final class DataOptions {
             description = "timed runs per model (default: ${DEFAULT-VALUE})")
     int iterations;
 
-    Optional<CalibrationData> calibration() {
-        return Optional.ofNullable(calibration).map(file -> NpzData.read(file, dataBatch, MAX_DATA_BYTES));
+    /** Whether a data file is given. */
+    boolean given() {
+        return calibration != null || evaluation != null;
     }
 
-    Optional<CalibrationData> evaluation() {
-        return Optional.ofNullable(evaluation).map(file -> NpzData.read(file, dataBatch, MAX_DATA_BYTES));
+    /** @param inputRanks the model's, see {@link NpzData#inputRanks} */
+    Optional<CalibrationData> calibration(Map<String, Integer> inputRanks) {
+        return Optional.ofNullable(calibration).map(file -> NpzData.read(file, inputRanks, dataBatch, MAX_DATA_BYTES));
+    }
+
+    /** @param inputRanks the model's, see {@link NpzData#inputRanks} */
+    Optional<CalibrationData> evaluation(Map<String, Integer> inputRanks) {
+        return Optional.ofNullable(evaluation).map(file -> NpzData.read(file, inputRanks, dataBatch, MAX_DATA_BYTES));
     }
 
     BenchmarkSettings benchmarkSettings(HardwareProfile profile) {

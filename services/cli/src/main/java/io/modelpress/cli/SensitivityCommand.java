@@ -1,6 +1,7 @@
 package io.modelpress.cli;
 
 import io.modelpress.engine.data.InputCheck;
+import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.plan.Sensitivity;
 import io.modelpress.inference.InputGenerator;
 import io.modelpress.inference.OrtRunner;
@@ -49,7 +50,7 @@ final class SensitivityCommand implements Callable<Integer> {
             throw new io.modelpress.engine.EngineException(e.getMessage());
         }
         OnnxModel loaded = OnnxModel.load(model, Environment.loadLimits());
-        Optional<CalibrationData> calibration = data.calibration();
+        Optional<CalibrationData> calibration = data.calibration(NpzData.inputRanks(loaded));
         calibration.ifPresent(set -> InputCheck.check(loaded, set, "calibration data"));
         List<Map<String, TensorData>> samples;
         String source;

@@ -19,6 +19,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +39,7 @@ class DemoPiecesTest {
             out.floats("pixels", new long[] {3, 2}, pixels);
             out.longs(NpzData.LABELS, new long[] {3}, new long[] {7, 1, 9});
         }
-        CalibrationData data = NpzData.read(file, 2, 1 << 20);
+        CalibrationData data = NpzData.read(file, Map.of(), 2, 1 << 20);
         assertEquals(2, data.size(), "3 examples in batches of 2");
         assertArrayEquals(new long[] {2, 2}, data.sample(0).get("pixels").shape());
         assertArrayEquals(new float[] {0f, 0.5f, 1f, 0.25f}, data.sample(0).get("pixels").toFloats());
@@ -49,7 +50,7 @@ class DemoPiecesTest {
     @Test
     void theSampleHoldsLabelledHeldOutDigitsForTheModelsInput() throws IOException {
         DemoSample sample = DemoSample.write(temp.resolve("sample"));
-        CalibrationData evaluation = NpzData.read(sample.evaluation(), 500, 1L << 30);
+        CalibrationData evaluation = NpzData.read(sample.evaluation(), Map.of(), 500, 1L << 30);
         String input = OnnxModel.load(sample.model()).proto().getGraph().getInput(0).getName();
         assertEquals(List.of(input), List.copyOf(evaluation.inputNames()));
         assertEquals(sample.examples(), evaluation.size() * 500);
@@ -63,7 +64,7 @@ class DemoPiecesTest {
         for (long count : classes) {
             assertTrue(count > 100, "every digit is there: " + java.util.Arrays.toString(classes));
         }
-        assertFalse(NpzData.read(sample.calibration(), 64, 1L << 30).labels(0).isPresent());
+        assertFalse(NpzData.read(sample.calibration(), Map.of(), 64, 1L << 30).labels(0).isPresent());
     }
 
     @Test

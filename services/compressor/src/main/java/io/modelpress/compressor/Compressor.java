@@ -207,9 +207,11 @@ public class Compressor {
             Path modelFile = folder.resolve(artifact.fileName());
             progress.publish("verify", Optional.empty(), DOWNLOAD_SHARE * 0.8, "", Known.NONE, true);
             String digest;
+            Map<String, Integer> inputRanks;
             try {
                 OnnxModel loaded = OnnxModel.load(modelFile, setup.limits());
                 digest = loaded.sourceDigest().orElseThrow();
+                inputRanks = NpzData.inputRanks(loaded);
             } catch (ModelException e) {
                 if (model.sha256().isPresent() && !model.sha256().get().equals(fileSha)) {
                     throw mismatch(fileSha, Optional.empty());
@@ -222,7 +224,7 @@ public class Compressor {
             inputDigest = Optional.of(digest);
             Optional<DataFile> calibration = fetchData(model.calibrationDataUri(), work.resolve("data"), "calibration");
             Optional<DataFile> evaluation = fetchData(model.evaluationDataUri(), work.resolve("data"), "evaluation");
-            return new Input(artifact, modelFile, digest, total, calibration, evaluation);
+            return new Input(artifact, modelFile, digest, total, inputRanks, calibration, evaluation);
         }
 
         /** A data file named by the event, fetched once for all profiles. */
@@ -244,13 +246,14 @@ public class Compressor {
             return Optional.of(new DataFile(file, sha));
         }
 
-        private Optional<CalibrationData> readData(Optional<DataFile> data, HardwareProfile profile, String what) {
+        private Optional<CalibrationData> readData(Input input, Optional<DataFile> data, HardwareProfile profile,
+                String what) {
             if (data.isEmpty()) {
                 return Optional.empty();
             }
             Optional<Path> file = data.map(DataFile::file);
             try {
-                return Optional.of(NpzData.read(file.get(), profile.batchSize(), config.maxDataBytes()));
+                return Optional.of(NpzData.read(file.get(), input.inputRanks(), profile.batchSize(), config.maxDataBytes()));
             } catch (EngineException e) {
                 throw new JobFailure(Stage.VALIDATE, false, what + " data "
                         + (what.equals("calibration") ? model.calibrationDataUri() : model.evaluationDataUri()).orElse("")
@@ -330,8 +333,8 @@ public class Compressor {
             progress.publish(stagePrefix + (choice.planned() ? "plan" : "chain"), Optional.of(profile.id()), from,
                     choice.planned() ? "the planner searches the candidate chains" : "chain named by " + choice.by(),
                     known, true);
-            Optional<CalibrationData> calibration = readData(input.calibration(), profile, "calibration");
-            Optional<CalibrationData> evaluation = readData(input.evaluation(), profile, "evaluation");
+            Optional<CalibrationData> calibration = readData(input, input.calibration(), profile, "calibration");
+            Optional<CalibrationData> evaluation = readData(input, input.evaluation(), profile, "evaluation");
             ProgressListener listener = (stage, fraction, message) -> {
                 control.check(); // a stopped or timed-out job ends at its next report
                 progress.publish(stagePrefix + stage, Optional.of(profile.id()), from + span * 0.9 * fraction, message,
@@ -524,8 +527,8 @@ public class Compressor {
         }
     }
 
-    /** The fetched artifact: where it came from, the model file, its digest and size, and the data files. */
-    record Input(S3Location artifact, Path modelFile, String digest, long bytes,
+    /** The fetched artifact: where it came from, the model file, its digest, size and input ranks, and the data files. */
+    record Input(S3Location artifact, Path modelFile, String digest, long bytes, Map<String, Integer> inputRanks,
             Optional<DataFile> calibration, Optional<DataFile> evaluation) {
     }
 

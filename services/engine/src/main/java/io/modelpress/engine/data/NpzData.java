@@ -1,7 +1,11 @@
 package io.modelpress.engine.data;
 
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.modelpress.engine.EngineException;
 import io.modelpress.model.DataType;
+import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.TensorData;
 import java.io.IOException;
@@ -10,19 +14,30 @@ import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
  * Calibration and evaluation data from a NumPy {@code .npz} file (what {@code numpy.savez} writes):
- * one array per model input, named as the input, with the examples along axis 0, and optionally
- * an int array {@code labels} of shape [N] with the class of each example. The examples are cut
- * into samples of {@code batch} rows.
+ * one array per model input, named as the input, and optionally an int array {@code labels} of
+ * shape [N] with the class of each of the N examples. An array holds its input's examples in one
+ * of three ways:
+ * <ul>
+ * <li>rows: the input's own rank, the examples along axis 0 (the batch axis), cut into samples of
+ * {@code batch} rows;
+ * <li>whole inputs: one rank more, {@code [N, *input shape]}, one complete input tensor per example,
+ * for inputs whose batch is not axis 0 (a recurrent state) or that have none (a scalar per example);
+ * <li>a constant: a 0-d array for a scalar input, the same value for every example (a sample rate).
+ * </ul>
+ * When any array holds whole inputs, each sample is one example.
  */
 public final class NpzData {
 
@@ -32,7 +47,29 @@ public final class NpzData {
     private NpzData() {
     }
 
-    public static CalibrationData read(Path file, int batch, long maxBytes) {
+    /** How an array holds its input's examples. */
+    private enum Layout { ROWS, WHOLE, CONSTANT }
+
+    /** The rank each graph input declares; inputs without a declared shape are absent. */
+    public static Map<String, Integer> inputRanks(OnnxModel model) {
+        GraphProto graph = model.proto().getGraph();
+        Set<String> weights = new HashSet<>();
+        graph.getInitializerList().forEach(weight -> weights.add(weight.getName()));
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        for (ValueInfoProto input : graph.getInputList()) {
+            TypeProto type = input.getType();
+            if (!weights.contains(input.getName()) && type.hasTensorType() && type.getTensorType().hasShape()) {
+                ranks.put(input.getName(), type.getTensorType().getShape().getDimCount());
+            }
+        }
+        return ranks;
+    }
+
+    /**
+     * @param inputRanks each model input's rank (see {@link #inputRanks}), which tells the layouts apart
+     * @param batch examples per sample for arrays of rows
+     */
+    public static CalibrationData read(Path file, Map<String, Integer> inputRanks, int batch, long maxBytes) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be at least 1");
         }
@@ -41,10 +78,13 @@ public final class NpzData {
         if (arrays.isEmpty()) {
             throw new EngineException(file + " holds no input arrays (only labels, or nothing)");
         }
+        Map<String, Layout> layouts = new LinkedHashMap<>();
         long examples = -1;
         for (NpyArray array : arrays.values()) {
-            if (array.shape().length == 0) {
-                throw new EngineException(file + ": array '" + array.name() + "' is a scalar; inputs need examples along axis 0");
+            Layout layout = layout(file, array, inputRanks.get(array.name()));
+            layouts.put(array.name(), layout);
+            if (layout == Layout.CONSTANT) {
+                continue;
             }
             if (examples >= 0 && array.shape()[0] != examples) {
                 throw new EngineException(file + ": array '" + array.name() + "' has " + array.shape()[0]
@@ -52,16 +92,24 @@ public final class NpzData {
             }
             examples = array.shape()[0];
         }
+        if (examples < 0) {
+            examples = 1; // constants only: one example
+        }
         if (labels != null) {
             checkLabels(file, labels, examples);
         }
+        int step = layouts.containsValue(Layout.WHOLE) ? 1 : batch;
         List<Map<String, TensorData>> samples = new ArrayList<>();
         List<TensorData> labelSamples = new ArrayList<>();
-        for (long start = 0; start < examples; start += batch) {
-            long end = Math.min(examples, start + batch);
+        for (long start = 0; start < examples; start += step) {
+            long end = Math.min(examples, start + step);
             Map<String, TensorData> sample = new LinkedHashMap<>();
             for (NpyArray array : arrays.values()) {
-                sample.put(array.name(), rows(array, start, end));
+                sample.put(array.name(), switch (layouts.get(array.name())) {
+                    case ROWS -> rows(array, start, end);
+                    case WHOLE -> whole(array, start);
+                    case CONSTANT -> new TensorData(array.type(), array.shape(), array.data());
+                });
             }
             samples.add(sample);
             if (labels != null) {
@@ -69,6 +117,26 @@ public final class NpzData {
             }
         }
         return CalibrationData.of(samples, labelSamples);
+    }
+
+    /** Which layout an array uses, from its rank against its input's (rows when the input declares none). */
+    private static Layout layout(Path file, NpyArray array, Integer inputRank) {
+        int rank = array.shape().length;
+        if (inputRank == null) {
+            if (rank == 0) {
+                throw new EngineException(file + ": array '" + array.name() + "' is a scalar; inputs need examples along axis 0");
+            }
+            return Layout.ROWS;
+        }
+        if (rank == inputRank + 1) {
+            return Layout.WHOLE;
+        }
+        if (rank == inputRank) {
+            return rank == 0 ? Layout.CONSTANT : Layout.ROWS;
+        }
+        throw new EngineException(file + ": array '" + array.name() + "' has shape " + Arrays.toString(array.shape())
+                + " but the model's input has rank " + inputRank + ": give rank " + inputRank
+                + " with the examples along axis 0, or rank " + (inputRank + 1) + " with one whole input per example");
     }
 
     private static Map<String, NpyArray> readArrays(Path file, long maxBytes) {
@@ -103,7 +171,7 @@ public final class NpzData {
     private static void checkLabels(Path file, NpyArray labels, long examples) {
         if (labels.shape().length != 1 || labels.shape()[0] != examples) {
             throw new EngineException(file + ": 'labels' must have shape [" + examples + "] (one class per example), not "
-                    + java.util.Arrays.toString(labels.shape()));
+                    + Arrays.toString(labels.shape()));
         }
         if (labels.type() != DataType.INT64 && labels.type() != DataType.INT32 && labels.type() != DataType.UINT8
                 && labels.type() != DataType.INT16 && labels.type() != DataType.INT8) {
@@ -121,6 +189,19 @@ public final class NpzData {
         ByteBuffer data = array.data();
         data.position((int) (start * rowBytes)).limit((int) (end * rowBytes));
         shape[0] = end - start;
+        return new TensorData(array.type(), shape, data.slice());
+    }
+
+    /** Example {@code index} of an array of whole inputs: the tensor at that position along axis 0. */
+    private static TensorData whole(NpyArray array, long index) {
+        long[] shape = Arrays.copyOfRange(array.shape(), 1, array.shape().length);
+        long elements = 1;
+        for (long dim : shape) {
+            elements *= dim;
+        }
+        long bytes = array.type().byteSize(elements);
+        ByteBuffer data = array.data();
+        data.position((int) (index * bytes)).limit((int) ((index + 1) * bytes));
         return new TensorData(array.type(), shape, data.slice());
     }
 

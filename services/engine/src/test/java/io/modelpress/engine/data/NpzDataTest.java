@@ -14,6 +14,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,7 @@ class NpzDataTest {
 
     @Test
     void readsWhatNumpyWritesInBatchesWithLabels() throws Exception {
-        CalibrationData data = NpzData.read(resource("numpy-written.npz"), 2, 1 << 20);
+        CalibrationData data = NpzData.read(resource("numpy-written.npz"), Map.of(), 2, 1 << 20);
         assertEquals(3, data.size(), "5 examples in batches of 2");
         assertEquals(List.of("x", "ids"), data.inputNames().stream().sorted(java.util.Comparator.reverseOrder()).toList());
         TensorData x = data.sample(1).get("x");
@@ -41,7 +42,7 @@ class NpzDataTest {
 
     @Test
     void convertsFloat64ToFloat32() throws Exception {
-        CalibrationData data = NpzData.read(resource("numpy-float64.npz"), 10, 1 << 20);
+        CalibrationData data = NpzData.read(resource("numpy-float64.npz"), Map.of(), 10, 1 << 20);
         assertEquals(1, data.size());
         assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f},
                 data.sample(0).get("x").toFloats());
@@ -51,15 +52,15 @@ class NpzDataTest {
     @Test
     void refusesWhatItCannotUseWithAReason() throws IOException {
         Path text = Files.writeString(temp.resolve("data.npz"), "not a zip");
-        assertTrue(assertThrows(EngineException.class, () -> NpzData.read(text, 1, 1 << 20)).getMessage()
+        assertTrue(assertThrows(EngineException.class, () -> NpzData.read(text, Map.of(), 1, 1 << 20)).getMessage()
                 .contains("not an .npz file"));
-        assertTrue(assertThrows(EngineException.class, () -> NpzData.read(temp.resolve("missing.npz"), 1, 1 << 20))
+        assertTrue(assertThrows(EngineException.class, () -> NpzData.read(temp.resolve("missing.npz"), Map.of(), 1, 1 << 20))
                 .getMessage().startsWith("data file not found"));
     }
 
     @Test
     void refusesDataLargerThanTheLimit() {
-        EngineException e = assertThrows(EngineException.class, () -> NpzData.read(resource("numpy-written.npz"), 1, 64));
+        EngineException e = assertThrows(EngineException.class, () -> NpzData.read(resource("numpy-written.npz"), Map.of(), 1, 64));
         assertTrue(e.getMessage().contains("more than 64 bytes"), e.getMessage());
     }
 
