@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the planner (`bin/modelpress compress` without --plugin) on real models for one profile and
 # prints a markdown table: what it chose, what that gained and lost, and how long planning took.
-# Models get realistic calibration data where .npz can carry it (PlannerBenchData in the CLI's
-# tests): images for the OCR models, feature frames for the wakeword model, digits (and labelled
-# held-out digits) for MNIST; the recurrent models and MiniLM are measured on generated inputs.
+# Models get realistic calibration data (PlannerBenchData in the CLI's tests): images for the OCR
+# models, feature frames for the wakeword model, voiced audio with a state and a sample rate for the
+# Silero models, digits (and labelled held-out digits) for MNIST; MiniLM is measured on generated
+# inputs (random token ids).
 # Usage: bench/planner.sh [profile] [extra compress options...]   (default profile x86-vnni)
 # The ~86 MiB MiniLM transformer is included when bench/models/cache/minilm-l6.onnx exists
 # (bench/models/fetch-models.sh fetches it).

@@ -1,6 +1,7 @@
 package io.modelpress.cli;
 
 import io.modelpress.engine.data.NpzWriter;
+import io.modelpress.model.DataType;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
@@ -12,10 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes calibration data for bench/planner.sh: realistic inputs for the real models whose every
- * input has its examples along axis 0 (images, feature frames), and the MNIST sample's digits. The
- * recurrent models take a state and a scalar sample rate, which .npz examples cannot carry; they
- * are measured on generated inputs.
+ * Writes calibration data for bench/planner.sh: realistic inputs for the real models (feature
+ * frames, images, voiced audio with a recurrent state and a sample rate), one whole input per
+ * example, and the MNIST sample's digits.
  */
 public final class PlannerBenchData {
 
@@ -27,8 +27,7 @@ public final class PlannerBenchData {
     public static void main(String[] args) throws IOException {
         Path folder = Path.of(args[0]);
         Files.createDirectories(folder);
-        for (RealModels model : List.of(RealModels.WAKEWORD, RealModels.OCR_DETECTOR, RealModels.OCR_RECOGNIZER,
-                RealModels.OCR_CLASSIFIER)) {
+        for (RealModels model : RealModels.values()) {
             write(folder.resolve(model.fileName().replace(".onnx", ".npz")), model);
         }
         DemoSample mnist = DemoSample.write(folder.resolve("mnist"));
@@ -36,7 +35,7 @@ public final class PlannerBenchData {
         Files.move(mnist.evaluation(), folder.resolve("mnist-mlp.evaluation.npz"));
     }
 
-    /** {@link #SAMPLES} examples of batch 1 stacked along axis 0, per input. */
+    /** {@link #SAMPLES} examples, each input as [SAMPLES, *its shape]: one whole input per example. */
     private static void write(Path file, RealModels model) throws IOException {
         List<Map<String, TensorData>> examples = new ArrayList<>();
         for (int seed = 1; seed <= SAMPLES; seed++) {
@@ -44,16 +43,24 @@ public final class PlannerBenchData {
         }
         try (NpzWriter out = new NpzWriter(file)) {
             for (String input : examples.get(0).keySet()) {
-                long[] shape = examples.get(0).get(input).shape();
-                float[] stacked = new float[Math.toIntExact(SAMPLES * examples.get(0).get(input).elementCount())];
-                int at = 0;
-                for (Map<String, TensorData> example : examples) {
-                    float[] values = example.get(input).toFloats();
-                    System.arraycopy(values, 0, stacked, at, values.length);
-                    at += values.length;
-                }
+                TensorData first = examples.get(0).get(input);
+                long[] shape = new long[first.shape().length + 1];
                 shape[0] = SAMPLES;
-                out.floats(input, shape, stacked);
+                System.arraycopy(first.shape(), 0, shape, 1, first.shape().length);
+                int size = Math.toIntExact(first.elementCount());
+                if (first.type() == DataType.INT64) {
+                    long[] stacked = new long[SAMPLES * size];
+                    for (int e = 0; e < SAMPLES; e++) {
+                        examples.get(e).get(input).data().asLongBuffer().get(stacked, e * size, size);
+                    }
+                    out.longs(input, shape, stacked);
+                } else {
+                    float[] stacked = new float[SAMPLES * size];
+                    for (int e = 0; e < SAMPLES; e++) {
+                        System.arraycopy(examples.get(e).get(input).toFloats(), 0, stacked, e * size, size);
+                    }
+                    out.floats(input, shape, stacked);
+                }
             }
         }
     }
