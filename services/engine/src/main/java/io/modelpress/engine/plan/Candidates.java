@@ -6,6 +6,7 @@ import io.modelpress.engine.plugin.PluginRegistry;
 import io.modelpress.spi.HardwareProfile;
 import io.modelpress.spi.OptionException;
 import io.modelpress.spi.PluginOptions;
+import io.modelpress.spi.Precision;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,8 +22,13 @@ public final class Candidates {
 
     private static final String CLEANUP = "graph-cleanup";
 
-    /** A chain template: steps as written on the command line, and why it is worth a try. */
-    record Template(List<String> steps, String rationale, boolean needsCalibration) {
+    /**
+     * A chain template: steps as written on the command line, and why it is worth a try.
+     *
+     * @param integerTargetsOnly offered only to profiles that run int8: its result saves download size on
+     *     integer hardware but computes in fp32, which a half-precision GPU gains nothing from
+     */
+    record Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly) {
     }
 
     static final List<Template> CATALOGUE = List.of(
@@ -45,8 +51,9 @@ public final class Candidates {
             template("low-rank factors keeping 90% of the energy, then int8", false, "low-rank:energy=0.9", "int8-dynamic"),
             template("a quarter of the neurons and channels removed, then half precision", false,
                     "structured-pruning:ratio=0.25", "fp16"),
-            template("Deep Compression: pruned, weight-shared, int8 and packaged; smallest download", false,
-                    "magnitude-pruning:sparsity=0.6", "weight-sharing:bits=4", "int8-dynamic", "package"));
+            new Template(List.of("magnitude-pruning:sparsity=0.6", "weight-sharing:bits=4", "package"),
+                    "Deep Compression: pruned, weight-shared (4-bit codebook indices) and packaged; smallest download",
+                    false, true));
 
     private Candidates() {
     }
@@ -70,8 +77,11 @@ public final class Candidates {
                 chain.add(ChainStep.parse(CLEANUP));
             }
             template.steps().forEach(step -> chain.add(ChainStep.parse(step)));
-            Optional<String> reason = template.needsCalibration() && !hasCalibration
-                    ? Optional.of("needs calibration data") : unusable(chain, plugins, profile);
+            Optional<String> reason = template.needsCalibration() && !hasCalibration ? Optional.of("needs calibration data")
+                    : template.integerTargetsOnly() && !profile.runs(Precision.INT8)
+                    ? Optional.of("for integer targets: its layers compute in fp32 from a codebook, and profile '"
+                            + profile.id() + "' does not run int8")
+                    : unusable(chain, plugins, profile);
             if (reason.isPresent()) {
                 excluded.add(new Excluded(chain, template.rationale(), reason.get()));
             } else {
@@ -101,6 +111,6 @@ public final class Candidates {
     }
 
     private static Template template(String rationale, boolean needsCalibration, String... steps) {
-        return new Template(Arrays.asList(steps), rationale, needsCalibration);
+        return new Template(Arrays.asList(steps), rationale, needsCalibration, false);
     }
 }

@@ -59,6 +59,10 @@ class PlannerChoiceTest {
                 trial.chainText() + ": " + trial.error()));
         assertTrue(planning.chosen().orElseThrow().chain().stream().anyMatch(step -> step.pluginId().equals("fp16")),
                 planning.explanation());
+        Trial deepCompression = planning.trials().stream()
+                .filter(trial -> trial.chain().stream().anyMatch(step -> step.pluginId().equals("weight-sharing")))
+                .findFirst().orElseThrow();
+        assertTrue(deepCompression.error().orElseThrow().startsWith("for integer targets"), deepCompression.toString());
         assertTrue(gpu.latencyBudgetMillis().isPresent(), "the built-in GPU profile has a latency budget");
         assertTrue(planning.explanation().contains("the latency budget was not checked")
                 && planning.explanation().contains("'cuda'"), "CPU timings are not held against a GPU's budget: "
