@@ -419,7 +419,9 @@ public class Compressor {
                 throw new JobFailure(Stage.STORE, false, "the stored result " + index + " lacks its result or benchmark event");
             }
             asThisRegistration(result);
-            result.set("input", ((ObjectNode) result.path("input")).put("artifactUri", model.artifactUri()));
+            if (result.path("input") instanceof ObjectNode registered) {
+                registered.put("artifactUri", model.artifactUri());
+            }
             result.set("labels", EventJson.mapper().valueToTree(model.labels()));
             if (result.path("calibration") instanceof ObjectNode calibration) {
                 model.calibrationDataUri().ifPresentOrElse(uri -> calibration.put("dataUri", uri),
