@@ -15,6 +15,7 @@ import io.modelpress.spi.PluginException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.BenchSetup;
 import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
@@ -58,14 +59,11 @@ public final class Fp16Benchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Path miniLm = Path.of(args.length > 0 ? args[0] : "bench/models/cache/minilm-l6.onnx");
+        Path miniLm = BenchSetup.model(args);
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 30;
         String filter = args.length > 2 ? args[2] : "";
         OrtEnvironments.shared();
-        System.out.printf(Locale.ROOT, "java %s, %d cores, max heap %d MiB, load average %.1f%n",
-                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
-                Runtime.getRuntime().maxMemory() >> 20,
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        BenchSetup.printMachine();
         Map<String, CompressionPlugin> plugins = new LinkedHashMap<>();
         ServiceLoader.load(CompressionPlugin.class).forEach(plugin -> plugins.put(plugin.id(), plugin));
         Path work = Files.createTempDirectory("fp16-bench");

@@ -9,6 +9,7 @@ import io.modelpress.model.Weight;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.BenchSetup;
 import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.MnistModels;
 import io.modelpress.testkit.PluginTestContext;
@@ -40,13 +41,9 @@ public final class LowRankBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Path modelFile = Path.of(args.length > 0 ? args[0] : "bench/models/cache/minilm-l6.onnx");
+        Path modelFile = BenchSetup.model(args);
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 7;
-        if (!Files.exists(modelFile)) {
-            throw new IllegalArgumentException(modelFile + " not found; run bench/models/fetch-models.sh");
-        }
-        System.out.printf("java %s, %d cores, max heap %d MiB%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+        BenchSetup.printMachine();
         OnnxModel model = OnnxModel.load(modelFile);
         Weight ffn = model.weights().all().stream()
                 .filter(w -> Arrays.equals(w.dims(), new long[] {1536, 384}) && w.onlyUsedAs("MatMul", 1))
