@@ -3,6 +3,7 @@ package io.modelpress.engine;
 import io.modelpress.engine.plugin.LoadedPlugin;
 import io.modelpress.engine.data.InputCheck;
 import io.modelpress.engine.plugin.PluginRegistry;
+import io.modelpress.inference.InputGenerator;
 import io.modelpress.inference.OrtEnvironments;
 import io.modelpress.inference.RuntimeInfo;
 import io.modelpress.model.LoadLimits;
@@ -136,7 +137,7 @@ public final class CompressionEngine {
         CompressionReport.ModelFacts compressedFacts = facts(saved.modelFile(), current, saved.digest(), saved.totalBytes(),
                 saved.dataFile().map(file -> file.getFileName().toString()), packagedBytes(steps));
 
-        Evaluator.Data data = request.evaluationData();
+        Evaluator.Data data = request.evaluationData().withIndexBounds(InputGenerator.indexBounds(original));
         listener.progress("verify", 0.85, "fidelity in ONNX Runtime");
         CompressionReport.FidelityReport fidelity = Evaluator.fidelity(request.model(), saved.modelFile(), data);
         Optional<CompressionReport.AccuracyReport> accuracy = Optional.empty();

@@ -46,9 +46,25 @@ public final class Evaluator {
      * @param evaluation labelled data for accuracy, if any
      * @param benchmark how to time the models; empty to skip timing
      * @param batchSize rows per generated sample and per benchmark batch
+     * @param indexBounds for generated inputs: integer inputs that index a table, with its length
+     *     (see {@link InputGenerator#indexBounds})
      */
     public record Data(Optional<CalibrationData> calibration, Optional<CalibrationData> evaluation,
-            Optional<BenchmarkSettings> benchmark, int batchSize) {
+            Optional<BenchmarkSettings> benchmark, int batchSize, Map<String, Long> indexBounds) {
+
+        public Data {
+            indexBounds = Map.copyOf(indexBounds);
+        }
+
+        public Data(Optional<CalibrationData> calibration, Optional<CalibrationData> evaluation,
+                Optional<BenchmarkSettings> benchmark, int batchSize) {
+            this(calibration, evaluation, benchmark, batchSize, Map.of());
+        }
+
+        /** The same data, generated inputs drawing the named integer inputs below these bounds. */
+        public Data withIndexBounds(Map<String, Long> bounds) {
+            return new Data(calibration, evaluation, benchmark, batchSize, bounds);
+        }
 
         public static Data none() {
             return new Data(Optional.empty(), Optional.empty(), Optional.empty(), 1);
@@ -119,7 +135,8 @@ public final class Evaluator {
         Map<String, TensorData> batch;
         String description;
         try (OrtRunner runner = OrtRunner.open(original, RunnerOptions.DEFAULT)) {
-            Inputs inputs = inputs(runner, new Data(data.calibration(), Optional.empty(), Optional.empty(), data.batchSize()));
+            Inputs inputs = inputs(runner, new Data(data.calibration(), Optional.empty(), Optional.empty(), data.batchSize(),
+                    data.indexBounds()));
             batch = inputs.samples().get(0);
             description = inputs.description();
         }
@@ -152,7 +169,7 @@ public final class Evaluator {
                     "calibration data: " + calibration.size() + " samples");
         }
         for (int length : GENERATED_LENGTHS) {
-            Inputs generated = generated(runner, data.batchSize(), length);
+            Inputs generated = generated(runner, data, length);
             try {
                 runner.run(generated.samples().get(0));
                 return generated;
@@ -160,12 +177,15 @@ public final class Evaluator {
                 // try longer; if none runs, the shortest is reported with the original's failure
             }
         }
-        return generated(runner, data.batchSize(), GENERATED_LENGTHS[0]);
+        return generated(runner, data, GENERATED_LENGTHS[0]);
     }
 
-    private static Inputs generated(OrtRunner runner, int batchSize, int length) {
-        return new Inputs(new InputGenerator(batchSize, length).generate(runner.inputSpecs(), GENERATED_SAMPLES,
-                GENERATED_SEED), "generated inputs: " + GENERATED_SAMPLES + " samples from the declared input types and "
-                + "shapes (symbolic dims: batch " + batchSize + ", others " + length + "), seed " + GENERATED_SEED);
+    private static Inputs generated(OrtRunner runner, Data data, int length) {
+        InputGenerator generator = new InputGenerator(data.batchSize(), length).withIndexBounds(data.indexBounds());
+        String indices = data.indexBounds().isEmpty() ? "" : "; " + String.join(", ", data.indexBounds().keySet())
+                + " drawn over the rows of the table each indexes";
+        return new Inputs(generator.generate(runner.inputSpecs(), GENERATED_SAMPLES, GENERATED_SEED),
+                "generated inputs: " + GENERATED_SAMPLES + " samples from the declared input types and shapes (symbolic "
+                        + "dims: batch " + data.batchSize() + ", others " + length + indices + "), seed " + GENERATED_SEED);
     }
 }
