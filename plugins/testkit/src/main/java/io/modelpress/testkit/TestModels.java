@@ -8,7 +8,9 @@ import io.modelpress.model.DataType;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
+import io.modelpress.spi.TensorData;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -56,6 +58,11 @@ public final class TestModels {
         }
         graph.addAllNode(source.getNodeList());
         return model(graph.build());
+    }
+
+    /** A sample for a model with inputs x and flag, such as {@link #withIfSubgraph}: {@code flag} picks the branch. */
+    public static Map<String, TensorData> ifSample(TensorData x, boolean flag) {
+        return Map.of("x", x, "flag", RealInputs.bool(flag));
     }
 
     /**

@@ -110,8 +110,7 @@ class Fp16PluginTest {
                     attribute.getName() + " returns float16, as the If now does");
         }
         for (boolean flag : new boolean[] {true, false}) {
-            Map<String, TensorData> sample = Map.of("x", RealInputs.gaussian(new SplittableRandom(4), 1, 12),
-                    "flag", RealInputs.bool(flag));
+            Map<String, TensorData> sample = TestModels.ifSample(RealInputs.gaussian(new SplittableRandom(4), 1, 12), flag);
             assertFidelity(model, result.model(), List.of(sample), 0.9999);
         }
     }

@@ -25,11 +25,9 @@ import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.MnistModels;
 import io.modelpress.testkit.ModelChecks;
 import io.modelpress.testkit.PluginTestContext;
-import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -199,10 +197,8 @@ class LowRankPluginTest {
         assertEquals(2.0, result.figures().get("layers-factored"), result.skipped().toString());
         assertTrue(result.changes().stream().anyMatch(c -> c.contains("in main/branch.else_branch")), result.changes().toString());
         for (boolean flag : new boolean[] {true, false}) {
-            List<Map<String, TensorData>> samples = new ArrayList<>();
-            for (Map<String, TensorData> sample : samples(model, 4)) {
-                samples.add(Map.of("x", sample.get("x"), "flag", RealInputs.bool(flag)));
-            }
+            List<Map<String, TensorData>> samples = samples(model, 4).stream()
+                    .map(sample -> TestModels.ifSample(sample.get("x"), flag)).toList();
             OutputFidelity fidelity = fidelity(model, result.model(), samples);
             assertTrue(fidelity.meanCosine() > 0.2 && fidelity.meanCosine() < 0.9999, "flag " + flag + ": " + fidelity);
         }

@@ -26,7 +26,6 @@ import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.MnistModels;
 import io.modelpress.testkit.ModelChecks;
 import io.modelpress.testkit.PluginTestContext;
-import io.modelpress.testkit.RealInputs;
 import io.modelpress.testkit.RealModels;
 import io.modelpress.testkit.TestModels;
 import java.nio.file.Path;
@@ -187,10 +186,8 @@ class WeightSharingPluginTest {
         assertEquals(2.0, result.figures().get("layers-shared"), result.skipped().toString());
         assertTrue(result.changes().stream().anyMatch(c -> c.contains("in main/branch.else_branch")), result.changes().toString());
         for (boolean flag : new boolean[] {true, false}) {
-            List<Map<String, TensorData>> samples = new ArrayList<>();
-            for (Map<String, TensorData> sample : samples(model, 3)) {
-                samples.add(Map.of("x", sample.get("x"), "flag", RealInputs.bool(flag)));
-            }
+            List<Map<String, TensorData>> samples = samples(model, 3).stream()
+                    .map(sample -> TestModels.ifSample(sample.get("x"), flag)).toList();
             OutputFidelity fidelity = fidelity(model, result.model(), samples);
             assertTrue(fidelity.meanCosine() > 0.9 && fidelity.meanCosine() < 1, "flag " + flag + ": " + fidelity);
         }
