@@ -94,12 +94,18 @@ class AutoscalingTest {
                 .path("containers").path(0);
         assertEquals(deployed.path("image"), jobContainer.path("image"), "the overlay's image reaches the Job");
         assertEquals(Overlays.production().environment(deployed), Overlays.productionWithJobs().environment(jobContainer));
-        assertEquals(deployed.path("volumeMounts"), jobContainer.path("volumeMounts"));
+        assertEquals(set(deployed.path("volumeMounts")), set(jobContainer.path("volumeMounts")));
         assertEquals(deployed.path("resources"), jobContainer.path("resources"));
         assertEquals(List.of(), Overlays.productionWithJobs().ofKind("ScaledObject"));
         assertTrue(Overlays.productionWithJobs().find("Deployment", "modelpress-compressor").isEmpty());
         assertTrue(job.path("spec").path("jobTargetRef").path("activeDeadlineSeconds").asLong()
                 > Manifests.podSpec(job).path("terminationGracePeriodSeconds").asLong());
+    }
+
+    private static java.util.Set<JsonNode> set(JsonNode array) {
+        java.util.Set<JsonNode> set = new java.util.HashSet<>();
+        array.forEach(set::add);
+        return set;
     }
 
     private static JsonNode scaler(Manifests overlay) {
