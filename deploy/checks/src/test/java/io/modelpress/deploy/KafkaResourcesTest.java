@@ -87,12 +87,21 @@ class KafkaResourcesTest {
         assertEquals(List.of(), Overlays.local().ofKind("KafkaUser"), "the local cluster has no authorization");
     }
 
-    /** The consumer groups the users may read are the ones the services join. */
+    /** The group the compressor's user may read, and KEDA's user may describe, is the one the compressor joins. */
     @Test
-    void theCompressorsGroupIsTheOneItsUserMayRead() {
-        JsonNode container = Manifests.podSpec(WorkloadTest.compressor(Overlays.production())).path("containers").path(0);
-        String group = Overlays.production().environment(container).get("MODELPRESS_CONSUMER_GROUP");
-        assertEquals("modelpress-compressor", group);
+    void theCompressorsGroupIsTheOneItsUsersMayUse() {
+        Manifests production = Overlays.production();
+        JsonNode container = Manifests.podSpec(WorkloadTest.compressor(production)).path("containers").path(0);
+        String group = production.environment(container).get("MODELPRESS_CONSUMER_GROUP");
+        for (String user : List.of("modelpress-compressor", "modelpress-keda")) {
+            List<String> groups = new java.util.ArrayList<>();
+            production.get("KafkaUser", user).path("spec").path("authorization").path("acls").forEach(acl -> {
+                if (acl.path("resource").path("type").asText().equals("group")) {
+                    groups.add(acl.path("resource").path("name").asText());
+                }
+            });
+            assertEquals(List.of(group), groups, user);
+        }
     }
 
     static Map<String, String> compressorTopics() throws IOException {
