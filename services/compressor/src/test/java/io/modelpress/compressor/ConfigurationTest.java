@@ -17,6 +17,7 @@ import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.IOException;
 import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -67,22 +68,23 @@ class ConfigurationTest {
     @Test
     void theKubernetesAndComposeSettingsAreOnesTheServiceReads() throws IOException {
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        // The Kubernetes base's settings (deploy/checks checks the rendered overlays in full).
         Map<String, String> kubernetes = new HashMap<>();
-        try (var parser = yaml.getFactory().createParser(Path.of("../../deploy/compressor.yaml").toFile())) {
-            for (JsonNode document : yaml.readValues(parser, JsonNode.class).readAll()) {
-                JsonNode data = document.has("stringData") ? document.path("stringData") : document.path("data");
-                if (List.of("ConfigMap", "Secret").contains(document.path("kind").asText())) {
-                    data.fields().forEachRemaining(entry -> kubernetes.put(entry.getKey(), entry.getValue().asText()));
-                }
+        for (String line : Files.readAllLines(Path.of("../../deploy/base/compressor/settings.env"))) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                kubernetes.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
             }
         }
+        kubernetes.put("MODELPRESS_S3_ACCESS_KEY", "from-a-secret");
+        kubernetes.put("MODELPRESS_S3_SECRET_KEY", "from-a-secret");
         CompressorConfig deployed = configWith(kubernetes);
         assertEquals(List.of("x86-vnni", "arm64-edge"), deployed.defaultProfiles());
         assertEquals(Duration.ofMinutes(10), deployed.planner().timeLimit());
-        assertEquals(Duration.ofSeconds(30), deployed.shutdownGrace());
+        assertEquals(Duration.ofMinutes(30), deployed.shutdownGrace());
+        assertEquals(deployed.jobTimeout(), deployed.shutdownGrace(), "a pod scaled in finishes its model");
         assertEquals(Path.of("/work"), deployed.workDir());
         assertEquals(kubernetes.get("MODELPRESS_S3_ENDPOINT"), deployed.s3().endpoint());
-        assertEquals(kubernetes.get("MODELPRESS_S3_SECRET_KEY"), deployed.s3().secretKey());
+        assertEquals("from-a-secret", deployed.s3().secretKey());
         assertEquals(Long.parseLong(kubernetes.get("MODELPRESS_MAX_RECORD_AGE_MS")), deployed.maxRecordAgeMs());
 
         JsonNode compose = yaml.readTree(Path.of("../../docker-compose.yml").toFile()).path("services").path("compressor");

@@ -1,0 +1,135 @@
+package io.modelpress.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** Strimzi topics for every topic the services use, and users with exactly the access each needs. */
+class KafkaResourcesTest {
+
+    @Test
+    void everyTopicTheCompressorUsesIsAKafkaTopicWithPartitionsAndRetention() throws IOException {
+        Set<String> expected = new TreeSet<>(compressorTopics().values());
+        expected.add("modelpress.dead-letters");
+        for (Manifests overlay : List.of(Overlays.local(), Overlays.production())) {
+            Map<String, JsonNode> topics = topics(overlay);
+            assertEquals(expected, topics.keySet(), overlay.source());
+            int replicas = overlay == Overlays.local() ? 1 : 3;
+            for (JsonNode topic : topics.values()) {
+                String id = overlay.source() + " " + Manifests.id(topic);
+                assertTrue(topic.path("spec").path("partitions").asInt() > 0, id);
+                assertEquals(replicas, topic.path("spec").path("replicas").asInt(), id);
+                assertTrue(topic.path("spec").path("config").path("retention.ms").asLong() > 0, id + " retention");
+                assertTrue(topic.path("spec").path("config").path("min.insync.replicas").asInt() <= replicas, id);
+                assertEquals("modelpress-kafka", topic.path("metadata").path("labels").path("strimzi.io/cluster").asText(), id);
+            }
+            assertEquals(6, topics.get("modelpress.model-registered").path("spec").path("partitions").asInt());
+        }
+    }
+
+    /** What each service does with each topic (from its settings and the issue of the flow), as ACLs. */
+    @Test
+    void eachServicesUserMayDoWhatItNeedsAndNoMore() throws IOException {
+        Map<String, String> topics = compressorTopics();
+        String in = topics.get("model-registered");
+        List<String> outputs = List.of(topics.get("compression-results"), topics.get("benchmarks"),
+                topics.get("progress"), topics.get("failures"), "modelpress.dead-letters");
+        Map<String, Set<String>> expected = new HashMap<>();
+        expected.put("modelpress-compressor", acls(
+                "topic " + in + " Read,Describe", "group modelpress-compressor Read,Describe"));
+        outputs.forEach(t -> expected.get("modelpress-compressor").add("topic " + t + " Describe,Write"));
+        expected.put("modelpress-registry-bridge", acls("topic " + in + " Describe,Write",
+                "topic " + topics.get("compression-results") + " Describe,Read",
+                "group modelpress-registry-bridge Describe,Read"));
+        expected.put("modelpress-dashboard", acls(
+                "topic " + topics.get("compression-results") + " Describe,Read",
+                "topic " + topics.get("benchmarks") + " Describe,Read",
+                "topic " + topics.get("progress") + " Describe,Read",
+                "topic " + topics.get("failures") + " Describe,Read",
+                "group modelpress-dashboard Describe,Read"));
+        expected.put("modelpress-keda", acls("topic " + in + " Describe", "group modelpress-compressor Describe"));
+        expected.values().forEach(set -> {
+            Set<String> sorted = new HashSet<>();
+            set.forEach(a -> sorted.add(normalise(a)));
+            set.clear();
+            set.addAll(sorted);
+        });
+
+        Manifests production = Overlays.production();
+        Map<String, Set<String>> actual = new HashMap<>();
+        for (JsonNode user : production.ofKind("KafkaUser")) {
+            assertEquals("scram-sha-512", user.path("spec").path("authentication").path("type").asText());
+            assertEquals("simple", user.path("spec").path("authorization").path("type").asText());
+            Set<String> rules = new HashSet<>();
+            for (JsonNode acl : user.path("spec").path("authorization").path("acls")) {
+                JsonNode resource = acl.path("resource");
+                assertEquals("literal", resource.path("patternType").asText(), "no prefix wildcards");
+                List<String> operations = new java.util.ArrayList<>();
+                acl.path("operations").forEach(o -> operations.add(o.asText()));
+                rules.add(normalise(resource.path("type").asText() + " " + resource.path("name").asText() + " "
+                        + String.join(",", operations)));
+            }
+            actual.put(Manifests.name(user), rules);
+        }
+        assertEquals(expected, actual);
+        assertEquals(List.of(), Overlays.local().ofKind("KafkaUser"), "the local cluster has no authorization");
+    }
+
+    /** The group the compressor's user may read, and KEDA's user may describe, is the one the compressor joins. */
+    @Test
+    void theCompressorsGroupIsTheOneItsUsersMayUse() {
+        Manifests production = Overlays.production();
+        JsonNode container = Manifests.podSpec(WorkloadTest.compressor(production)).path("containers").path(0);
+        String group = production.environment(container).get("MODELPRESS_CONSUMER_GROUP");
+        for (String user : List.of("modelpress-compressor", "modelpress-keda")) {
+            List<String> groups = new java.util.ArrayList<>();
+            production.get("KafkaUser", user).path("spec").path("authorization").path("acls").forEach(acl -> {
+                if (acl.path("resource").path("type").asText().equals("group")) {
+                    groups.add(acl.path("resource").path("name").asText());
+                }
+            });
+            assertEquals(List.of(group), groups, user);
+        }
+    }
+
+    static Map<String, String> compressorTopics() throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(
+                Repo.root().resolve("services/compressor/src/main/resources/application.properties"))) {
+            properties.load(reader);
+        }
+        Map<String, String> topics = new HashMap<>();
+        properties.stringPropertyNames().stream().filter(k -> k.startsWith("modelpress.topics."))
+                .forEach(k -> topics.put(k.substring("modelpress.topics.".length()), properties.getProperty(k)));
+        assertEquals(5, topics.size(), "the compressor's topics: " + topics);
+        return topics;
+    }
+
+    static Map<String, JsonNode> topics(Manifests overlay) {
+        Map<String, JsonNode> topics = new HashMap<>();
+        overlay.ofKind("KafkaTopic").forEach(t -> topics.put(t.path("spec").path("topicName").asText(), t));
+        return topics;
+    }
+
+    private static Set<String> acls(String... rules) {
+        return new HashSet<>(List.of(rules));
+    }
+
+    /** "type name Op,Op" with the operations sorted. */
+    private static String normalise(String rule) {
+        String[] parts = rule.split(" ");
+        return parts[0] + " " + parts[1] + " " + String.join(",", new TreeSet<>(List.of(parts[2].split(","))));
+    }
+}
