@@ -24,7 +24,6 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -97,7 +96,7 @@ public class ModelsResource {
         ((ObjectNode) data.with("labels")).put(Tags.REGISTRY_LABEL, Delivery.UPLOAD);
         schemaCheck(data);
         String uploadId = UUID.randomUUID().toString();
-        String key = "upload-" + HexFormat.of().formatHex(sha256(modelId + "\0" + version)).substring(0, 32);
+        String key = Delivery.uploadKey(modelId, version);
         if (!bridge.accept(new Delivery(key, Delivery.UPLOAD, uploadId, modelId, version, "upload", bridge.now(), 0,
                 bridge.now(), data))) {
             throw Problem.of(409, "Already registered", "metadata.version", "metadata.version: " + modelId + " version "
@@ -198,13 +197,5 @@ public class ModelsResource {
             path.append('/').append(URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20"));
         }
         return URI.create(path + "/" + URLEncoder.encode(version, StandardCharsets.UTF_8).replace("+", "%20"));
-    }
-
-    private static byte[] sha256(String text) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -141,7 +141,7 @@ public final class Bridge implements AutoCloseable {
         LOG.info(() -> "published model-registered " + published.eventId() + " for " + delivery.name() + "/"
                 + delivery.version());
         if (Delivery.MLFLOW.equals(delivery.source())) {
-            tagQuietly(delivery, Map.of(Tags.STATUS, ModelStatus.PUBLISHED, Tags.SOURCE_URI, artifact));
+            tagQuietly(delivery, ordered(Tags.SOURCE_URI, artifact, Tags.STATUS, ModelStatus.PUBLISHED));
         }
     }
 
@@ -151,17 +151,25 @@ public final class Bridge implements AutoCloseable {
         LOG.warning(() -> "delivery " + delivery.deliveryId() + " for " + delivery.name() + "/" + delivery.version()
                 + " failed: " + reason);
         if (Delivery.MLFLOW.equals(delivery.source())) {
-            tagQuietly(delivery, Map.of(Tags.STATUS, ModelStatus.FAILED, Tags.REASON, reason));
+            tagQuietly(delivery, ordered(Tags.REASON, reason, Tags.STATUS, ModelStatus.FAILED));
         }
     }
 
     /** Status tags are a courtesy: the event is out (or the failure recorded) whether or not MLflow takes them. */
     private void tagQuietly(Delivery delivery, Map<String, String> tags) {
         try {
-            writer.writeTags(delivery.name(), delivery.version(), new java.util.TreeMap<>(tags));
+            writer.writeTags(delivery.name(), delivery.version(), tags);
         } catch (RuntimeException e) {
             LOG.warning(() -> "cannot tag " + delivery.name() + "/" + delivery.version() + ": " + e.getMessage());
         }
+    }
+
+    /** Two tags in this order: the status goes last, so a reader who sees it finds the other set. */
+    private static Map<String, String> ordered(String key1, String value1, String key2, String value2) {
+        Map<String, String> tags = new java.util.LinkedHashMap<>();
+        tags.put(key1, value1);
+        tags.put(key2, value2);
+        return tags;
     }
 
     /** Now, as the bridge's clock tells it. */

@@ -36,6 +36,16 @@ public record Delivery(String key, String source, String deliveryId, String name
         requireNonNull(notBefore, "notBefore is null");
     }
 
+    /** The journal key of an MLflow delivery id. */
+    public static String mlflowKey(String deliveryId) {
+        return MLFLOW + "-" + StatusStore.digest(deliveryId);
+    }
+
+    /** The journal key of an upload of this model version. */
+    public static String uploadKey(String modelId, String version) {
+        return UPLOAD + "-" + StatusStore.digest(modelId + "\0" + version);
+    }
+
     /** The same delivery, to be tried again at {@code next}; {@code failed} counts a retryable failure. */
     public Delivery later(Instant next, boolean failed) {
         return new Delivery(key, source, deliveryId, name, version, trigger, acceptedAt, attempts + (failed ? 1 : 0), next,

@@ -3,6 +3,7 @@ package io.modelpress.bridge.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.PathType;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import java.io.IOException;
@@ -35,6 +36,7 @@ public final class EventSchemas {
     public static List<String> validate(String name, JsonNode document) {
         return SCHEMAS.computeIfAbsent(name, EventSchemas::load).validate(document).stream()
                 .map(message -> message.getMessage().replaceFirst("^\\$\\.?", "data."))
+                .map(line -> line.startsWith("data.: ") ? "data" + line.substring(5) : line)
                 .sorted()
                 .distinct()
                 .toList();
@@ -47,7 +49,7 @@ public final class EventSchemas {
                 throw new IllegalStateException("resource " + resource + " is missing from the class path");
             }
             return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(Json.mapper().readTree(in),
-                    SchemaValidatorsConfig.builder().locale(Locale.ROOT).build());
+                    SchemaValidatorsConfig.builder().locale(Locale.ROOT).pathType(PathType.LEGACY).build());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + resource, e);
         }

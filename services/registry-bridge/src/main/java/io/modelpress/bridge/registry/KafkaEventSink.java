@@ -38,7 +38,9 @@ public final class KafkaEventSink implements EventSink {
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         properties.put(ProducerConfig.CLIENT_ID_CONFIG, "modelpress-registry-bridge");
         properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-        properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000));
+        // the delivery timeout must cover a request and the linger time
+        properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, timeout.toMillis() / 2));
         properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
         this.producer = new KafkaProducer<>(properties, new StringSerializer(), new StringSerializer());
     }

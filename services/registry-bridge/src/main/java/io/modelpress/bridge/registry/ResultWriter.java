@@ -40,8 +40,8 @@ public final class ResultWriter {
                 data.path("choice").has("metBudget") ? data.path("choice").path("metBudget").asBoolean() : null, null);
         status.profile(modelId, version, profile, result);
         if (fromMlflow(data.path("labels"))) {
+            // the status last: a reader who sees it finds the other tags already set
             Map<String, String> tags = new LinkedHashMap<>();
-            tags.put(Tags.profile(profile, Tags.STATUS_FIELD), result.status());
             put(tags, Tags.profile(profile, Tags.ARTIFACT_FIELD), result.artifactUri());
             put(tags, Tags.profile(profile, Tags.REPORT_FIELD), result.reportUri());
             put(tags, Tags.profile(profile, Tags.SIZE_RATIO_FIELD), format(result.sizeRatio()));
@@ -49,6 +49,7 @@ public final class ResultWriter {
             put(tags, Tags.profile(profile, Tags.JUDGED_BY_FIELD), result.judgedBy());
             put(tags, Tags.profile(profile, Tags.MET_BUDGET_FIELD), result.metBudget() == null ? null
                     : result.metBudget().toString());
+            tags.put(Tags.profile(profile, Tags.STATUS_FIELD), result.status());
             Map<String, String> current = writeTags(modelId, version, tags);
             if (registerCompressed && result.artifactUri() != null
                     && !current.containsKey(Tags.profile(profile, Tags.REGISTERED_FIELD))) {
@@ -75,11 +76,11 @@ public final class ResultWriter {
         if (fromMlflow(originalLabels(data))) {
             Map<String, String> tags = new LinkedHashMap<>();
             if (profile.isPresent()) {
-                tags.put(Tags.profile(profile.get(), Tags.STATUS_FIELD), ModelStatus.ProfileStatus.FAILED);
                 tags.put(Tags.profile(profile.get(), Tags.REASON_FIELD), reason);
+                tags.put(Tags.profile(profile.get(), Tags.STATUS_FIELD), ModelStatus.ProfileStatus.FAILED);
             } else {
-                tags.put(Tags.STATUS, ModelStatus.FAILED);
                 tags.put(Tags.REASON, reason);
+                tags.put(Tags.STATUS, ModelStatus.FAILED);
             }
             writeTags(modelId.get(), version.get(), tags);
         }

@@ -78,7 +78,7 @@ public final class WebhookReceiver {
             return new Answer(400, "rejected", event + " needs data.name and data.version");
         }
         Instant now = clock.instant();
-        Delivery delivery = new Delivery("mlflow-" + StatusStore.digest(deliveryId), Delivery.MLFLOW, deliveryId,
+        Delivery delivery = new Delivery(Delivery.mlflowKey(deliveryId), Delivery.MLFLOW, deliveryId,
                 name.get(), version.get(), event, now, 0, now, null);
         if (!accept.test(delivery)) {
             return new Answer(200, "duplicate", "delivery " + deliveryId + " was accepted before");
