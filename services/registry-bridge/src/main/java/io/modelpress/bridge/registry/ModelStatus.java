@@ -2,6 +2,7 @@ package io.modelpress.bridge.registry;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,6 +11,7 @@ import java.util.TreeMap;
  * What the bridge knows of one model version: {@code state} is {@code accepted} (queued), {@code published}
  * (model-registered sent; results come per profile) or {@code failed} (with {@code reason}).
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelStatus(String modelId, String version, String source, String state, String reason,
         String artifactUri, Instant updatedAt, Map<String, ProfileStatus> profiles) {
 
@@ -30,6 +32,7 @@ public record ModelStatus(String modelId, String version, String source, String 
      * @param drop the accuracy or fidelity lost, as a fraction
      * @param judgedBy what the drop was measured on
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ProfileStatus(String status, String artifactUri, String reportUri, Double sizeRatio, Double drop,
             String judgedBy, Boolean metBudget, String reason) {
 
@@ -42,7 +45,8 @@ public record ModelStatus(String modelId, String version, String source, String 
         }
     }
 
-    /** Whether every requested profile has ended, or the whole version failed. */
+    /** Whether every requested profile has ended, or the whole version failed: pollers may stop. */
+    @com.fasterxml.jackson.annotation.JsonProperty("finished")
     public boolean finished() {
         return FAILED.equals(state) || PUBLISHED.equals(state) && !profiles.isEmpty()
                 && profiles.values().stream().noneMatch(p -> ProfileStatus.PENDING.equals(p.status()));
