@@ -25,6 +25,7 @@ public final class BridgeTestResource implements QuarkusTestResourceLifecycleMan
     static final long MAX_MODEL_BYTES = 200_000;
     static final long MAX_UPLOAD_BYTES = 300_000;
     static final String TRIGGER_TAG = "modelpress.compress=true";
+    static final String TRIGGER_ALIAS = "compress";
 
     static volatile LocalStack stack;
     static volatile MlflowDouble mlflow;
@@ -52,6 +53,7 @@ public final class BridgeTestResource implements QuarkusTestResourceLifecycleMan
         config.put("modelpress.bridge.mlflow.url", mlflow.url().toString());
         config.put("modelpress.bridge.webhook.secret", SECRET);
         config.put("modelpress.bridge.webhook.trigger-tag", TRIGGER_TAG);
+        config.put("modelpress.bridge.webhook.trigger-alias", TRIGGER_ALIAS);
         config.put("modelpress.bridge.max-model-bytes", String.valueOf(MAX_MODEL_BYTES));
         config.put("modelpress.bridge.upload.max-bytes", String.valueOf(MAX_UPLOAD_BYTES));
         config.put("modelpress.bridge.default-profiles", "x86-vnni");

@@ -221,6 +221,43 @@ class WebhookFlowTest {
     }
 
     @Test
+    void theTriggerAliasStartsACompressionAndOtherAliasesAreIgnored() throws Exception {
+        String name = "alias-triggered";
+        mlflow().addVersion(name, "2", Fixtures.putS3Model("alias-triggered/2", Fixtures.bytes(700, 16), null), Map.of());
+        ObjectNode champion = Json.object().put("name", name).put("alias", "champion").put("version", "2");
+        assertTrue(mlflow().send(hook, MlflowDouble.delivery(SECRET, "model_version_alias", "created", champion)).body()
+                .contains("ignored"));
+        ObjectNode compress = Json.object().put("name", name).put("alias", BridgeTestResource.TRIGGER_ALIAS)
+                .put("version", "2");
+        assertEquals(202, mlflow().send(hook, MlflowDouble.delivery(SECRET, "model_version_alias", "created", compress))
+                .statusCode());
+        await("published", () -> ModelStatus.PUBLISHED.equals(state(name, "2")));
+        assertEquals(1, Topics.read(Topics.REGISTERED, name).size());
+    }
+
+    @Test
+    void aFailureOfTheWholeModelIsTaggedOnTheVersion() throws Exception {
+        String name = "unloadable";
+        MlflowDouble.Version version = mlflow().addVersion(name, "1", Fixtures.putS3Model("unloadable/1",
+                Fixtures.bytes(600, 17), null), Map.of());
+        assertEquals(202, mlflow().send(hook, created(name, "1")).statusCode());
+        await("published", () -> ModelStatus.PUBLISHED.equals(state(name, "1")));
+        JsonNode event = Topics.read(Topics.REGISTERED, name).get(0).data();
+        ObjectNode failure = (ObjectNode) Json.mapper().readTree(java.nio.file.Files.readString(
+                java.nio.file.Path.of("../../schemas/examples/failure.example.json")));
+        failure.put("modelId", name).put("version", "1").put("stage", "load")
+                .put("reason", "model.onnx is not a valid ONNX model: protobuf parse error");
+        failure.remove("profile");
+        ((ObjectNode) failure.path("original")).put("value", Json.write(event));
+        assertEquals(List.of(), EventSchemas.validate(EventSchemas.FAILURE, failure));
+        Topics.publish(Topics.FAILURES, name, failure);
+        await("tagged failed", () -> "failed".equals(version.tags.get("modelpress.status")));
+        assertEquals("load: model.onnx is not a valid ONNX model: protobuf parse error",
+                version.tags.get("modelpress.reason"));
+        assertEquals(ModelStatus.FAILED, state(name, "1"));
+    }
+
+    @Test
     void aPendingVersionIsAwaitedThenPublishedOnce() throws Exception {
         String name = "pending-model";
         MlflowDouble.Version version = mlflow().addVersion(name, "2", Fixtures.putS3Model("pending/2",
