@@ -258,6 +258,27 @@ class WebhookFlowTest {
     }
 
     @Test
+    void versionsThatCannotBeAnnouncedEndFailedWithTheReason() throws Exception {
+        String folder = Fixtures.putS3Model("unannounceable/1", Fixtures.bytes(500, 18), null);
+        mlflow().addVersion("bad-budget", "1", folder, Map.of("modelpress.max_accuracy_drop", "one point"));
+        mlflow().addVersion("Churn model", "1", folder, Map.of());
+        for (String name : List.of("bad-budget", "Churn model", "not-in-mlflow")) {
+            assertEquals(202, mlflow().send(hook, created(name, "1")).statusCode());
+        }
+        await("all failed", () -> List.of("bad-budget", "Churn model", "not-in-mlflow").stream()
+                .allMatch(name -> ModelStatus.FAILED.equals(state(name, "1"))));
+        assertEquals("tag modelpress.max_accuracy_drop: 'one point' is not a number",
+                status("bad-budget", "1").orElseThrow().reason());
+        assertTrue(status("Churn model", "1").orElseThrow().reason().contains("cannot be a modelpress model id"),
+                status("Churn model", "1").orElseThrow().reason());
+        assertTrue(status("not-in-mlflow", "1").orElseThrow().reason().contains("RESOURCE_DOES_NOT_EXIST"),
+                status("not-in-mlflow", "1").orElseThrow().reason());
+        for (String name : List.of("bad-budget", "Churn model", "not-in-mlflow")) {
+            assertEquals(0, Topics.read(Topics.REGISTERED, name).size(), name);
+        }
+    }
+
+    @Test
     void aPendingVersionIsAwaitedThenPublishedOnce() throws Exception {
         String name = "pending-model";
         MlflowDouble.Version version = mlflow().addVersion(name, "2", Fixtures.putS3Model("pending/2",
