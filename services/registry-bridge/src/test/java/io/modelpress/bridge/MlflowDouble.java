@@ -66,6 +66,8 @@ final class MlflowDouble implements AutoCloseable {
     final List<TagCall> tagCalls = Collections.synchronizedList(new ArrayList<>());
     final List<String> createdVersions = Collections.synchronizedList(new ArrayList<>());
     private final HttpClient http = HttpClient.newHttpClient();
+    /** While set, the registry answers 503 TEMPORARILY_UNAVAILABLE, as a server restarting would. */
+    volatile boolean unavailable;
 
     MlflowDouble() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -168,6 +170,11 @@ final class MlflowDouble implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath().substring("/api/2.0/mlflow/".length());
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            if (unavailable) {
+                json(exchange, 503, Json.object().put("error_code", "TEMPORARILY_UNAVAILABLE")
+                        .put("message", "the server is restarting"));
+                return;
+            }
             JsonNode body = "POST".equals(exchange.getRequestMethod())
                     ? Json.mapper().readTree(exchange.getRequestBody().readAllBytes()) : Json.object();
             switch (path) {

@@ -279,6 +279,25 @@ class WebhookFlowTest {
     }
 
     @Test
+    void anUnavailableRegistryIsTriedAgainUntilItAnswers() throws Exception {
+        String name = "registry-restarting";
+        mlflow().addVersion(name, "1", Fixtures.putS3Model("restarting/1", Fixtures.bytes(500, 19), null), Map.of());
+        mlflow().unavailable = true;
+        try {
+            MlflowDouble.Delivery delivery = created(name, "1");
+            assertEquals(202, mlflow().send(hook, delivery).statusCode());
+            String key = io.modelpress.bridge.registry.Delivery.mlflowKey(delivery.id());
+            await("a failed attempt is counted in the journal", () -> bridge.journal().pending().stream()
+                    .anyMatch(d -> d.key().equals(key) && d.attempts() >= 1));
+            assertEquals(ModelStatus.ACCEPTED, state(name, "1"));
+        } finally {
+            mlflow().unavailable = false;
+        }
+        await("published", () -> ModelStatus.PUBLISHED.equals(state(name, "1")));
+        assertEquals(1, Topics.read(Topics.REGISTERED, name).size());
+    }
+
+    @Test
     void aPendingVersionIsAwaitedThenPublishedOnce() throws Exception {
         String name = "pending-model";
         MlflowDouble.Version version = mlflow().addVersion(name, "2", Fixtures.putS3Model("pending/2",
