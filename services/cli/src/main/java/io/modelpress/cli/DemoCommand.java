@@ -76,9 +76,16 @@ final class DemoCommand implements Callable<Integer> {
             description = "the service's JVM heap (default: ${DEFAULT-VALUE})")
     String serviceHeap;
 
+    @Option(names = "--bridge-jar", paramLabel = "FILE",
+            defaultValue = "services/registry-bridge/target/quarkus-app/quarkus-run.jar",
+            description = "the registry bridge's runnable jar, started beside the service when built"
+                    + " (default: ${DEFAULT-VALUE})")
+    Path bridgeJar;
+
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private volatile boolean stopping;
     private DemoService service;
+    private DemoService bridge;
 
     @Override
     public Integer call() throws Exception {
@@ -154,11 +161,35 @@ final class DemoCommand implements Callable<Integer> {
         service = DemoService.start(serviceJar, environment, serviceHeap, serviceFolder, START_TIMEOUT);
         register(service);
         out.printf("   ready at %s (log %s)%n", service.url(), service.log());
+        startBridge(out, stack);
         DemoEndpoints endpoints = new DemoEndpoints(stack.bootstrapServers(), stack.s3Endpoint(), stack.accessKey(),
                 stack.secretKey(), BUCKET, service.url());
         endpoints.save(work);
         register(() -> DemoEndpoints.delete(work));
         return endpoints;
+    }
+
+    /** The registry bridge beside the service, when it is built: uploads and MLflow webhooks in. */
+    private void startBridge(PrintWriter out, LocalStack stack) throws IOException {
+        if (!Files.isRegularFile(bridgeJar)) {
+            out.printf("   (the registry bridge is not built, %s is missing: bin/modelpress register needs it)%n", bridgeJar);
+            return;
+        }
+        out.printf("== starting the registry bridge (%s)%n", bridgeJar);
+        out.flush();
+        Path folder = work.resolve("bridge");
+        deleteTree(folder);
+        Map<String, String> environment = new HashMap<>();
+        environment.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
+        environment.put("MODELPRESS_BRIDGE_S3_ENDPOINT", stack.s3Endpoint().toString());
+        environment.put("MODELPRESS_BRIDGE_S3_ACCESS_KEY", stack.accessKey());
+        environment.put("MODELPRESS_BRIDGE_S3_SECRET_KEY", stack.secretKey());
+        environment.put("MODELPRESS_BRIDGE_BUCKET", BUCKET);
+        environment.put("MODELPRESS_BRIDGE_DATA_DIR", folder.resolve("data").toString());
+        environment.put("MODELPRESS_BRIDGE_DEFAULT_PROFILES", String.join(",", DEFAULT_PROFILES));
+        bridge = DemoService.start("registry bridge", bridgeJar, environment, "512m", folder, START_TIMEOUT);
+        register(bridge);
+        out.printf("   ready at %s (log %s)%n", bridge.url(), bridge.log());
     }
 
     private ModelOutcome registerSample(PrintWriter out, ModelRegistrar registrar, Path folder) throws IOException {
@@ -209,6 +240,10 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("   S3       %s  bucket %s, access key %s, secret key %s%n", endpoints.s3Endpoint(), endpoints.bucket(),
                 endpoints.accessKey(), endpoints.secretKey());
         out.printf("   service  %s/q/health  %s/q/metrics%n", endpoints.service(), endpoints.service());
+        if (bridge != null) {
+            out.printf("   bridge   %s  upload: bin/modelpress register MODEL.onnx --bridge %s; API: %s/openapi%n",
+                    bridge.url(), bridge.url(), bridge.url());
+        }
         out.printf("   logs     %s%n", work.toAbsolutePath());
         out.println("   Ctrl-C stops everything. Events of every model follow:");
         out.flush();

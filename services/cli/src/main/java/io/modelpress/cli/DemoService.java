@@ -45,10 +45,16 @@ final class DemoService implements AutoCloseable {
      */
     static DemoService start(Path serviceJar, Map<String, String> environment, String heap, Path folder, Duration timeout)
             throws IOException {
+        return start("compressor service", serviceJar, environment, heap, folder, timeout);
+    }
+
+    /** Starts a Quarkus service of this repository by name (the compressor, the registry bridge). */
+    static DemoService start(String name, Path serviceJar, Map<String, String> environment, String heap, Path folder,
+            Duration timeout) throws IOException {
         // absolute: the child runs in its own folder
         Path jar = serviceJar.toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
-            throw new LocalStackException("the compressor service is not built: " + jar
+            throw new LocalStackException("the " + name + " is not built: " + jar
                     + " is missing (build it with ./mvnw -DskipTests install)");
         }
         Files.createDirectories(folder);
@@ -68,7 +74,7 @@ final class DemoService implements AutoCloseable {
         if (main == null) {
             throw new LocalStackException(jar + " names no Main-Class; is it the service's quarkus-run.jar?");
         }
-        ChildProcess process = ChildProcess.start("compressor service", List.of(jar), jvm, main, List.of(), settings,
+        ChildProcess process = ChildProcess.start(name, List.of(jar), jvm, main, List.of(), settings,
                 folder, folder.resolve("service.log"));
         DemoService service = new DemoService(process, URI.create("http://127.0.0.1:" + port));
         try {

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "modelpress", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class,
         description = "Compresses ONNX models for hardware targets with plugins.",
         subcommands = {PluginsCommand.class, ProfilesCommand.class, InspectCommand.class, CompressCommand.class, BenchCommand.class, SensitivityCommand.class,
-                DemoCommand.class,
+                DemoCommand.class, RegisterCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ModelpressCli {
 
