@@ -49,6 +49,12 @@ final class DemoCommand implements Callable<Integer> {
             description = "the compressor service's runnable jar (default: ${DEFAULT-VALUE})")
     Path serviceJar;
 
+    @Option(names = "--dashboard-jar", paramLabel = "FILE",
+            defaultValue = "services/dashboard/target/quarkus-app/quarkus-run.jar",
+            description = "the dashboard's runnable jar; the demo goes on without a dashboard when it is not built"
+                    + " (default: ${DEFAULT-VALUE})")
+    Path dashboardJar;
+
     @Option(names = "--once", description = "exit after the sample's results: 0 when every profile completed, else 1")
     boolean once;
 
@@ -79,6 +85,7 @@ final class DemoCommand implements Callable<Integer> {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private volatile boolean stopping;
     private DemoService service;
+    private DemoService dashboard;
 
     @Override
     public Integer call() throws Exception {
@@ -131,8 +138,10 @@ final class DemoCommand implements Callable<Integer> {
     private DemoEndpoints start(PrintWriter out) throws IOException {
         Path stackFolder = work.resolve("stack");
         Path serviceFolder = work.resolve("service");
+        Path dashboardFolder = work.resolve("dashboard");
         deleteTree(stackFolder);
         deleteTree(serviceFolder);
+        deleteTree(dashboardFolder);
         Files.createDirectories(work);
         DemoEndpoints.delete(work);
         out.println("== starting a Kafka broker (KRaft) and an S3 server (S3Proxy) on loopback ports");
@@ -154,11 +163,29 @@ final class DemoCommand implements Callable<Integer> {
         service = DemoService.start(serviceJar, environment, serviceHeap, serviceFolder, START_TIMEOUT);
         register(service);
         out.printf("   ready at %s (log %s)%n", service.url(), service.log());
+        startDashboard(out, stack.environment(), dashboardFolder);
         DemoEndpoints endpoints = new DemoEndpoints(stack.bootstrapServers(), stack.s3Endpoint(), stack.accessKey(),
                 stack.secretKey(), BUCKET, service.url());
         endpoints.save(work);
         register(() -> DemoEndpoints.delete(work));
         return endpoints;
+    }
+
+    /** The live page of every model's events; the demo goes on without it when it is not built. */
+    private void startDashboard(PrintWriter out, Map<String, String> environment, Path folder) throws IOException {
+        if (!Files.isRegularFile(dashboardJar)) {
+            out.printf("== no dashboard: %s is not built (./mvnw -DskipTests package -pl services/dashboard -am)%n",
+                    dashboardJar);
+            out.flush();
+            return;
+        }
+        out.printf("== starting the dashboard (%s)%n", dashboardJar);
+        out.flush();
+        dashboard = DemoService.start("dashboard", "/q/health/live", dashboardJar, environment, "256m", folder,
+                START_TIMEOUT);
+        register(dashboard);
+        out.printf("   open %s/ to watch the models live (log %s)%n", dashboard.url(), dashboard.log());
+        out.flush();
     }
 
     private ModelOutcome registerSample(PrintWriter out, ModelRegistrar registrar, Path folder) throws IOException {
@@ -209,6 +236,9 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("   S3       %s  bucket %s, access key %s, secret key %s%n", endpoints.s3Endpoint(), endpoints.bucket(),
                 endpoints.accessKey(), endpoints.secretKey());
         out.printf("   service  %s/q/health  %s/q/metrics%n", endpoints.service(), endpoints.service());
+        if (dashboard != null) {
+            out.printf("   dashboard %s/%n", dashboard.url());
+        }
         out.printf("   logs     %s%n", work.toAbsolutePath());
         out.println("   Ctrl-C stops everything. Events of every model follow:");
         out.flush();
