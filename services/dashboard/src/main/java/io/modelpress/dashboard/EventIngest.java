@@ -3,6 +3,7 @@ package io.modelpress.dashboard;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,6 +15,7 @@ import org.jboss.logging.Logger;
  * {@code modelpress_dashboard_events_skipped_total}) and logged with its position; it never stops a consumer.
  */
 @ApplicationScoped
+@Startup // its counters exist from the start, at zero: a dashboard's rate() needs the first sample
 public class EventIngest {
 
     private static final Logger LOG = Logger.getLogger(EventIngest.class);
