@@ -247,7 +247,8 @@
       : `<span class="small">profile ${esc(profile.profile)}</span>`;
     const rows = profile.candidates.map((c) => `<tr class="candidate${c.chosen ? ' chosen' : ''}${c.pareto ? ' pareto' : ''}">
       <td>${c.chosen ? 'chosen' : c.pareto ? 'Pareto' : ''}</td><td><code>${esc(c.chain)}</code></td><td>${esc(c.outcome)}</td>
-      <td class="n">${bytes(c.bytes)}</td><td class="n">${pts(c.drop)}</td><td class="n">${ms(c.latencyMillis)}</td>
+      <td class="n">${c.outcome === 'measured' ? bytes(c.bytes) : '–'}</td><td class="n">${pts(c.drop)}</td>
+      <td class="n">${ms(c.latencyMillis)}</td>
       <td class="small">${esc(c.note || '')}</td></tr>`).join('');
     return `<section class="chart" aria-label="candidates the planner tried">
       <div class="controls"><strong>Candidates</strong> ${select}

@@ -3,6 +3,7 @@ package io.modelpress.engine;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -189,12 +190,18 @@ public final class ReportHtml {
             String mark = index == chosen ? " (chosen)" : pareto.contains(index) ? " (Pareto)" : "";
             html.append("<tr><td>").append(index).append(esc(mark)).append("</td><td><code>")
                     .append(esc(trialChain(trial.path("chain")))).append("</code></td><td>")
-                    .append(esc(trial.path("outcome").asText("?"))).append("</td>").append(bytesCell(trial.path("bytes")))
+                    .append(esc(trial.path("outcome").asText("?"))).append("</td>")
+                    .append(bytesCell(measured(trial) ? trial.path("bytes") : NullNode.getInstance()))
                     .append("<td class=\"n\">").append(points(trial.path("drop"))).append("</td><td class=\"n\">")
                     .append(millis(trial.path("latencyMillis"))).append("</td><td>").append(esc(why(trial)))
                     .append("</td></tr>");
         }
         html.append("</table>\n");
+    }
+
+    /** A trial that was not run (or failed) has no size of its own, whatever number the report holds. */
+    private static boolean measured(JsonNode trial) {
+        return !trial.has("outcome") || trial.path("outcome").asText().equals("measured");
     }
 
     /** Why a trial stands where it does: its rationale, what it missed, why it failed; whatever the report holds. */
@@ -215,7 +222,7 @@ public final class ReportHtml {
     /** A scatter of the measured trials: x the size or latency, y the drop in points. */
     private static void chart(StringBuilder html, String id, String title, List<JsonNode> trials, Set<Integer> pareto,
             int chosen, String xField) {
-        List<JsonNode> points = trials.stream()
+        List<JsonNode> points = trials.stream().filter(ReportHtml::measured)
                 .filter(trial -> trial.path(xField).isNumber() && trial.path("drop").isNumber()).toList();
         html.append("<figure><figcaption>").append(esc(title)).append("</figcaption>");
         if (points.isEmpty()) {
