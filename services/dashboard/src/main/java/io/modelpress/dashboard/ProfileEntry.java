@@ -141,9 +141,11 @@ final class ProfileEntry {
         JsonNode accuracy = result.path("accuracy");
         String judgedBy = text(result, "judgedBy");
         if (accuracy.path("measured").asBoolean(false)) {
-            String data = accuracy.hasNonNull("examples") ? accuracy.path("examples").asText() + " labelled examples"
+            // the figures sit under "figures" in the result event; a flat object (as in report.json) is read too
+            JsonNode figures = accuracy.path("figures").isObject() ? accuracy.path("figures") : accuracy;
+            String data = figures.hasNonNull("examples") ? figures.path("examples").asText() + " labelled examples"
                     : "labelled evaluation data";
-            return new Judgement("accuracy", number(accuracy, "top1Before"), number(accuracy, "top1After"), null,
+            return new Judgement("accuracy", number(figures, "top1Before"), number(figures, "top1After"), null,
                     judgedBy != null ? judgedBy : data);
         }
         JsonNode fidelity = result.path("fidelity");

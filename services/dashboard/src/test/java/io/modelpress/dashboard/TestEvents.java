@@ -4,12 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -28,6 +38,10 @@ final class TestEvents implements AutoCloseable {
     static final String BENCHMARKS = "modelpress.benchmarks";
     static final String PROGRESS = "modelpress.progress";
     static final String FAILURES = "modelpress.failures";
+
+    /** Every event is checked against its schema in schemas/, so the page is tested on what the compressor may send. */
+    private static final Map<String, JsonSchema> SCHEMAS = Map.of(RESULTS, schema("compression-result"),
+            BENCHMARKS, schema("benchmark"), PROGRESS, schema("progress"), FAILURES, schema("failure"));
 
     private final ObjectMapper json = new ObjectMapper();
     private final KafkaProducer<String, byte[]> producer;
@@ -106,15 +120,21 @@ final class TestEvents implements AutoCloseable {
                 .put("originalParameters", original.path("parameters").asLong())
                 .put("compressedParameters", compressed.path("parameters").asLong())
                 .put("parameterRatio", report.path("gains").path("parameterRatio").asDouble());
-        data.set("fidelity", report.path("fidelity"));
+        data.set("fidelity", withoutNulls(report.path("fidelity")));
         ObjectNode accuracy = data.putObject("accuracy");
         if (report.path("accuracy").isObject()) {
-            accuracy.put("measured", true).setAll((ObjectNode) report.path("accuracy").deepCopy());
+            accuracy.put("measured", true).set("figures", report.path("accuracy").deepCopy());
         } else {
             accuracy.put("measured", false).put("reason", "no evaluation data was given");
         }
         data.putObject("calibration").put("used", true);
-        data.putArray("steps");
+        ArrayNode steps = data.putArray("steps");
+        for (JsonNode step : report.path("steps")) {
+            steps.addObject().put("index", step.path("index").asInt()).put("plugin", step.path("plugin").asText())
+                    .put("version", step.path("version").asText()).put("status", "done")
+                    .put("changes", step.path("changes").size()).put("skipped", step.path("skipped").size())
+                    .put("millis", step.path("millis").asLong());
+        }
         ObjectNode labelNode = data.putObject("labels");
         labels.forEach(labelNode::put);
         data.put("processingMillis", report.path("totalMillis").asLong()).put("completedAt", at.toString());
@@ -129,6 +149,15 @@ final class TestEvents implements AutoCloseable {
                 .put("inputDigest", report.path("original").path("digest").asText());
         data.set("plan", report.path("plan"));
         data.put("planDigest", "5c0e9a1d2b3f4a67").put("requestDigest", request).put("source", "report");
+        for (String side : new String[] {"original", "compressed"}) {
+            JsonNode facts = report.path(side);
+            data.putObject(side).put("digest", facts.path("digest").asText()).put("bytes", facts.path("bytes").asLong())
+                    .put("parameters", facts.path("parameters").asLong()).put("weightBytes", facts.path("weightBytes").asLong());
+        }
+        data.putObject("ratios").put("size", report.path("gains").path("sizeRatio").asDouble())
+                .put("parameters", report.path("gains").path("parameterRatio").asDouble());
+        data.set("fidelity", withoutNulls(report.path("fidelity").path("outputs")));
+        data.put("fidelityData", report.path("fidelity").path("data").asText());
         data.set("environment", report.path("environment"));
         data.put("measuredAt", at.toString());
         ObjectNode latency = data.putObject("latency").put("measured", bench.path("original").isObject());
@@ -138,6 +167,9 @@ final class TestEvents implements AutoCloseable {
         latency.set("settings", bench.path("settings"));
         latency.set("inputs", bench.path("inputs"));
         latency.set("executionProvider", bench.path("executionProvider"));
+        if (bench.hasNonNull("note")) {
+            latency.set("note", bench.path("note"));
+        }
         send(BENCHMARKS, "io.modelpress.benchmark", model, data);
     }
 
@@ -148,6 +180,10 @@ final class TestEvents implements AutoCloseable {
     }
 
     private void send(String topic, String type, String key, JsonNode data) {
+        Set<ValidationMessage> errors = SCHEMAS.get(topic).validate(data);
+        if (!errors.isEmpty()) {
+            throw new IllegalStateException("the test's " + topic + " event breaks its schema: " + errors + "\n" + data);
+        }
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, bytes(data));
         List<String[]> headers = new ArrayList<>(List.of(new String[] {"ce_specversion", "1.0"},
                 new String[] {"ce_id", UUID.randomUUID().toString()}, new String[] {"ce_source", "/modelpress/compressor"},
@@ -158,6 +194,37 @@ final class TestEvents implements AutoCloseable {
             producer.send(record).get();
         } catch (Exception e) {
             throw new IllegalStateException("cannot publish to " + topic + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A copy without null fields: report.json writes absent optionals as null, events leave them out. */
+    private static JsonNode withoutNulls(JsonNode node) {
+        JsonNode copy = node.deepCopy();
+        strip(copy);
+        return copy;
+    }
+
+    private static void strip(JsonNode node) {
+        if (node instanceof ObjectNode object) {
+            List<String> nulls = new ArrayList<>();
+            object.fields().forEachRemaining(field -> {
+                if (field.getValue().isNull()) {
+                    nulls.add(field.getKey());
+                } else {
+                    strip(field.getValue());
+                }
+            });
+            object.remove(nulls);
+        } else if (node instanceof ArrayNode array) {
+            array.forEach(TestEvents::strip);
+        }
+    }
+
+    private static JsonSchema schema(String name) {
+        try (InputStream in = Files.newInputStream(Path.of("../../schemas", name + ".schema.json"))) {
+            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
