@@ -255,7 +255,7 @@
         <button type="button" data-axis="size" data-focus="size" aria-pressed="${v.axis === 'size'}">size vs drop</button>
         <button type="button" data-axis="latency" data-focus="latency" aria-pressed="${v.axis === 'latency'}">latency vs drop</button>
         <span class="legend-key"><span style="color:#8c959f">● measured</span><span style="color:#0969da">● Pareto set</span>
-        <span style="color:#d1242f">◆ chosen</span></span></div>
+        <span style="color:#d1242f">● chosen</span></span></div>
       <div class="plot" data-axis="${esc(v.axis)}"></div>
       <details><summary>every candidate (${profile.candidates.length})</summary><div class="wrap"><table class="candidates">
         <thead><tr><th></th><th>chain</th><th>outcome</th><th>size</th><th>drop</th><th>latency</th><th>why</th></tr></thead>
@@ -340,5 +340,11 @@
     $(id).addEventListener('input', applyFilters);
     $(id).addEventListener('change', applyFilters);
   }
+  // charts are drawn to their holder's width: draw them again when it changes (a phone turned, a window resized)
+  let resizing = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => { if (last) { rendered.forEach((entry) => { entry.json = ''; }); render(last); } }, 250);
+  });
   connect();
 })();

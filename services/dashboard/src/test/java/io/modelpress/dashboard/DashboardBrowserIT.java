@@ -292,12 +292,12 @@ class DashboardBrowserIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void aScreenshotOfThePageWithResults() throws IOException {
         Path screenshot = Path.of(System.getProperty("modelpress.screenshot", "target/dashboard.png"));
         Files.createDirectories(screenshot.getParent());
         // tall enough for every model of the page
-        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 2000));
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1700));
         byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
         browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1400));
         Files.write(screenshot, png);
@@ -305,7 +305,25 @@ class DashboardBrowserIT {
     }
 
     @Test
-    @Order(9)
+    @Order(8)
+    void onAPhoneThePageFitsTheScreenWidth() {
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+        try {
+            JavascriptExecutor page = (JavascriptExecutor) browser;
+            Boolean fits = await(driver -> (Boolean) page.executeScript(
+                    "return document.documentElement.scrollWidth <= window.innerWidth + 1 || null;"));
+            assertEquals(Boolean.TRUE, fits, "no sideways scrolling of the page");
+            WebElement head = model(MNIST).findElement(By.cssSelector("table.profiles thead"));
+            assertFalse(head.isDisplayed(), "each profile is a card of labelled lines, not a wide table");
+            assertTrue(model(MNIST).findElement(By.cssSelector("td.size")).isDisplayed());
+        } finally {
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1400));
+        }
+        assertNotReloaded();
+    }
+
+    @Test
+    @Order(10)
     void aRestartedDashboardRebuildsTheSameStateFromTheTopics() throws Exception {
         JsonNode before = models(json.readTree(dashboard.get("/api/state")));
         dashboard.close();
@@ -330,7 +348,7 @@ class DashboardBrowserIT {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void whenTheBrokerIsGoneThePageSaysSoAndKeepsWhatItHad() {
         stack.close();
         String banner = await(driver -> visibleText("broker").contains("unreachable") ? visibleText("broker") : null);
