@@ -62,11 +62,27 @@ class MonitoringFilesTest {
         List<String> names = new ObjectMapper().convertValue(selector.path("values"),
                 new ObjectMapper().getTypeFactory().constructCollectionType(List.class, String.class));
         assertEquals(List.of("modelpress-compressor", "modelpress-dashboard"), names);
-        String compressor = Files.readString(ROOT.resolve("deploy/compressor.yaml"));
-        assertTrue(compressor.contains("app.kubernetes.io/name: modelpress-compressor"), "the Service carries the selected label");
+        for (String manifest : List.of("compressor", "dashboard")) {
+            assertTrue(selectedService(ROOT.resolve("deploy/" + manifest + ".yaml"), "modelpress-" + manifest),
+                    "deploy/" + manifest + ".yaml has a Service the monitor selects, with a port named http");
+        }
         JsonNode endpoint = monitor.path("spec").path("endpoints").get(0);
         assertEquals("http", endpoint.path("port").asText());
         assertEquals("/q/metrics", endpoint.path("path").asText());
+    }
+
+    private static boolean selectedService(Path manifest, String name) throws Exception {
+        YAMLMapper yaml = new YAMLMapper();
+        try (var parser = yaml.getFactory().createParser(manifest.toFile())) {
+            for (JsonNode document : yaml.readValues(parser, JsonNode.class).readAll()) {
+                if (document.path("kind").asText().equals("Service")
+                        && document.path("metadata").path("labels").path("app.kubernetes.io/name").asText().equals(name)
+                        && document.path("spec").path("ports").toString().contains("\"name\":\"http\"")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Micrometer names as Prometheus writes them: counters end in _total (after the base unit), timers in _seconds. */
