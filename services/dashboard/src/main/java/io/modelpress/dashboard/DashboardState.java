@@ -101,18 +101,10 @@ public class DashboardState {
 
     /** Whether an S3 URI is one the events named (the artifact, its report and report page): only those are served. */
     public synchronized boolean knows(String uri) {
-        for (ModelEntry model : models.values()) {
-            for (ModelView view : List.of(model.view())) {
-                boolean known = view.profiles().stream().map(DashboardView.ProfileView::links)
-                        .filter(links -> links != null)
-                        .anyMatch(links -> uri.equals(links.artifact()) || uri.equals(links.report())
-                                || uri.equals(links.reportHtml()));
-                if (known) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return models.values().stream().flatMap(model -> model.view().profiles().stream())
+                .map(DashboardView.ProfileView::links).filter(links -> links != null)
+                .anyMatch(links -> uri.equals(links.artifact()) || uri.equals(links.report())
+                        || uri.equals(links.reportHtml()));
     }
 
     public synchronized DashboardView view() {
