@@ -5,6 +5,7 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.ReportHtml;
 import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.plan.Budget;
@@ -166,6 +167,7 @@ final class CompressCommand implements Callable<Integer> {
             bench.note().ifPresent(note -> out.printf("         %s%n", note));
         });
         out.printf("wrote %s and %s%n", out(report.compressed().file()), out(Reports.FILE));
+        out.printf("report for people: %s%n", out(ReportHtml.FILE));
     }
 
     /** The model's input ranks, which tell how data files hold their examples; read only when data is given. */

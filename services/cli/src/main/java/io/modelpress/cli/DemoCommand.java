@@ -49,6 +49,12 @@ final class DemoCommand implements Callable<Integer> {
             description = "the compressor service's runnable jar (default: ${DEFAULT-VALUE})")
     Path serviceJar;
 
+    @Option(names = "--dashboard-jar", paramLabel = "FILE",
+            defaultValue = "services/dashboard/target/quarkus-app/quarkus-run.jar",
+            description = "the dashboard's runnable jar; the demo goes on without a dashboard when it is not built"
+                    + " (default: ${DEFAULT-VALUE})")
+    Path dashboardJar;
+
     @Option(names = "--once", description = "exit after the sample's results: 0 when every profile completed, else 1")
     boolean once;
 
@@ -86,6 +92,7 @@ final class DemoCommand implements Callable<Integer> {
     private volatile boolean stopping;
     private DemoService service;
     private DemoService bridge;
+    private DemoService dashboard;
 
     @Override
     public Integer call() throws Exception {
@@ -138,8 +145,10 @@ final class DemoCommand implements Callable<Integer> {
     private DemoEndpoints start(PrintWriter out) throws IOException {
         Path stackFolder = work.resolve("stack");
         Path serviceFolder = work.resolve("service");
+        Path dashboardFolder = work.resolve("dashboard");
         deleteTree(stackFolder);
         deleteTree(serviceFolder);
+        deleteTree(dashboardFolder);
         Files.createDirectories(work);
         DemoEndpoints.delete(work);
         out.println("== starting a Kafka broker (KRaft) and an S3 server (S3Proxy) on loopback ports");
@@ -162,6 +171,7 @@ final class DemoCommand implements Callable<Integer> {
         register(service);
         out.printf("   ready at %s (log %s)%n", service.url(), service.log());
         startBridge(out, stack);
+        startDashboard(out, stack.environment(), dashboardFolder);
         DemoEndpoints endpoints = new DemoEndpoints(stack.bootstrapServers(), stack.s3Endpoint(), stack.accessKey(),
                 stack.secretKey(), BUCKET, service.url());
         endpoints.save(work);
@@ -187,9 +197,26 @@ final class DemoCommand implements Callable<Integer> {
         environment.put("MODELPRESS_BRIDGE_BUCKET", BUCKET);
         environment.put("MODELPRESS_BRIDGE_DATA_DIR", folder.resolve("data").toString());
         environment.put("MODELPRESS_BRIDGE_DEFAULT_PROFILES", String.join(",", DEFAULT_PROFILES));
-        bridge = DemoService.start("registry bridge", bridgeJar, environment, "512m", folder, START_TIMEOUT);
+        bridge = DemoService.start("registry bridge", "/q/health/ready", bridgeJar, environment, "512m", folder, START_TIMEOUT);
         register(bridge);
         out.printf("   ready at %s (log %s)%n", bridge.url(), bridge.log());
+    }
+
+    /** The live page of every model's events; the demo goes on without it when it is not built. */
+    private void startDashboard(PrintWriter out, Map<String, String> environment, Path folder) throws IOException {
+        if (!Files.isRegularFile(dashboardJar)) {
+            out.printf("== no dashboard: %s is not built (./mvnw -DskipTests package -pl services/dashboard -am)%n",
+                    dashboardJar);
+            out.flush();
+            return;
+        }
+        out.printf("== starting the dashboard (%s)%n", dashboardJar);
+        out.flush();
+        dashboard = DemoService.start("dashboard", "/q/health/live", dashboardJar, environment, "256m", folder,
+                START_TIMEOUT);
+        register(dashboard);
+        out.printf("   open %s/ to watch the models live (log %s)%n", dashboard.url(), dashboard.log());
+        out.flush();
     }
 
     private ModelOutcome registerSample(PrintWriter out, ModelRegistrar registrar, Path folder) throws IOException {
@@ -243,6 +270,9 @@ final class DemoCommand implements Callable<Integer> {
         if (bridge != null) {
             out.printf("   bridge   %s  upload: bin/modelpress register MODEL.onnx --bridge %s; API: %s/openapi%n",
                     bridge.url(), bridge.url(), bridge.url());
+        }
+        if (dashboard != null) {
+            out.printf("   dashboard %s/%n", dashboard.url());
         }
         out.printf("   logs     %s%n", work.toAbsolutePath());
         out.println("   Ctrl-C stops everything. Events of every model follow:");

@@ -19,9 +19,9 @@ import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 
 /**
- * The compressor service as a child JVM: its packaged jar run with the stack's settings in its
- * environment, listening on a free loopback port, ready when its readiness check (Kafka and S3)
- * says UP. Like the stack's servers, it stops by itself if this JVM dies.
+ * A modelpress service (the compressor, the dashboard) as a child JVM: its packaged jar run with
+ * the stack's settings in its environment, listening on a free loopback port, ready when its health
+ * check says UP. Like the stack's servers, it stops by itself if this JVM dies.
  */
 final class DemoService implements AutoCloseable {
 
@@ -30,10 +30,12 @@ final class DemoService implements AutoCloseable {
 
     private final ChildProcess process;
     private final URI url;
+    private final String name;
 
-    private DemoService(ChildProcess process, URI url) {
+    private DemoService(ChildProcess process, URI url, String name) {
         this.process = process;
         this.url = url;
+        this.name = name;
     }
 
     /**
@@ -45,12 +47,18 @@ final class DemoService implements AutoCloseable {
      */
     static DemoService start(Path serviceJar, Map<String, String> environment, String heap, Path folder, Duration timeout)
             throws IOException {
-        return start("compressor service", serviceJar, environment, heap, folder, timeout);
+        return start("compressor service", "/q/health/ready", serviceJar, environment, heap, folder, timeout);
     }
 
-    /** Starts a Quarkus service of this repository by name (the compressor, the registry bridge). */
-    static DemoService start(String name, Path serviceJar, Map<String, String> environment, String heap, Path folder,
-            Duration timeout) throws IOException {
+    /**
+     * Starts a service and waits until {@code healthPath} answers 200.
+     *
+     * @param name what it is, for messages
+     * @param healthPath the check that says it is ready (the compressor's readiness covers Kafka and S3;
+     *        a reader of topics that may not exist yet is ready once it lives)
+     */
+    static DemoService start(String name, String healthPath, Path serviceJar, Map<String, String> environment, String heap,
+            Path folder, Duration timeout) throws IOException {
         // absolute: the child runs in its own folder
         Path jar = serviceJar.toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
@@ -76,9 +84,9 @@ final class DemoService implements AutoCloseable {
         }
         ChildProcess process = ChildProcess.start(name, List.of(jar), jvm, main, List.of(), settings,
                 folder, folder.resolve("service.log"));
-        DemoService service = new DemoService(process, URI.create("http://127.0.0.1:" + port));
+        DemoService service = new DemoService(process, URI.create("http://127.0.0.1:" + port), name);
         try {
-            service.awaitReady(timeout);
+            service.awaitReady(healthPath, timeout);
         } catch (RuntimeException e) {
             service.close();
             throw e;
@@ -99,8 +107,8 @@ final class DemoService implements AutoCloseable {
         return process.isAlive();
     }
 
-    private void awaitReady(Duration timeout) {
-        URI ready = url.resolve("/q/health/ready");
+    private void awaitReady(String healthPath, Duration timeout) {
+        URI ready = url.resolve(healthPath);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             if (!process.isAlive()) {
@@ -116,7 +124,7 @@ final class DemoService implements AutoCloseable {
                 Thread.sleep(250);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new LocalStackException("interrupted while waiting for the compressor service", e);
+                throw new LocalStackException("interrupted while waiting for the " + name, e);
             }
         }
     }

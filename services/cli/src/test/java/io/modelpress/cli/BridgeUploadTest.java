@@ -53,7 +53,7 @@ class BridgeUploadTest {
             bridge.put("MODELPRESS_BRIDGE_DATA_DIR", temp.resolve("bridge-data").toString());
             try (DemoService service = DemoService.start(serviceJar, compressor, "1g", temp.resolve("service"),
                     Duration.ofMinutes(3));
-                    DemoService registry = DemoService.start("registry bridge", bridgeJar, bridge, "512m",
+                    DemoService registry = DemoService.start("registry bridge", "/q/health/ready", bridgeJar, bridge, "512m",
                             temp.resolve("bridge"), Duration.ofMinutes(3))) {
                 StringWriter out = new StringWriter();
                 StringWriter err = new StringWriter();

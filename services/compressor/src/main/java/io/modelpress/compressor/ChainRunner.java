@@ -82,7 +82,7 @@ final class ChainRunner {
         CompressionReport timed = new CompressionReport(report.reportVersion(), report.status(), report.profile(),
                 report.original(), report.compressed(), report.plan(), report.steps(), report.gains(), report.fidelity(),
                 report.accuracy(), benchmark, report.environment(), report.totalMillis(), report.planning());
-        Reports.write(out.resolve(Reports.FILE), timed);
+        Reports.writeReport(out.resolve(Reports.FILE), timed);
         return timed;
     }
 

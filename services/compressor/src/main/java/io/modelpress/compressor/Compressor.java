@@ -6,6 +6,7 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.EngineException;
 import io.modelpress.engine.ProgressListener;
+import io.modelpress.engine.ReportHtml;
 import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.inference.BenchmarkSettings;
@@ -373,8 +374,8 @@ public class Compressor {
             for (Path file : list(out)) {
                 control.check();
                 String name = storedName(file.getFileName().toString(), request);
-                store.upload(file, input.artifact().withKey(prefix + name),
-                        name.endsWith(".json") ? "application/json" : "application/octet-stream");
+                store.upload(file, input.artifact().withKey(prefix + name), name.endsWith(".json") ? "application/json"
+                        : name.endsWith(".html") ? "text/html; charset=utf-8" : "application/octet-stream");
                 names.add(name);
                 uploaded += size(file);
             }
@@ -400,6 +401,9 @@ public class Compressor {
          * model with a report of their own, and none may overwrite another.
          */
         private static String storedName(String name, String request) {
+            if (name.equals(ReportHtml.FILE)) {
+                return "reports/" + request + ".html"; // the page beside its report.json
+            }
             return name.equals(Reports.FILE) ? "reports/" + request + ".json" : name;
         }
 

@@ -114,6 +114,11 @@ class CompressionFlowTest {
             JsonNode report = EventJson.mapper().readTree(Fixtures.get(s3, data.path("artifact").path("reportUri").asText()));
             assertEquals(digest, report.path("compressed").path("digest").asText());
             assertEquals(inputDigest, report.path("original").path("digest").asText());
+            String reportUri = data.path("artifact").path("reportUri").asText();
+            String page = new String(Fixtures.get(s3, reportUri.substring(0, reportUri.length() - ".json".length()) + ".html"),
+                    StandardCharsets.UTF_8);
+            assertTrue(page.startsWith("<!DOCTYPE html>") && page.contains(profile), "report.html is stored beside report.json");
+            assertTrue(data.path("artifact").path("files").toString().contains(".html"), data.path("artifact").path("files").toString());
 
             Path local = download(data, temp.resolve("out-" + profile));
             assertEquals(digest, OnnxModel.load(local).sourceDigest().orElseThrow(), "the stored files are the reported model");

@@ -154,7 +154,7 @@ public final class CompressionEngine {
                 request.profile().id(), originalFacts, compressedFacts, planned.stream().map(PlannedStep::entry).toList(),
                 steps, gains(originalFacts, compressedFacts), fidelity, accuracy, benchmark, RuntimeInfo.current(),
                 (System.nanoTime() - started) / 1_000_000, Optional.empty());
-        Reports.write(request.outputFolder().resolve(Reports.FILE), report);
+        Reports.writeReport(request.outputFolder().resolve(Reports.FILE), report);
         listener.progress("done", 1, "");
         return report;
     }
@@ -256,7 +256,7 @@ public final class CompressionEngine {
     private static void copyArtifacts(PluginResult result, Path outputFolder) {
         result.artifacts().forEach((name, file) -> {
             if (name.contains("/") || name.contains("\\") || name.startsWith(".") || name.equals("model.onnx")
-                    || name.equals(Reports.FILE)) {
+                    || name.equals(Reports.FILE) || name.equals(ReportHtml.FILE)) {
                 throw new EngineException("plugin artifact name '" + name + "' is not a plain file name it may use");
             }
             try {

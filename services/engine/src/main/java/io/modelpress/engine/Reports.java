@@ -7,6 +7,7 @@ import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** JSON for reports and summaries: records as objects, empty optionals as null, indented. */
@@ -35,6 +36,22 @@ public final class Reports {
             return JSON.writeValueAsString(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes a compression's report.json and, beside it, report.html: the same report as a page for
+     * people (see {@link ReportHtml}). Every writer of a report goes through here, so the two never part.
+     *
+     * @param jsonFile where report.json goes; the page takes its folder
+     */
+    public static void writeReport(Path jsonFile, CompressionReport report) {
+        write(jsonFile, report);
+        Path page = jsonFile.resolveSibling(ReportHtml.FILE);
+        try {
+            Files.writeString(page, ReportHtml.render(JSON.valueToTree(report)));
+        } catch (IOException e) {
+            throw new EngineException("cannot write " + page + ": " + e.getMessage(), e);
         }
     }
 

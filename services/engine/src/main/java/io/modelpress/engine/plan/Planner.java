@@ -192,7 +192,7 @@ public final class Planner {
         } catch (IOException e) {
             throw new EngineException("cannot write to " + outputFolder + ": " + e.getMessage(), e);
         }
-        Reports.write(outputFolder.resolve(Reports.FILE), report);
+        Reports.writeReport(outputFolder.resolve(Reports.FILE), report);
     }
 
     private static Path createTrialsFolder() {

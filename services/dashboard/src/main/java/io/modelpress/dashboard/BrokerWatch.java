@@ -1,0 +1,71 @@
+package io.modelpress.dashboard;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Asks the broker every few seconds whether it answers, so that the page can say so when it does
+ * not (consumers only retry quietly). What was read before stays on the page.
+ */
+@ApplicationScoped
+public class BrokerWatch {
+
+    private final DashboardState state;
+    private final String bootstrapServers;
+    private final long intervalMillis;
+    private ScheduledExecutorService timer;
+    private Admin admin;
+
+    public BrokerWatch(DashboardState state, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+            @ConfigProperty(name = "modelpress.dashboard.broker-check-interval-ms", defaultValue = "3000") long intervalMillis) {
+        this.state = state;
+        this.bootstrapServers = bootstrapServers;
+        this.intervalMillis = intervalMillis;
+    }
+
+    void start(@Observes StartupEvent started) {
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, intervalMillis),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1000, intervalMillis),
+                AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
+        timer = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "broker-watch");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.scheduleWithFixedDelay(this::check, 0, intervalMillis, TimeUnit.MILLISECONDS);
+    }
+
+    void stop(@Observes ShutdownEvent stopping) {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+        if (admin != null) {
+            admin.close(java.time.Duration.ofSeconds(2));
+        }
+    }
+
+    private void check() {
+        try {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) Math.max(1000, intervalMillis)))
+                    .clusterId().get(intervalMillis + 1000, TimeUnit.MILLISECONDS);
+            state.broker(true, null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            state.broker(false, "no answer from " + bootstrapServers + ": " + cause.getClass().getSimpleName()
+                    + (cause.getMessage() == null ? "" : " " + cause.getMessage()));
+        }
+    }
+}
