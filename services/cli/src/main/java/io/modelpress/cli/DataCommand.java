@@ -88,10 +88,10 @@ final class DataCommand implements Callable<Integer> {
     @Option(names = "--scale", paramLabel = "S", description = "images: multiplies each 0..255 pixel first (default: 1/255)")
     Double scale;
 
-    @Option(names = "--mean", paramLabel = "M[,M,M]", split = ",", description = "images: subtracted per channel after scaling")
+    @Option(names = "--mean", paramLabel = "M", split = ",", description = "images: subtracted per channel after scaling")
     double[] mean;
 
-    @Option(names = "--std", paramLabel = "S[,S,S]", split = ",", description = "images: divides per channel after the mean")
+    @Option(names = "--std", paramLabel = "S", split = ",", description = "images: divides per channel after the mean")
     double[] std;
 
     @Option(names = "--tokenizer", paramLabel = "tokenizer.json", description = "text: the model's Hugging Face tokenizer.json")

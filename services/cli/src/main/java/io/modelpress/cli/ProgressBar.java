@@ -3,6 +3,8 @@ package io.modelpress.cli;
 import io.modelpress.engine.ProgressListener;
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -17,6 +19,8 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
     static final long LINE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** ...or sooner, but not sooner than this, when the work has moved on by a tenth. */
     static final long MIN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** A step that reports nothing for this long (a slow measurement) is shown as still running. */
+    static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
 
     /** How progress is shown. */
     enum Mode { TERMINAL, LINES, SILENT }
@@ -29,6 +33,8 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
     private long lastLineAt;
     private double lastLineFraction = -1;
     private String pending;
+    private String current;
+    private ScheduledExecutorService heartbeat;
 
     ProgressBar(PrintStream stream, Mode mode, LongSupplier clock) {
         this.stream = stream;
@@ -40,7 +46,24 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
     /** On standard error: a bar on a terminal, plain lines when it is redirected, nothing when quiet. */
     static ProgressBar onStderr(boolean quiet) {
         Mode mode = quiet ? Mode.SILENT : System.console() != null ? Mode.TERMINAL : Mode.LINES;
-        return new ProgressBar(System.err, mode, System::nanoTime);
+        ProgressBar bar = new ProgressBar(System.err, mode, System::nanoTime);
+        if (mode == Mode.LINES) {
+            bar.heartbeat = Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "modelpress-progress");
+                thread.setDaemon(true);
+                return thread;
+            });
+            bar.heartbeat.scheduleWithFixedDelay(bar::tick, 1, 1, TimeUnit.SECONDS);
+        }
+        return bar;
+    }
+
+    /** Between reports: a step silent for a while is shown as still running, so a log never goes quiet for long. */
+    synchronized void tick() {
+        long now = clock.getAsLong();
+        if (mode == Mode.LINES && current != null && lastLineFraction < 1 && now - lastLineAt >= HEARTBEAT_NANOS) {
+            emit(current + " (still running)", now, lastLineFraction);
+        }
     }
 
     @Override
@@ -69,6 +92,7 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
         long now = clock.getAsLong();
         String text = String.format(Locale.ROOT, "%3d%% %s%s", Math.round(Math.max(0, Math.min(1, fraction)) * 100), stage,
                 message.isEmpty() ? "" : " - " + message);
+        current = text;
         boolean first = lastLineFraction < 0;
         long since = now - lastLineAt;
         boolean due = since >= LINE_INTERVAL_NANOS || since >= MIN_INTERVAL_NANOS && fraction - lastLineFraction >= 0.1;
@@ -95,6 +119,9 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (heartbeat != null) {
+            heartbeat.shutdownNow();
+        }
         if (mode == Mode.TERMINAL && lastLength > 0) {
             stream.print("\r" + " ".repeat(lastLength) + "\r");
             stream.flush();

@@ -63,6 +63,24 @@ class ProgressBarTest {
     }
 
     @Test
+    void aStepThatReportsNothingForLongIsShownStillRunning() {
+        try (ProgressBar bar = lines()) {
+            bar.progress("verify", 0.85, "fidelity in ONNX Runtime");
+            for (int second = 0; second < 40; second++) { // the scheduler ticks once a second
+                advance(1);
+                bar.tick();
+            }
+            bar.progress("done", 1, "");
+            advance(20);
+            bar.tick();
+        }
+        assertEquals(List.of("progress 0s:  85% verify - fidelity in ONNX Runtime",
+                "progress 15s:  85% verify - fidelity in ONNX Runtime (still running)",
+                "progress 30s:  85% verify - fidelity in ONNX Runtime (still running)",
+                "progress 40s: 100% done"), printed(), "nothing after the end");
+    }
+
+    @Test
     void quietPrintsNothing() {
         try (ProgressBar bar = new ProgressBar(new PrintStream(bytes, true, StandardCharsets.UTF_8), ProgressBar.Mode.SILENT,
                 now::get)) {
