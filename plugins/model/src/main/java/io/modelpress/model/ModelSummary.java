@@ -104,17 +104,24 @@ public record ModelSummary(long irVersion, Map<String, Long> opsets, String prod
 
     /**
      * Weights stored as bytes that each pack several low-bit values, by name, with the bits per value:
-     * the B input of ONNX Runtime's MatMulNBits (attribute {@code bits}, 4 unless said otherwise).
+     * the B input of ONNX Runtime's MatMulNBits and the data input of its GatherBlockQuantized
+     * (attribute {@code bits}, 4 unless said otherwise) when they are uint8.
      */
     private static Map<String, Long> packedWeights(ModelProto proto) {
         Map<String, Long> packed = new java.util.HashMap<>();
         Graphs.forEach(proto, (path, graph) -> {
             for (NodeProto node : graph.getNodeList()) {
-                if (node.getOpType().equals("MatMulNBits") && node.getDomain().equals("com.microsoft") && node.getInputCount() > 1) {
-                    long bits = Nodes.intAttribute(node, "bits", 4);
-                    if (bits > 0 && bits < 8 && 8 % bits == 0) {
-                        packed.put(node.getInput(1), bits);
-                    }
+                if (!node.getDomain().equals("com.microsoft")) {
+                    continue;
+                }
+                int input = switch (node.getOpType()) {
+                    case "MatMulNBits" -> 1;
+                    case "GatherBlockQuantized" -> 0;
+                    default -> -1;
+                };
+                long bits = Nodes.intAttribute(node, "bits", 4);
+                if (input >= 0 && node.getInputCount() > input && bits > 0 && bits < 8 && 8 % bits == 0) {
+                    packed.put(node.getInput(input), bits);
                 }
             }
         });

@@ -145,7 +145,7 @@ final class EventPrinter {
         }
         for (ModelOutcome.ProfileOutcome profile : outcome.profiles()) {
             profile.result().flatMap(result -> onDisk(result.path("artifact").path("uri").asText()))
-                    .ifPresent(file -> out.printf("  %s: %s%n", profile.profile(), file));
+                    .ifPresent(file -> out.printf("  on disk (%s): %s%n", profile.profile(), file));
         }
         outcome.modelFailures().forEach(failure -> out.printf("  model failed at %s: %s%n",
                 failure.path("stage").asText(), failure.path("reason").asText()));

@@ -147,7 +147,10 @@ final class ImageConverter {
         if (options.fit() == Fit.PAD) {
             drawnWidth = (int) Math.min(width, Math.ceil((double) height * image.getWidth() / image.getHeight()));
         }
-        BufferedImage resized = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        // A grayscale file is resized as gray: drawing it into RGB would pass its values through
+        // Java2D's linear-gray to sRGB conversion and brighten every mid-tone.
+        boolean gray = image.getColorModel().getNumComponents() == 1;
+        BufferedImage resized = new BufferedImage(width, height, gray ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
         Graphics2D g = resized.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
@@ -158,7 +161,7 @@ final class ImageConverter {
         } finally {
             g.dispose();
         }
-        int[] pixels = resized.getRGB(0, 0, width, height, null, 0, width);
+        int[] pixels = gray ? grayAsRgb(resized) : resized.getRGB(0, 0, width, height, null, 0, width);
         float[] values = new float[exampleSize()];
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
@@ -170,6 +173,15 @@ final class ImageConverter {
             }
         }
         return values;
+    }
+
+    /** The gray values as they are in the file, each repeated in R, G and B. */
+    private int[] grayAsRgb(BufferedImage gray) {
+        int[] samples = gray.getRaster().getSamples(0, 0, width, height, 0, (int[]) null);
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = samples[i] * 0x010101;
+        }
+        return samples;
     }
 
     private float normalize(int rgb, int channel) {

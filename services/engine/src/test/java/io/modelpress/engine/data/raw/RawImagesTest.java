@@ -120,6 +120,20 @@ class RawImagesTest {
     }
 
     @Test
+    void grayPixelsKeepTheirValues() throws IOException {
+        BufferedImage gray = new BufferedImage(2, 1, BufferedImage.TYPE_BYTE_GRAY);
+        gray.getRaster().setSample(0, 0, 0, 128);
+        gray.getRaster().setSample(1, 0, 0, 40);
+        Path file = temp.resolve("gray.png");
+        ImageIO.write(gray, "png", file.toFile());
+        ModelSummary.Value input = new ModelSummary.Value("x", "float", List.of("batch", "1", "1", "2"));
+
+        float[] values = ImageConverter.forInput(input, ImageOptions.defaults()).convert(file);
+
+        assertArrayEquals(new float[] {128 / 255f, 40 / 255f}, values, 1e-6f, "as in the file, no gamma conversion");
+    }
+
+    @Test
     void aTextLineKeepsItsAspectAndIsPaddedForARecognizer() throws IOException {
         Path lines = Files.createDirectories(temp.resolve("lines"));
         BufferedImage wide = new BufferedImage(200, 20, BufferedImage.TYPE_INT_RGB); // black, aspect 10:1
