@@ -10,7 +10,9 @@ import io.modelpress.model.OnnxModel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -197,8 +199,8 @@ final class DataCommand implements Callable<Integer> {
                 result.classes().isEmpty() ? "--calibration" : "--evaluation", result.file());
     }
 
-    private static java.util.List<String> indexed(RawDataResult result) {
-        java.util.List<String> names = new java.util.ArrayList<>();
+    private static List<String> indexed(RawDataResult result) {
+        List<String> names = new ArrayList<>();
         for (int i = 0; i < result.classes().size(); i++) {
             String name = result.classes().get(i);
             names.add(name.equals(Integer.toString(i)) ? name : i + " " + name);

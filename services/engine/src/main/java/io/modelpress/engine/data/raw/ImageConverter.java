@@ -12,6 +12,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import javax.imageio.ImageIO;
@@ -124,8 +125,8 @@ final class ImageConverter {
         return width + "x" + height + " " + (channels == 1 ? "grayscale" : options.order().name())
                 + layout.map(l -> " " + l).orElse(" " + (exampleShape.length == 1 ? "flat" : "HW")) + ", "
                 + (options.fit() == Fit.PAD ? "aspect kept, padded" : "stretched")
-                + ", scale " + (float) options.scale() + " mean " + java.util.Arrays.toString(options.mean())
-                + " std " + java.util.Arrays.toString(options.std());
+                + ", scale " + (float) options.scale() + " mean " + Arrays.toString(options.mean())
+                + " std " + Arrays.toString(options.std());
     }
 
     /** Reads one file; a file ImageIO cannot decode is refused naming it. */

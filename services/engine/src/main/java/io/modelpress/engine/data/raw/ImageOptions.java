@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.modelpress.engine.EngineException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -36,6 +37,9 @@ public record ImageOptions(Optional<Integer> width, Optional<Integer> height, Op
      * the target width, and fills the rest of the row with 0 after normalisation (text-line recognisers).
      */
     public enum Fit { STRETCH, PAD }
+
+    /** The names {@link #preset} knows. */
+    public static final List<String> PRESETS = List.of("imagenet", "mnist", "paddleocr-rec", "none");
 
     public ImageOptions {
         requireNonNull(width, "width is null");
@@ -97,9 +101,6 @@ public record ImageOptions(Optional<Integer> width, Optional<Integer> height, Op
             default -> throw new EngineException("unknown image preset '" + name + "'; known: " + String.join(", ", PRESETS));
         };
     }
-
-    /** The names {@link #preset} knows. */
-    public static final java.util.List<String> PRESETS = java.util.List.of("imagenet", "mnist", "paddleocr-rec", "none");
 
     public ImageOptions withWidth(int value) {
         return new ImageOptions(Optional.of(value), height, channels, layout, fit, order, scale, mean, std);

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -163,7 +164,7 @@ public final class RawData {
             }
         }
         long[] exampleShape = new long[dims.size() - 1];
-        java.util.Arrays.fill(exampleShape, 1);
+        Arrays.fill(exampleShape, 1);
         exampleShape[exampleShape.length - 1] = window;
         ExampleArrays arrays = new ExampleArrays();
         arrays.declare(audio.name(), exampleShape, "float");
@@ -241,7 +242,7 @@ public final class RawData {
         } else if (other.type().equals("float") && !other.shape().isEmpty()) {
             arrays.declare(other.name(), stateShape(other), "float");
             states.add(other);
-            notes.add("'" + other.name() + "' is a zero initial state " + java.util.Arrays.toString(stateShape(other))
+            notes.add("'" + other.name() + "' is a zero initial state " + Arrays.toString(stateShape(other))
                     + " per example");
         } else {
             throw new EngineException("input '" + other.name() + "' " + other.type() + other.shape()
