@@ -25,9 +25,11 @@ import java.util.TreeMap;
  * @param operators node count by operator type (domain-qualified outside the default domain), most frequent first
  * @param nodes total nodes, subgraphs included
  * @param subgraphs number of subgraphs (If branches, Loop and Scan bodies)
- * @param parameters total weight elements
+ * @param parameters total weight values: elements, except that a byte packing several low-bit values
+ *        (the weight of a 4-bit MatMulNBits) counts as the values it holds, so quantizing never reads as
+ *        if it removed parameters
  * @param weightBytes total weight bytes
- * @param byType parameters and bytes by element type
+ * @param byType parameters and bytes by element type (the type the values are stored in)
  * @param weights every weight, largest first
  */
 public record ModelSummary(long irVersion, Map<String, Long> opsets, String producer, List<Value> inputs,
@@ -68,11 +70,16 @@ public record ModelSummary(long irVersion, Map<String, Long> opsets, String prod
                 .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
                 .forEachOrdered(e -> operators.put(e.getKey(), e.getValue()));
 
+        Map<String, Long> packed = packedWeights(proto);
         WeightIndex index = model.weights();
         Map<String, TypeTotal> byType = new TreeMap<>();
         List<WeightEntry> entries = new ArrayList<>();
+        long parameters = 0;
         for (Weight weight : index.all()) {
-            byType.merge(weight.type().label(), new TypeTotal(1, weight.elements(), weight.bytes()),
+            long values = weight.type() == DataType.UINT8 && packed.containsKey(weight.name())
+                    ? weight.elements() * (8 / packed.get(weight.name())) : weight.elements();
+            parameters += values;
+            byType.merge(weight.type().label(), new TypeTotal(1, values, weight.bytes()),
                     (a, b) -> new TypeTotal(a.tensors() + b.tensors(), a.parameters() + b.parameters(), a.bytes() + b.bytes()));
             List<Long> dims = new ArrayList<>();
             for (long dim : weight.dims()) {
@@ -80,7 +87,7 @@ public record ModelSummary(long irVersion, Map<String, Long> opsets, String prod
             }
             entries.add(new WeightEntry(weight.name(), weight.ref().graph().toString(),
                     weight.storage().name().toLowerCase(java.util.Locale.ROOT), weight.type().label(), dims,
-                    weight.elements(), weight.bytes()));
+                    values, weight.bytes()));
         }
         entries.sort(Comparator.comparingLong(WeightEntry::bytes).reversed());
 
@@ -92,7 +99,33 @@ public record ModelSummary(long irVersion, Map<String, Long> opsets, String prod
         List<Value> outputs = proto.getGraph().getOutputList().stream().map(ModelSummary::value).toList();
         String producer = (proto.getProducerName() + " " + proto.getProducerVersion()).trim();
         return new ModelSummary(proto.getIrVersion(), opsets, producer, inputs, outputs, operators, nodes[0],
-                graphs[0] - 1, index.totalElements(), index.totalBytes(), byType, entries);
+                graphs[0] - 1, parameters, index.totalBytes(), byType, entries);
+    }
+
+    /**
+     * Weights stored as bytes that each pack several low-bit values, by name, with the bits per value:
+     * the B input of ONNX Runtime's MatMulNBits and the data input of its GatherBlockQuantized
+     * (attribute {@code bits}, 4 unless said otherwise) when they are uint8.
+     */
+    private static Map<String, Long> packedWeights(ModelProto proto) {
+        Map<String, Long> packed = new java.util.HashMap<>();
+        Graphs.forEach(proto, (path, graph) -> {
+            for (NodeProto node : graph.getNodeList()) {
+                if (!node.getDomain().equals("com.microsoft")) {
+                    continue;
+                }
+                int input = switch (node.getOpType()) {
+                    case "MatMulNBits" -> 1;
+                    case "GatherBlockQuantized" -> 0;
+                    default -> -1;
+                };
+                long bits = Nodes.intAttribute(node, "bits", 4);
+                if (input >= 0 && node.getInputCount() > input && bits > 0 && bits < 8 && 8 % bits == 0) {
+                    packed.put(node.getInput(input), bits);
+                }
+            }
+        });
+        return packed;
     }
 
     static Value value(ValueInfoProto info) {

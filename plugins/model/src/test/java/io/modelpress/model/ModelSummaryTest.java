@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
@@ -66,6 +67,30 @@ class ModelSummaryTest {
         assertEquals("MatMul", summary.operators().keySet().iterator().next());
         assertEquals(17, summary.nodes());
         assertEquals(5, summary.subgraphs(), "two If with two branches each, one Loop body");
+    }
+
+    @Test
+    void fourBitWeightsPackedInBytesCountAsTheValuesTheyHold() {
+        // MatMulNBits: 8 output columns, K = 32 in one block of 32 four-bit values, 16 bytes each, one scale per block
+        TensorProto packed = TensorProto.newBuilder().setName("w_q").setDataType(DataType.UINT8.code())
+                .addAllDims(List.of(8L, 1L, 16L)).setRawData(com.google.protobuf.ByteString.copyFrom(new byte[8 * 16])).build();
+        GraphProto graph = GraphProto.newBuilder().setName("int4")
+                .addInput(Nodes.tensorValue("x", DataType.FLOAT, "batch", 32))
+                .addOutput(Nodes.tensorValue("y", DataType.FLOAT, "batch", 8))
+                .addInitializer(packed)
+                .addInitializer(Tensors.ofFloats("w_scales", new long[] {8}, new float[8]))
+                .addNode(NodeProto.newBuilder(Nodes.node("MatMulNBits", "mm", List.of("x", "w_q", "w_scales"), List.of("y"),
+                        Nodes.attr("K", 32), Nodes.attr("N", 8), Nodes.attr("bits", 4), Nodes.attr("block_size", 32)))
+                        .setDomain("com.microsoft"))
+                .build();
+        ModelProto proto = TestGraphs.scoped().toBuilder().setGraph(graph)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("com.microsoft").setVersion(1)).build();
+
+        ModelSummary summary = OnnxModel.of(proto).summary();
+
+        assertEquals(8 * 32 + 8, summary.parameters(), "the 256 weights of the 32x8 layer and its 8 scales, not 128 bytes");
+        assertEquals(8 * 16 + 8 * 4, summary.weightBytes());
+        assertEquals(new ModelSummary.TypeTotal(1, 8 * 32, 8 * 16), summary.byType().get("uint8"));
     }
 
     @Test

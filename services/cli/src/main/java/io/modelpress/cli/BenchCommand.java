@@ -71,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
         evaluation.ifPresent(set -> InputCheck.check(original, set, "evaluation data"));
 
         List<ModelBenchmark> results;
-        try (ProgressBar bar = new ProgressBar(System.console() != null ? System.err : null)) {
+        try (ProgressBar bar = ProgressBar.onStderr(false)) {
             bar.progress("benchmark", 0.1, models.size() + " model(s), " + data.iterations + " runs each");
             results = Benchmarker.compare(models, firstBatch(calibration, batch), settings);
         }

@@ -84,7 +84,7 @@ final class CompressCommand implements Callable<Integer> {
         CompressionReport report;
         if (steps.isEmpty()) {
             Budget budget = budget(profile);
-            try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
+            try (ProgressBar bar = ProgressBar.onStderr(quiet)) {
                 Map<String, Integer> ranks = inputRanks();
                 report = new Planner(engine).compress(new PlanRequest(model, profile, budget, out, data.calibration(ranks),
                         data.evaluation(ranks)), bar);
@@ -93,7 +93,7 @@ final class CompressCommand implements Callable<Integer> {
             List<ChainStep> chain = steps.stream().map(ChainStep::parse).toList();
             engine.plan(chain, profile); // refuses bad chains before the model is read
             Files.createDirectories(out);
-            try (ProgressBar bar = new ProgressBar(quiet ? null : System.console() != null ? System.err : null)) {
+            try (ProgressBar bar = ProgressBar.onStderr(quiet)) {
                 Map<String, Integer> ranks = inputRanks();
                 report = engine.compress(new CompressionRequest(model, profile, chain, out, data.calibration(ranks),
                         data.evaluation(ranks), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(profile))), bar);

@@ -15,6 +15,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -108,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
             DemoEndpoints endpoints = start(out);
             try (ModelRegistrar registrar = new ModelRegistrar(endpoints); EventFeed feed = new EventFeed(endpoints.bootstrapServers())) {
                 ModelOutcome outcome = registerSample(out, registrar, work.resolve("sample"));
-                boolean answered = follow(feed, new EventPrinter(out), outcome, wait, () -> stopping || !service.isAlive());
+                boolean answered = follow(feed, new EventPrinter(out, s3Files(work)), outcome, wait, () -> stopping || !service.isAlive());
                 if (!stopping && !service.isAlive()) {
                     spec.commandLine().getErr().println("modelpress: the compressor service exited; its log: " + service.log());
                     return ModelpressCli.FAILED;
@@ -120,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
                     return answered && outcome.succeeded() ? ModelpressCli.OK : ModelpressCli.FAILED;
                 }
                 printHowToGoOn(out, endpoints);
-                stayUp(feed, new EventPrinter(out));
+                stayUp(feed, new EventPrinter(out, s3Files(work)));
                 if (!stopping) {
                     spec.commandLine().getErr().println("modelpress: the compressor service exited; its log: " + service.log());
                     return ModelpressCli.FAILED;
@@ -139,6 +140,11 @@ final class DemoCommand implements Callable<Integer> {
                 // already shutting down: the hook runs or ran
             }
         }
+    }
+
+    /** The demo's S3 server keeps each object as a file under its work folder's stack/s3/data/BUCKET/KEY. */
+    static Optional<Path> s3Files(Path work) {
+        return Optional.of(work.resolve("stack").resolve("s3").resolve("data").toAbsolutePath().normalize());
     }
 
     /** Starts the stack and the service; each is stopped by {@link #stopAll()}, in reverse. */

@@ -100,7 +100,7 @@ final class DemoRegisterCommand implements Callable<Integer> {
                 return ModelpressCli.OK;
             }
             ModelOutcome outcome = new ModelOutcome(id, v, targets);
-            boolean answered = DemoCommand.follow(feed, new EventPrinter(out), outcome, wait, () -> false);
+            boolean answered = DemoCommand.follow(feed, new EventPrinter(out, DemoCommand.s3Files(demo.work)), outcome, wait, () -> false);
             return answered && outcome.succeeded() ? ModelpressCli.OK : ModelpressCli.FAILED;
         }
     }

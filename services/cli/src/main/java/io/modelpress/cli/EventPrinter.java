@@ -2,9 +2,12 @@ package io.modelpress.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
@@ -12,9 +15,25 @@ import java.util.stream.StreamSupport;
 final class EventPrinter {
 
     private final PrintWriter out;
+    /** The S3 server's folder of buckets when it keeps objects as plain files (the demo's S3Proxy). */
+    private final Optional<Path> s3Folder;
 
     EventPrinter(PrintWriter out) {
+        this(out, Optional.empty());
+    }
+
+    EventPrinter(PrintWriter out, Optional<Path> s3Folder) {
         this.out = out;
+        this.s3Folder = s3Folder;
+    }
+
+    /** Where an {@code s3://bucket/key} object lies on this disk, when it is there as a file. */
+    Optional<Path> onDisk(String uri) {
+        if (s3Folder.isEmpty() || !uri.startsWith("s3://")) {
+            return Optional.empty();
+        }
+        Path file = s3Folder.get().resolve(uri.substring("s3://".length())).normalize();
+        return file.startsWith(s3Folder.get()) && Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
     }
 
     void print(EventFeed.OutputEvent event) {
@@ -71,7 +90,10 @@ final class EventPrinter {
         if (!fidelity.path("runsInOnnxRuntime").asBoolean(true)) {
             out.printf("          does NOT run in ONNX Runtime: %s%n", fidelity.path("unavailable").asText());
         }
-        out.printf("          stored at %s%n", data.path("artifact").path("uri").asText());
+        String uri = data.path("artifact").path("uri").asText();
+        out.printf("          stored at %s%n", uri);
+        onDisk(uri).ifPresent(file -> out.printf("          on disk   %s%n", file));
+        onDisk(data.path("artifact").path("reportUri").asText()).ifPresent(file -> out.printf("          report    %s%n", file));
     }
 
     private void benchmark(JsonNode data) {
@@ -120,6 +142,10 @@ final class EventPrinter {
                 line.append(' ').append(String.format("%-" + widths[i] + "s", row[i])).append(' ');
             }
             out.println(line.toString().stripTrailing());
+        }
+        for (ModelOutcome.ProfileOutcome profile : outcome.profiles()) {
+            profile.result().flatMap(result -> onDisk(result.path("artifact").path("uri").asText()))
+                    .ifPresent(file -> out.printf("  on disk (%s): %s%n", profile.profile(), file));
         }
         outcome.modelFailures().forEach(failure -> out.printf("  model failed at %s: %s%n",
                 failure.path("stage").asText(), failure.path("reason").asText()));

@@ -5,14 +5,15 @@ import io.modelpress.engine.profile.ProfileException;
 import io.modelpress.model.ModelException;
 import io.modelpress.spi.OptionException;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code modelpress} command. Exit codes: 0 done, 1 done with failed steps or an internal error, 2 bad usage or input. */
 @Command(name = "modelpress", mixinStandardHelpOptions = true, versionProvider = ModelpressCli.Version.class,
         description = "Compresses ONNX models for hardware targets with plugins.",
-        subcommands = {PluginsCommand.class, ProfilesCommand.class, InspectCommand.class, CompressCommand.class, BenchCommand.class, SensitivityCommand.class,
-                DemoCommand.class, RegisterCommand.class,
+        subcommands = {PluginsCommand.class, ProfilesCommand.class, InspectCommand.class, DataCommand.class, CompressCommand.class,
+                BenchCommand.class, SensitivityCommand.class, DemoCommand.class, RegisterCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ModelpressCli {
 
@@ -30,7 +31,7 @@ public final class ModelpressCli {
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, arguments) -> {
-            err.println("modelpress: " + e.getMessage() + " (see '"
+            err.println("modelpress: " + e.getMessage() + suggestion(e) + " (see '"
                     + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return BAD_INPUT;
         });
@@ -47,6 +48,42 @@ public final class ModelpressCli {
             return FAILED;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * For a mistyped command or option, the closest ones picocli knows: "; did you mean 'compress'?".
+     * picocli ranks every name; only those a typo or two away are offered, or else its best guess.
+     */
+    static String suggestion(CommandLine.ParameterException e) {
+        if (!(e instanceof CommandLine.UnmatchedArgumentException unmatched) || unmatched.getSuggestions().isEmpty()
+                || unmatched.getUnmatched().isEmpty()) {
+            return "";
+        }
+        String typed = unmatched.getUnmatched().get(0);
+        List<String> names = unmatched.getSuggestions();
+        List<String> close = names.stream().filter(name -> editDistance(typed, name) <= 1 + typed.length() / 4).limit(3).toList();
+        List<String> offered = close.isEmpty() ? names.subList(0, 1) : close;
+        return "; did you mean " + String.join(" or ", offered.stream().map(name -> "'" + name + "'").toList()) + "?";
+    }
+
+    /** Levenshtein distance: insertions, deletions and substitutions. */
+    static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     static boolean isBadInput(Throwable e) {

@@ -64,7 +64,7 @@ final class SensitivityCommand implements Callable<Integer> {
             source = "4 generated samples (pass --calibration for realistic figures)";
         }
         List<Sensitivity.Layer> layers;
-        try (ProgressBar bar = new ProgressBar(System.console() != null ? System.err : null)) {
+        try (ProgressBar bar = ProgressBar.onStderr(false)) {
             layers = Sensitivity.analyze(loaded, degradation, samples, bar);
         }
         out.printf("%d layers, each degraded alone (%s), measured on %s; most sensitive first:%n", layers.size(), mode, source);

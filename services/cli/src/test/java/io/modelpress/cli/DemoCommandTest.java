@@ -54,6 +54,13 @@ class DemoCommandTest {
                 .orElseThrow(() -> new AssertionError("no summary row: " + printed));
         assertTrue(row.matches("\\s+x86-vnni\\s+complete\\s+graph-cleanup\\s+.*\\d+\\.\\d\\d% -> \\d+\\.\\d\\d%.* ms"), row);
 
+        // and where the result lies on disk, not only its s3:// URI
+        String onDisk = printed.lines().filter(line -> line.trim().startsWith("on disk (x86-vnni): ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no disk path: " + printed));
+        Path model = Path.of(onDisk.trim().substring("on disk (x86-vnni): ".length()));
+        assertTrue(Files.isRegularFile(model) && model.getFileName().toString().equals("model.onnx"), onDisk);
+        assertTrue(printed.contains("          on disk   " + model), printed);
+
         // everything it started is stopped, and a later 'demo register' is told that no demo runs
         List<Integer> ports = ports(printed);
         assertEquals(3, ports.size(), () -> "Kafka, S3 and service ports in: " + printed);

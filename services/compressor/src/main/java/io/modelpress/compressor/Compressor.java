@@ -9,6 +9,7 @@ import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.ReportHtml;
 import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
+import io.modelpress.engine.data.raw.RawArchive;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.model.ModelException;
 import io.modelpress.model.OnnxModel;
@@ -254,12 +255,24 @@ public class Compressor {
             }
             Optional<Path> file = data.map(DataFile::file);
             try {
-                return Optional.of(NpzData.read(file.get(), input.inputRanks(), profile.batchSize(), config.maxDataBytes()));
+                return Optional.of(NpzData.read(npzOf(input, file.get()), input.inputRanks(), profile.batchSize(), config.maxDataBytes()));
             } catch (EngineException e) {
                 throw new JobFailure(Stage.VALIDATE, false, what + " data "
                         + (what.equals("calibration") ? model.calibrationDataUri() : model.evaluationDataUri()).orElse("")
                         + ": " + e.getMessage().replace(file.get().toString(), "the file"), e);
             }
+        }
+
+        /** A zip of raw files with its settings (see RawArchive) becomes the model's .npz, once per job. */
+        private Path npzOf(Input input, Path file) {
+            if (!RawArchive.isRawArchive(file)) {
+                return file;
+            }
+            Path npz = file.resolveSibling(file.getFileName() + ".converted.npz");
+            if (!Files.exists(npz)) {
+                RawArchive.toNpz(file, OnnxModel.load(input.modelFile(), setup.limits()), npz, config.maxDataBytes());
+            }
+            return npz;
         }
 
         private JobFailure mismatch(String fileSha, Optional<String> digest) {

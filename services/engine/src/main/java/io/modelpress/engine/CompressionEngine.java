@@ -227,8 +227,9 @@ public final class CompressionEngine {
     private static CompressionReport.ModelFacts facts(Path file, OnnxModel model, String digest, long bytes,
             Optional<String> dataFile, Optional<Long> packagedBytes) {
         WeightIndex weights = model.weights();
+        // the summary's count, in which a byte holding two 4-bit weights is two parameters
         return new CompressionReport.ModelFacts(file.getFileName().toString(), dataFile, digest, bytes,
-                weights.totalElements(), weights.totalBytes(), packagedBytes);
+                model.summary().parameters(), weights.totalBytes(), packagedBytes);
     }
 
     /** The size a packaging step reported (figure {@code packaged-bytes}) of the final model, if the last step packaged it. */

@@ -47,7 +47,7 @@ public record CompressionReport(int reportVersion, String status, String profile
      * @param dataFile its external data file, if any
      * @param digest sha256 of model and external data
      * @param bytes model plus external data on disk
-     * @param parameters weight elements
+     * @param parameters weight values; a byte packing two 4-bit weights counts two (see {@code ModelSummary#parameters})
      * @param weightBytes bytes of weights
      * @param packagedBytes size after lossless packaging, when a step packaged it (figure {@code packaged-bytes})
      */

@@ -38,6 +38,12 @@ public final class NpzWriter implements AutoCloseable {
         write(name, "<f4", shape, values.length, data.array());
     }
 
+    public void ints(String name, long[] shape, int[] values) throws IOException {
+        ByteBuffer data = ByteBuffer.allocate(values.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        data.asIntBuffer().put(values);
+        write(name, "<i4", shape, values.length, data.array());
+    }
+
     public void longs(String name, long[] shape, long[] values) throws IOException {
         ByteBuffer data = ByteBuffer.allocate(values.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         data.asLongBuffer().put(values);
