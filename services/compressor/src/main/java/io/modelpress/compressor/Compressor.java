@@ -58,6 +58,8 @@ public class Compressor {
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
     private static final double DOWNLOAD_SHARE = 0.1;
     private static final int MAX_REASON_CHARS = 2048;
+    /** The planner's candidates and their steps ("plan 3/12", "plan: step 1/2 ...") are one stage: "plan". */
+    private static final java.util.regex.Pattern PLANNER_STAGE = java.util.regex.Pattern.compile("(: plan)\\b.*$");
     /** Set by the connector's delayed-retry-topic failure strategy on a record it sends again. */
     static final String REDELIVERY_HEADER = "delayed-retry-count";
 
@@ -605,15 +607,17 @@ public class Compressor {
     }
 
     /**
-     * Throttled progress events of one model: a new stage of the service's (download, verify, a
-     * profile's plan or chain, store, done) always; the engine's reports within a stage at most
-     * once per interval for each profile, however often steps begin or report.
+     * Throttled progress events of one model: a change of stage always (the service's download,
+     * verify, store, done; the engine's load, each step of a named chain, save, verify, benchmark,
+     * with the planner's whole search as one stage, however many candidates it tries); within a
+     * stage at most one event per interval for each profile.
      */
     private final class Progress {
         private final RegisteredModel model;
         private final long intervalNanos;
         private final Supplier<Optional<String>> inputDigest;
         private final Map<String, Long> lastSent = new HashMap<>();
+        private final Map<String, String> lastStage = new HashMap<>();
 
         Progress(RegisteredModel model, Duration interval, Supplier<Optional<String>> inputDigest) {
             this.model = model;
@@ -625,11 +629,14 @@ public class Compressor {
                 boolean newStage) {
             long now = System.nanoTime();
             String lane = profile.orElse("");
+            String stageClass = PLANNER_STAGE.matcher(stage).replaceFirst("$1");
+            boolean changed = newStage || !stageClass.equals(lastStage.get(lane));
             Long last = lastSent.get(lane);
-            if (!newStage && last != null && now - last < intervalNanos) {
+            if (!changed && last != null && now - last < intervalNanos) {
                 return;
             }
             lastSent.put(lane, now);
+            lastStage.put(lane, stageClass);
             double clamped = Math.max(0, Math.min(1, fraction));
             EventData.Progress data = new EventData.Progress(model.modelId(), model.version(), profile, stage, clamped,
                     (int) Math.floor(clamped * 100), message == null || message.isEmpty() ? Optional.empty()

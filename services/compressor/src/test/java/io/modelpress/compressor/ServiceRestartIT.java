@@ -164,16 +164,15 @@ class ServiceRestartIT {
     }
 
     /** The packaged service as a child JVM, its console in a log file. */
-    private record Service(Process process, Path log) {
+    record Service(Process process, Path log) {
 
         static Service start(Map<String, String> environment, Path log) throws Exception {
-            Path jar = Path.of(System.getProperty("modelpress.service.jar", "target/quarkus-app/quarkus-run.jar"));
-            assertTrue(Files.isRegularFile(jar), () -> jar + " is missing: package the module first");
-            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-            ProcessBuilder builder = new ProcessBuilder(java.toString(), "-Xmx1g", "-XX:+ExitOnOutOfMemoryError", "-jar", jar.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
-            builder.environment().putAll(environment);
-            Service service = new Service(builder.start(), log);
+            return start(environment, List.of(), log);
+        }
+
+        /** Starts the service with extra JVM options and waits until it is ready. */
+        static Service start(Map<String, String> environment, List<String> jvmOptions, Path log) throws Exception {
+            Service service = launch(environment, jvmOptions, log);
             try {
                 service.awaitReady();
             } catch (Exception | AssertionError e) {
@@ -181,6 +180,20 @@ class ServiceRestartIT {
                 throw e;
             }
             return service;
+        }
+
+        /** Starts the service without waiting for it: for a start that is expected to end by itself. */
+        static Service launch(Map<String, String> environment, List<String> jvmOptions, Path log) throws Exception {
+            Path jar = Path.of(System.getProperty("modelpress.service.jar", "target/quarkus-app/quarkus-run.jar"));
+            assertTrue(Files.isRegularFile(jar), () -> jar + " is missing: package the module first");
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+            List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx1g",
+                    "-XX:+ExitOnOutOfMemoryError"));
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-jar", jar.toString()));
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            return new Service(builder.start(), log);
         }
 
         /** Ready when /q/health/ready says UP: Kafka consumer and producers, and S3. */
@@ -207,6 +220,14 @@ class ServiceRestartIT {
             throw new AssertionError("the service was not ready within " + WAIT + ":\n" + read());
         }
 
+        /** Waits for the process to end by itself; its exit code. */
+        int awaitExit(Duration timeout) throws InterruptedException {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("the service did not exit within " + timeout + ":\n" + read());
+            }
+            return process.exitValue();
+        }
+
         /** SIGTERM, as a container runtime stops it; the service's own shutdown runs. */
         void stop() throws InterruptedException {
             process.destroy();
@@ -216,7 +237,7 @@ class ServiceRestartIT {
             }
         }
 
-        private String read() {
+        String read() {
             try {
                 return Files.readString(log);
             } catch (IOException e) {
