@@ -98,7 +98,8 @@ public class Compressor {
         int before = crashes.begin(record);
         if (before >= config.faults().maxCrashes()) {
             LOG.errorf("refused %s: it ended the service %d times", record, before);
-            publishFailure(record, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Known.NONE,
+            CloudEventReader.Read read = CloudEventReader.read(record); // only for the model's id and version
+            publishFailure(record, read.modelId(), read.version(), Optional.empty(), Optional.empty(), Known.NONE,
                     new JobFailure(Stage.INTERNAL, false, "this record ended the service " + before + " times (out of"
                             + " memory or a crash; the service's log tells which) and is not run again"
                             + " (MODELPRESS_FAULTS_MAX_CRASHES=" + config.faults().maxCrashes() + ")"));
@@ -158,6 +159,14 @@ public class Compressor {
         }
 
         void run() {
+            runStages();
+            if (!deferred.isEmpty()) {
+                progress.publish("retry", Optional.empty(), 0, String.join("; ", deferred), Known.NONE, true);
+                throw new RetryLater(String.join("; ", deferred));
+            }
+        }
+
+        private void runStages() {
             List<HardwareProfile> profiles = resolveProfiles();
             if (profiles.isEmpty()) {
                 return;
@@ -188,10 +197,6 @@ public class Compressor {
                 failed(Optional.empty(), Known.NONE, timeout());
             } finally {
                 deleteQuietly(work);
-            }
-            if (!deferred.isEmpty()) {
-                progress.publish("retry", Optional.empty(), 0, String.join("; ", deferred), Known.NONE, true);
-                throw new RetryLater(String.join("; ", deferred));
             }
         }
 

@@ -49,6 +49,8 @@ class FaultRecoveryIT {
 
     @TempDir
     static Path temp;
+    /** The services' logs, kept after the run. */
+    private static final Path LOGS = Path.of("target", "fault-recovery-logs");
 
     private static LocalStack stack;
     private static MinioClient s3;
@@ -58,6 +60,7 @@ class FaultRecoveryIT {
 
     @BeforeAll
     static void startStack() throws Exception {
+        Files.createDirectories(LOGS);
         stack = LocalStack.start(temp.resolve("stack"));
         s3 = LocalStackResource.client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
         s3.makeBucket(MakeBucketArgs.builder().bucket(LocalStackResource.BUCKET).build());
@@ -78,7 +81,7 @@ class FaultRecoveryIT {
         try (EventLog log = new EventLog(stack.bootstrapServers())) {
             log.sendBinary("oom/model", "registered-oom-1", event("oom/model", "graph-cleanup", "test-error:kind=oom"));
             for (int crash = 1; crash <= 2; crash++) {
-                Service service = Service.launch(environment(), JVM, temp.resolve("oom-" + crash + ".log"));
+                Service service = Service.launch(environment(), JVM, LOGS.resolve("oom-" + crash + ".log"));
                 int exit = service.awaitExit(WAIT);
                 String output = service.read();
                 assertEquals(Fatal.OUT_OF_MEMORY_EXIT, exit, () -> "exit code after out of memory:\n" + output);
@@ -86,7 +89,7 @@ class FaultRecoveryIT {
             }
             assertEquals(List.of(), log.matching(on(FAILURES, "oom/model")), "a crash publishes nothing");
 
-            Service third = Service.start(environment(), JVM, temp.resolve("oom-3.log"));
+            Service third = Service.start(environment(), JVM, LOGS.resolve("oom-3.log"));
             try {
                 log.sendBinary("oom/after", "registered-oom-after", event("oom/after", "graph-cleanup"));
                 log.await(on(RESULTS, "oom/after"), 1, WAIT);
@@ -108,17 +111,8 @@ class FaultRecoveryIT {
     void s3AwayForTensOfSecondsAndTheBrokerRestartedMidModelLoseNothing() throws Exception {
         Path hold = Files.createFile(temp.resolve("hold-broker"));
         try (EventLog log = new EventLog(stack.bootstrapServers())) {
-            Service service = Service.start(environment(), JVM, temp.resolve("outages.log"));
+            Service service = Service.start(environment(), JVM, LOGS.resolve("outages.log"));
             try {
-                // The broker goes away while a model is in the middle of its chain.
-                log.sendBinary("outage/broker", "registered-broker-1", event("outage/broker", "graph-cleanup",
-                        "test-hold:hold-file=" + hold));
-                log.await(e -> on(PROGRESS, "outage/broker").test(e) && e.data().path("stage").asText()
-                        .contains("test-hold"), 1, WAIT);
-                stack.restartKafka();
-                Files.delete(hold);
-                log.await(on(RESULTS, "outage/broker"), 1, WAIT);
-
                 // S3 goes away while models wait; longer than a job's backoff, so the retry topic takes them.
                 stack.stopS3();
                 long stopped = System.nanoTime();
@@ -129,6 +123,15 @@ class FaultRecoveryIT {
                 stack.startS3();
                 log.await(on(RESULTS, "outage/s3-a"), 1, WAIT);
                 log.await(on(RESULTS, "outage/s3-b"), 1, WAIT);
+
+                // The broker goes away while a model is in the middle of its chain.
+                log.sendBinary("outage/broker", "registered-broker-1", event("outage/broker", "graph-cleanup",
+                        "test-hold:hold-file=" + hold));
+                log.await(e -> on(PROGRESS, "outage/broker").test(e) && e.data().path("stage").asText()
+                        .contains("test-hold"), 1, WAIT);
+                stack.restartKafka();
+                Files.delete(hold);
+                log.await(on(RESULTS, "outage/broker"), 1, WAIT);
                 log.drain(Duration.ofSeconds(2));
                 log.awaitNoLag("modelpress-compressor", WAIT);
             } finally {
