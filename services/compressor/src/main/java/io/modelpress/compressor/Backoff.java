@@ -7,7 +7,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Retries with exponential backoff (SmallRye Fault Tolerance) for calls that fail for a transient
- * reason: a {@link JobFailure} marked retryable, or a {@link PublishFailure}. Anything else, and a
+ * reason: a {@link JobFailure} marked retryable, or a {@link PublishFailure} the broker may accept
+ * later (Kafka's retriable errors, timeouts). Anything else, and a
  * permanent failure, goes straight through. An outage longer than the backoff's maximum duration
  * ends the job with a retryable failure, which sends the record to the retry topic.
  */
@@ -33,7 +34,8 @@ final class Backoff {
     }
 
     static boolean isTransient(Throwable error) {
-        return error instanceof JobFailure failure && failure.retryable() || error instanceof PublishFailure;
+        return error instanceof JobFailure failure && failure.retryable()
+                || error instanceof PublishFailure publish && publish.transientFault();
     }
 
     @SuppressWarnings("unchecked")
