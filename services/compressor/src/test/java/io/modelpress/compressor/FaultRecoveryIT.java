@@ -81,7 +81,8 @@ class FaultRecoveryIT {
         try (EventLog log = new EventLog(stack.bootstrapServers())) {
             log.sendBinary("oom/model", "registered-oom-1", event("oom/model", "graph-cleanup", "test-error:kind=oom"));
             for (int crash = 1; crash <= 2; crash++) {
-                Service service = Service.launch(environment(), JVM, LOGS.resolve("oom-" + crash + ".log"));
+                Service service = Service.launch(environment("work-oom"), JVM,
+                        LOGS.resolve("oom-" + crash + ".log"));
                 int exit = service.awaitExit(WAIT);
                 String output = service.read();
                 assertEquals(Fatal.OUT_OF_MEMORY_EXIT, exit, () -> "exit code after out of memory:\n" + output);
@@ -89,7 +90,7 @@ class FaultRecoveryIT {
             }
             assertEquals(List.of(), log.matching(on(FAILURES, "oom/model")), "a crash publishes nothing");
 
-            Service third = Service.start(environment(), JVM, LOGS.resolve("oom-3.log"));
+            Service third = Service.start(environment("work-oom"), JVM, LOGS.resolve("oom-3.log"));
             try {
                 log.sendBinary("oom/after", "registered-oom-after", event("oom/after", "graph-cleanup"));
                 log.await(on(RESULTS, "oom/after"), 1, WAIT);
@@ -111,7 +112,7 @@ class FaultRecoveryIT {
     void s3AwayForTensOfSecondsAndTheBrokerRestartedMidModelLoseNothing() throws Exception {
         Path hold = Files.createFile(temp.resolve("hold-broker"));
         try (EventLog log = new EventLog(stack.bootstrapServers())) {
-            Service service = Service.start(environment(), JVM, LOGS.resolve("outages.log"));
+            Service service = Service.start(environment("work-outages"), JVM, LOGS.resolve("outages.log"));
             try {
                 // S3 goes away while models wait; longer than a job's backoff, so the retry topic takes them.
                 stack.stopS3();
@@ -141,6 +142,10 @@ class FaultRecoveryIT {
                 assertEquals(1, log.matching(on(RESULTS, id)).size(), id + ": one result, not two");
                 assertEquals(List.of(), log.matching(on(FAILURES, id)), id + ": no failure");
             }
+            try (var left = Files.walk(temp.resolve("work-outages"))) {
+                List<Path> files = left.filter(Files::isRegularFile).toList();
+                assertEquals(List.of(), files, "every job's files are removed, the failed attempts' included");
+            }
             assertFalse(log.matching(on(RESULTS, "outage/broker")).get(0).data().path("replayed").asBoolean(),
                     "computed once, not computed and then answered again from storage");
             // Stored once: one content-addressed folder per profile with its model and one report.
@@ -163,9 +168,9 @@ class FaultRecoveryIT {
         }
     }
 
-    private static Map<String, String> environment() {
+    private static Map<String, String> environment(String work) {
         Map<String, String> environment = new HashMap<>(stack.environment());
-        environment.put("MODELPRESS_WORK_DIR", temp.resolve("work").toString());
+        environment.put("MODELPRESS_WORK_DIR", temp.resolve(work).toString());
         environment.put("MODELPRESS_PLUGINS_DIR", plugins.toString());
         environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET + "/registry/");
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
