@@ -173,6 +173,8 @@ final class DemoCommand implements Callable<Integer> {
         environment.put("MODELPRESS_MAX_IN_FLIGHT", String.valueOf(inFlight));
         environment.put("MODELPRESS_PLANNER_TIME_LIMIT", timeLimit);
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "10s");
+        // The service reads only what it is told it may: the demo's bucket.
+        environment.put("MODELPRESS_INPUTS_ALLOWED", BUCKET);
         service = DemoService.start(serviceJar, environment, serviceHeap, serviceFolder, START_TIMEOUT);
         register(service);
         out.printf("   ready at %s (log %s)%n", service.url(), service.log());
@@ -256,8 +258,10 @@ final class DemoCommand implements Callable<Integer> {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!outcome.done() && System.nanoTime() < deadline && !stop.getAsBoolean()) {
             for (EventFeed.OutputEvent event : feed.poll(Duration.ofMillis(500))) {
-                printer.print(event);
-                outcome.accept(event);
+                // The feed reads the topics from their beginning: show this model's events only.
+                if (outcome.accept(event)) {
+                    printer.print(event);
+                }
             }
         }
         printer.summary(outcome);

@@ -71,7 +71,9 @@ final class DemoService implements AutoCloseable {
         settings.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         settings.put("QUARKUS_HTTP_PORT", String.valueOf(port));
         settings.putIfAbsent("MODELPRESS_WORK_DIR", folder.resolve("work").toString());
-        List<String> jvm = new ArrayList<>(List.of("-Xmx" + heap, "-XX:+UseParallelGC", "-Dai.djl.offline=true"));
+        // Out of memory ends the service (as in production), rather than leaving it in an unknown state.
+        List<String> jvm = new ArrayList<>(List.of("-Xmx" + heap, "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError",
+                "-Dai.djl.offline=true"));
         Attributes manifest = manifest(jar);
         // Run from the class path (so the parent watch can go first), the manifest's opens as options.
         String opens = manifest.getValue("Add-Opens");

@@ -11,10 +11,12 @@ import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.data.raw.RawArchive;
 import io.modelpress.inference.BenchmarkSettings;
+import io.modelpress.model.ModelDigest;
 import io.modelpress.model.ModelException;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.HardwareProfile;
+import io.smallrye.faulttolerance.api.Guard;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -26,11 +28,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.concurrent.CancellationException;
@@ -54,6 +59,11 @@ public class Compressor {
     private static final Logger LOG = Logger.getLogger(Compressor.class);
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
     private static final double DOWNLOAD_SHARE = 0.1;
+    private static final int MAX_REASON_CHARS = 2048;
+    /** The planner's candidates and their steps ("plan 3/12", "plan: step 1/2 ...") are one stage: "plan". */
+    private static final java.util.regex.Pattern PLANNER_STAGE = java.util.regex.Pattern.compile("(: plan)\\b.*$");
+    /** Set by the connector's delayed-retry-topic failure strategy on a record it sends again. */
+    static final String REDELIVERY_HEADER = "delayed-retry-count";
 
     private final ObjectStore store;
     private final EventPublisher events;
@@ -61,16 +71,22 @@ public class Compressor {
     private final ChainChooser chooser;
     private final CompressorConfig config;
     private final CompressorMetrics metrics;
+    private final CrashLedger crashes;
+    private final InputPolicy inputs;
+    private final Guard publishing;
 
     @Inject
     public Compressor(ObjectStore store, EventPublisher events, EngineSetup setup, ChainChooser chooser,
-            CompressorConfig config, CompressorMetrics metrics) {
+            CompressorConfig config, CompressorMetrics metrics, CrashLedger crashes) {
         this.store = store;
         this.events = events;
         this.setup = setup;
         this.chooser = chooser;
         this.config = config;
         this.metrics = metrics;
+        this.crashes = crashes;
+        this.inputs = new InputPolicy(config.inputs().allowed());
+        this.publishing = Backoff.guard("publishing", config.faults().backoff());
     }
 
     /**
@@ -81,6 +97,37 @@ public class Compressor {
      */
     void process(IncomingRecord record, JobControl control) {
         metrics.received();
+        int before = crashes.begin(record);
+        if (before >= config.faults().maxCrashes()) {
+            LOG.errorf("refused %s: it ended the service %d times", record, before);
+            CloudEventReader.Read read = CloudEventReader.read(record); // only for the model's id and version
+            publishFailure(record, read.modelId(), read.version(), Optional.empty(), Optional.empty(), Known.NONE,
+                    new JobFailure(Stage.INTERNAL, false, "this record ended the service " + before + " times (out of"
+                            + " memory or a crash; the service's log tells which) and is not run again"
+                            + " (MODELPRESS_FAULTS_MAX_CRASHES=" + config.faults().maxCrashes() + ")"));
+            crashes.finished(record);
+            return;
+        }
+        try {
+            processOnce(record, control);
+        } catch (JobControl.Abandoned e) {
+            crashes.abandoned(record, before);
+            throw e;
+        } catch (OutOfMemoryError e) {
+            throw e; // the marker stays and counts the crash
+        } catch (RuntimeException e) {
+            crashes.finished(record); // sent again through the retry topic, or to the dead letters: no crash
+            throw e;
+        } catch (Error e) {
+            LOG.errorf(e, "%s: %s before its job started", record, e);
+            publishFailure(record, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Known.NONE,
+                    new JobFailure(Stage.INTERNAL, false, "internal error: " + e, e));
+        }
+        crashes.finished(record);
+    }
+
+    /** Reads the event and runs its job. */
+    private void processOnce(IncomingRecord record, JobControl control) {
         CloudEventReader.Read read = CloudEventReader.read(record);
         if (read.failure().isPresent()) {
             read.modelId().ifPresent(id -> MDC.put("modelId", id));
@@ -103,6 +150,7 @@ public class Compressor {
         private final RegisteredModel model;
         private final JobControl control;
         private final Progress progress;
+        private final List<String> deferred = new ArrayList<>();
         private Optional<String> inputDigest = Optional.empty();
 
         Job(IncomingRecord record, RegisteredModel model, JobControl control) {
@@ -113,6 +161,14 @@ public class Compressor {
         }
 
         void run() {
+            runStages();
+            if (!deferred.isEmpty()) {
+                progress.publish("retry", Optional.empty(), 0, String.join("; ", deferred), Known.NONE, true);
+                throw new RetryLater(String.join("; ", deferred));
+            }
+        }
+
+        private void runStages() {
             List<HardwareProfile> profiles = resolveProfiles();
             if (profiles.isEmpty()) {
                 return;
@@ -125,9 +181,9 @@ public class Compressor {
                 } catch (JobFailure failure) {
                     failed(Optional.empty(), Known.NONE, failure);
                     return;
-                } catch (JobControl.Abandoned | PublishFailure | CancellationException e) {
+                } catch (JobControl.Abandoned | PublishFailure | CancellationException | OutOfMemoryError e) {
                     throw e;
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     failed(Optional.empty(), Known.NONE, internal(e));
                     return;
                 }
@@ -135,7 +191,9 @@ public class Compressor {
                     control.check();
                     runProfile(input, profiles.get(i), i, profiles.size());
                 }
-                progress.publish("done", Optional.empty(), 1, "", Known.NONE, true);
+                if (deferred.isEmpty()) {
+                    progress.publish("done", Optional.empty(), 1, "", Known.NONE, true);
+                }
             } catch (CancellationException e) {
                 control.checkAbandoned(); // abandoned for shutdown: nothing more to say
                 failed(Optional.empty(), Known.NONE, timeout());
@@ -172,42 +230,44 @@ public class Compressor {
                     budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads());
         }
 
-        /** Downloads the artifact's folder, verifies the sha256 and loads the model once for its digest. */
+        /**
+         * Fetches what the event names and nothing else: the model file, the external data files it
+         * declares, and the named data. The sha256 is checked before the model is loaded: against
+         * the model file as soon as it is here (nothing of it read yet), or, when the event gives
+         * the digest of the model with its external data, once those files are here too (only
+         * their locations read from the model file). Then the model is loaded once for its digest.
+         */
         private Input fetch(Path work) {
-            S3Location artifact = S3Location.parse(model.artifactUri());
+            S3Location artifact = inputs.check(model.artifactUri(), "artifactUri");
+            Optional<S3Location> calibrationUri = model.calibrationDataUri().map(uri -> inputs.check(uri, "calibrationDataUri"));
+            Optional<S3Location> evaluationUri = model.evaluationDataUri().map(uri -> inputs.check(uri, "evaluationDataUri"));
+            if (model.sha256().isEmpty() && config.inputs().requireSha256()) {
+                throw new JobFailure(Stage.VALIDATE, false, "the event has no sha256 of the model; it is required"
+                        + " so that the artifact is checked before it is read (MODELPRESS_INPUTS_REQUIRE_SHA256=false"
+                        + " to accept events without one)");
+            }
             progress.publish("download", Optional.empty(), 0, artifact.toString(), Known.NONE, true);
-            List<ObjectStore.StoredObject> objects = store.listFolder(artifact.bucket(), artifact.folder());
-            if (objects.stream().noneMatch(object -> object.location().equals(artifact))) {
-                throw new JobFailure(Stage.DOWNLOAD, false, "no object at " + artifact);
-            }
-            long total = objects.stream().mapToLong(ObjectStore.StoredObject::size).sum();
-            if (total > config.maxArtifactBytes()) {
-                throw new JobFailure(Stage.DOWNLOAD, false, "the artifact folder s3://" + artifact.bucket() + "/"
-                        + artifact.folder() + " holds " + total + " bytes in " + objects.size()
-                        + " objects, over the limit of " + config.maxArtifactBytes()
-                        + " bytes (MODELPRESS_MAX_ARTIFACT_BYTES)");
-            }
             Path folder = work.resolve("input");
             createDirectories(folder);
-            long done = 0;
-            String fileSha = null;
-            for (ObjectStore.StoredObject object : objects) {
-                control.check();
-                String name = object.location().fileName();
-                if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-                    continue;
-                }
-                String sha = store.download(object.location(), folder.resolve(name), config.maxArtifactBytes() - done);
-                done += object.size();
-                metrics.downloaded(object.size());
-                if (object.location().equals(artifact)) {
-                    fileSha = sha;
-                }
-                progress.publish("download", Optional.empty(), DOWNLOAD_SHARE * 0.8 * done / Math.max(1, total), name,
-                        Known.NONE, false);
-            }
             Path modelFile = folder.resolve(artifact.fileName());
+            Budget budget = new Budget(Math.min(config.maxArtifactBytes(), config.workQuotaBytes()));
+            String fileSha = downloadModelPart(artifact, modelFile, budget, true);
+            boolean verified = model.sha256().map(fileSha::equals).orElse(false);
+            SortedMap<String, Path> external = new TreeMap<>();
+            for (String location : DeclaredFiles.of(modelFile)) {
+                control.check();
+                Path target = folder.resolve(location);
+                createDirectories(target.getParent());
+                downloadModelPart(artifact.withKey(artifact.folder() + location), target, budget, false);
+                external.put(location, target);
+                progress.publish("download", Optional.empty(), DOWNLOAD_SHARE * 0.8 * budget.used / Math.max(1, budget.limit),
+                        location, Known.NONE, false);
+            }
             progress.publish("verify", Optional.empty(), DOWNLOAD_SHARE * 0.8, "", Known.NONE, true);
+            if (model.sha256().isPresent() && !verified && !model.sha256().get().equals(ModelDigest.of(modelFile, external))) {
+                throw mismatch(fileSha, external.isEmpty() ? Optional.empty()
+                        : Optional.of(ModelDigest.of(modelFile, external)));
+            }
             String digest;
             Map<String, Integer> inputRanks;
             try {
@@ -215,27 +275,44 @@ public class Compressor {
                 digest = loaded.sourceDigest().orElseThrow();
                 inputRanks = NpzData.inputRanks(loaded);
             } catch (ModelException e) {
-                if (model.sha256().isPresent() && !model.sha256().get().equals(fileSha)) {
-                    throw mismatch(fileSha, Optional.empty());
-                }
                 throw new JobFailure(Stage.LOAD, false, artifact + " is not a valid ONNX model: " + e.getMessage(), e);
             }
-            if (model.sha256().isPresent() && !model.sha256().get().equals(fileSha) && !model.sha256().get().equals(digest)) {
-                throw mismatch(fileSha, Optional.of(digest));
-            }
             inputDigest = Optional.of(digest);
-            Optional<DataFile> calibration = fetchData(model.calibrationDataUri(), work.resolve("data"), "calibration");
-            Optional<DataFile> evaluation = fetchData(model.evaluationDataUri(), work.resolve("data"), "evaluation");
-            return new Input(artifact, modelFile, digest, total, inputRanks, calibration, evaluation);
+            Optional<DataFile> calibration = fetchData(calibrationUri, work.resolve("data"), "calibration");
+            Optional<DataFile> evaluation = fetchData(evaluationUri, work.resolve("data"), "evaluation");
+            return new Input(artifact, modelFile, digest, budget.used, inputRanks, calibration, evaluation);
+        }
+
+        /** The model file or one of its external data files, counted against the artifact limit and the work quota. */
+        private String downloadModelPart(S3Location location, Path target, Budget budget, boolean isModel) {
+            String sha;
+            try {
+                sha = store.download(location, target, budget.limit - budget.used);
+            } catch (JobFailure e) {
+                if (isModel && e.getMessage().contains("NoSuchKey")) {
+                    throw new JobFailure(Stage.DOWNLOAD, false, "no object at " + location, e);
+                }
+                if (e.getMessage().contains("is larger than the limit")) {
+                    throw new JobFailure(Stage.DOWNLOAD, false, "the artifact s3://" + location.bucket() + "/"
+                            + location.folder() + " (the model and the external data it declares) is over the limit of "
+                            + budget.limit + " bytes (MODELPRESS_MAX_ARTIFACT_BYTES, MODELPRESS_WORK_QUOTA_BYTES)", e);
+                }
+                throw isModel ? e : new JobFailure(e.stage(), e.retryable(), "external data file of the model: "
+                        + e.getMessage(), e);
+            }
+            long size = size(target);
+            budget.used += size;
+            metrics.downloaded(size);
+            return sha;
         }
 
         /** A data file named by the event, fetched once for all profiles. */
-        private Optional<DataFile> fetchData(Optional<String> uri, Path folder, String what) {
+        private Optional<DataFile> fetchData(Optional<S3Location> uri, Path folder, String what) {
             if (uri.isEmpty()) {
                 return Optional.empty();
             }
             control.check();
-            S3Location location = S3Location.parse(uri.get());
+            S3Location location = uri.get();
             createDirectories(folder);
             Path file = folder.resolve(what + ".npz");
             String sha;
@@ -290,7 +367,7 @@ public class Compressor {
             long started = System.nanoTime();
             try {
                 PlanChoice choice = chooser.choose(model, profile);
-                CompressionEngine engine = setup.newEngine();
+                CompressionEngine engine = setup.newEngine(input.modelFile().getParent().resolveSibling("tmp"));
                 control.engine(engine);
                 ChainRunner runner = new ChainRunner(engine, benchmarkSettings());
                 Optional<List<EventData.PlanStep>> named = choice.planned() ? Optional.empty()
@@ -306,6 +383,7 @@ public class Compressor {
                 }
                 Path out = input.modelFile().getParent().resolveSibling("out-" + profile.id());
                 CompressionReport report = compress(runner, choice, input, profile, out, known, from, span);
+                checkQuota(input.modelFile().getParent().getParent());
                 List<EventData.PlanStep> steps = report.plan().stream().map(EventData.PlanStep::of).toList();
                 known = new Known(Optional.of(steps), Optional.of(planDigest(profile, steps)), Optional.of(request));
                 metrics.compressed(profile.id(), "done", Duration.ofNanos(System.nanoTime() - started));
@@ -316,8 +394,8 @@ public class Compressor {
                         .orElseGet(() -> EventData.Choice.named(choice.by()));
                 Stored result = store(input, profile, report, out, known, how, indexEntry);
                 control.check();
-                await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result()));
-                await(events.publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark()));
+                publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result());
+                publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark());
                 LOG.infof("compressed for %s with %s (%s): %d -> %d bytes, stored at %s", profile.id(),
                         chainText(steps), how.by(), report.original().bytes(), report.compressed().bytes(),
                         result.location());
@@ -331,9 +409,10 @@ public class Compressor {
                 // Timed out: the whole model is over time, so the model reports it once, not each profile.
                 control.checkAbandoned();
                 throw e;
-            } catch (JobControl.Abandoned | PublishFailure e) {
+            } catch (JobControl.Abandoned | PublishFailure | OutOfMemoryError e) {
                 throw e;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Any other Throwable (a plugin's Error included) ends this profile, never the service.
                 failed(Optional.of(profile.id()), known, internal(e));
             } finally {
                 MDC.remove("profile");
@@ -447,10 +526,10 @@ public class Compressor {
             asThisRegistration(benchmark);
             control.check();
             metrics.replayed();
-            await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(),
-                    eventId(model, input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS), result));
-            await(events.publish(Topic.BENCHMARKS, model.modelId(),
-                    eventId(model, input.digest(), profile.id(), request, Topic.BENCHMARKS), benchmark));
+            publish(Topic.COMPRESSION_RESULTS, model.modelId(),
+                    eventId(model, input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS), result);
+            publish(Topic.BENCHMARKS, model.modelId(),
+                    eventId(model, input.digest(), profile.id(), request, Topic.BENCHMARKS), benchmark);
             LOG.infof("answered from storage (%s): computed before", index);
         }
 
@@ -460,6 +539,16 @@ public class Compressor {
         }
 
         private void failed(Optional<String> profile, Known known, JobFailure failure) {
+            int redelivered = redeliveries(record);
+            if (failure.retryable() && redelivered < config.faults().redeliveries()) {
+                // Transient and already retried with backoff: the record goes to the retry topic
+                // and comes again later; the failure is published only when the retries run out.
+                LOG.warnf("failed at %s%s for a transient reason, sent again later (redelivery %d of %d): %s",
+                        failure.stage().label(), profile.map(id -> " for " + id).orElse(""), redelivered + 1,
+                        config.faults().redeliveries(), failure.getMessage());
+                deferred.add(profile.map(id -> id + ": ").orElse("") + oneLine(failure.getMessage()));
+                return;
+            }
             LOG.warnf("failed at %s%s: %s", failure.stage().label(), profile.map(id -> " for " + id).orElse(""),
                     failure.getMessage());
             if (failure.stage() == Stage.INTERNAL && failure.getCause() != null) {
@@ -469,8 +558,18 @@ public class Compressor {
                     known, failure);
         }
 
-        private JobFailure internal(RuntimeException e) {
-            return new JobFailure(Stage.INTERNAL, true, "internal error: " + e.getClass().getSimpleName()
+        /** Ends the profile when the job's folder (downloads, outputs, temporary files) went over its quota. */
+        private void checkQuota(Path work) {
+            long used = folderSize(work);
+            if (used > config.workQuotaBytes()) {
+                throw new JobFailure(Stage.COMPRESS, false, "the job's work folder holds " + used
+                        + " bytes, over its quota of " + config.workQuotaBytes() + " bytes (MODELPRESS_WORK_QUOTA_BYTES)");
+            }
+        }
+
+        private JobFailure internal(Throwable e) {
+            // A bug, not an outage: the same event fails the same way, so it is not sent again.
+            return new JobFailure(Stage.INTERNAL, false, "internal error: " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
         }
 
@@ -485,9 +584,33 @@ public class Compressor {
         metrics.failed(failure.stage());
         EventData.Failure data = new EventData.Failure(modelId, version, profile, inputDigest, known.plan(),
                 known.planDigest(), known.requestDigest(), failure.stage().label(),
-                oneLine(failure.getMessage()), failure.retryable(), record.original(), Instant.now().toString());
+                bounded(oneLine(failure.getMessage())), failure.retryable(),
+                record.original(config.faults().originalValueBytes()), Instant.now().toString());
         String key = modelId.or(record::key).orElse(null);
-        await(events.publish(Topic.FAILURES, key, EventPublisher.newId(), data));
+        publish(Topic.FAILURES, key, EventPublisher.newId(), data);
+    }
+
+    /** Publishes and waits for the broker, again with backoff while it cannot be reached. */
+    private void publish(Topic topic, String key, String id, Object data) {
+        Backoff.run(publishing, () -> {
+            await(events.publish(topic, key, id, data));
+            return null;
+        });
+    }
+
+    /** How many times the record came back through the retry topics (the connector's header). */
+    static int redeliveries(IncomingRecord record) {
+        try {
+            return record.header(REDELIVERY_HEADER).map(String::strip).map(Integer::parseInt).orElse(0);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** A reason a person can read, never so long that the event cannot be published. */
+    private static String bounded(String reason) {
+        return reason.length() <= MAX_REASON_CHARS ? reason : reason.substring(0, MAX_REASON_CHARS) + " ... ("
+                + (reason.length() - MAX_REASON_CHARS) + " more characters)";
     }
 
     private static String oneLine(String text) {
@@ -505,13 +628,18 @@ public class Compressor {
         }
     }
 
-    /** Throttled progress events of one model: a new stage always, the same stage at most once per interval. */
+    /**
+     * Throttled progress events of one model: a change of stage always (the service's download,
+     * verify, store, done; the engine's load, each step of a named chain, save, verify, benchmark,
+     * with the planner's whole search as one stage, however many candidates it tries); within a
+     * stage at most one event per interval for each profile.
+     */
     private final class Progress {
         private final RegisteredModel model;
         private final long intervalNanos;
         private final Supplier<Optional<String>> inputDigest;
-        private String lastStage = "";
-        private long lastSent;
+        private final Map<String, Long> lastSent = new HashMap<>();
+        private final Map<String, String> lastStage = new HashMap<>();
 
         Progress(RegisteredModel model, Duration interval, Supplier<Optional<String>> inputDigest) {
             this.model = model;
@@ -522,16 +650,19 @@ public class Compressor {
         synchronized void publish(String stage, Optional<String> profile, double fraction, String message, Known known,
                 boolean newStage) {
             long now = System.nanoTime();
-            boolean changed = newStage || !stage.equals(lastStage);
-            if (!changed && now - lastSent < intervalNanos) {
+            String lane = profile.orElse("");
+            String stageClass = PLANNER_STAGE.matcher(stage).replaceFirst("$1");
+            boolean changed = newStage || !stageClass.equals(lastStage.get(lane));
+            Long last = lastSent.get(lane);
+            if (!changed && last != null && now - last < intervalNanos) {
                 return;
             }
-            lastStage = stage;
-            lastSent = now;
+            lastSent.put(lane, now);
+            lastStage.put(lane, stageClass);
             double clamped = Math.max(0, Math.min(1, fraction));
             EventData.Progress data = new EventData.Progress(model.modelId(), model.version(), profile, stage, clamped,
                     (int) Math.floor(clamped * 100), message == null || message.isEmpty() ? Optional.empty()
-                            : Optional.of(message), currentDigest(), known.plan(), known.planDigest(),
+                            : Optional.of(bounded(message)), inputDigest.get(), known.plan(), known.planDigest(),
                     known.requestDigest(), Instant.now().toString());
             // Progress is best effort: never holds the work up, never fails it.
             events.publish(Topic.PROGRESS, model.modelId(), EventPublisher.newId(), data).whenComplete((ignored, error) -> {
@@ -540,9 +671,15 @@ public class Compressor {
                 }
             });
         }
+    }
 
-        private Optional<String> currentDigest() {
-            return inputDigest.get();
+    /** What a job may still download: the artifact limit or the work quota, whichever is less. */
+    private static final class Budget {
+        private final long limit;
+        private long used;
+
+        Budget(long limit) {
+            this.limit = limit;
         }
     }
 
@@ -608,6 +745,14 @@ public class Compressor {
         try {
             return Files.size(file);
         } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static long folderSize(Path folder) {
+        try (Stream<Path> files = Files.walk(folder)) {
+            return files.filter(Files::isRegularFile).mapToLong(Compressor::size).sum();
+        } catch (IOException | UncheckedIOException e) {
             return 0;
         }
     }

@@ -74,9 +74,72 @@ public interface CompressorConfig {
 
     Benchmark benchmark();
 
+    /** What events may name, and how their files are checked. */
+    Inputs inputs();
+
+    /** How faults are met: retries, redeliveries, crash counting, bounded failure events. */
+    Faults faults();
+
+    /**
+     * Most bytes one job may hold in its work folder (downloads, outputs, temporary files); past
+     * it the job ends in a failure event.
+     */
+    @WithDefault("8589934592")
+    long workQuotaBytes();
+
     /** The CloudEvents source of every event this service publishes. */
     @WithDefault("/modelpress/compressor")
     String eventSource();
+
+    interface Inputs {
+        /**
+         * Where events may point: entries {@code bucket} or {@code bucket/prefix}. An artifact or
+         * data URI outside every entry is refused. Required outside the dev and test profiles.
+         */
+        List<String> allowed();
+
+        /** Whether an event must carry the model's sha256 (checked before the model is parsed). */
+        @WithDefault("true")
+        boolean requireSha256();
+    }
+
+    interface Faults {
+        /** Most bytes of the incoming record's value a failure event carries (its digest and size always). */
+        @WithDefault("4096")
+        int originalValueBytes();
+
+        /** Times a record may end the service (out of memory, a crash) before it is refused instead of run. */
+        @WithDefault("2")
+        int maxCrashes();
+
+        /**
+         * Times a record whose job failed for a transient reason is sent again through the retry
+         * topics before its failure is published; must match the retry topics configured.
+         */
+        @WithDefault("3")
+        int redeliveries();
+
+        /** The retry topics, each name ending in its delay in milliseconds ({@code _60000}). */
+        List<String> retryTopics();
+
+        /** Backoff of one S3 call or event publication inside a job. */
+        Backoff backoff();
+
+        interface Backoff {
+            @WithDefault("20")
+            int maxRetries();
+
+            @WithDefault("500ms")
+            Duration delay();
+
+            @WithDefault("10s")
+            Duration maxDelay();
+
+            /** Longest a job waits for one call; a longer outage goes to the retry topic. */
+            @WithDefault("60s")
+            Duration maxDuration();
+        }
+    }
 
     interface Planner {
         /**
@@ -97,6 +160,9 @@ public interface CompressorConfig {
         String progress();
 
         String failures();
+
+        /** Where records go whose outcome could not be published even after the retry topics. */
+        String deadLetters();
     }
 
     /** Timing of original and compressed side by side in ONNX Runtime, for the benchmarks topic. */

@@ -7,6 +7,8 @@ import io.modelpress.engine.profile.HardwareProfiles;
 import io.modelpress.model.LoadLimits;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /** The plugins, profiles and load limits every compression of this service uses; one engine per job. */
@@ -45,8 +47,13 @@ public class EngineSetup {
         return limits;
     }
 
-    /** A new engine: each job gets its own, so cancelling one cancels nothing else. */
-    public CompressionEngine newEngine() {
-        return new CompressionEngine(plugins, limits);
+    /**
+     * A new engine: each job gets its own, so cancelling one cancels nothing else.
+     *
+     * @param tempFolder where its steps keep temporary files: inside the job's work folder, so they
+     *        count against its quota and go with it, failures included
+     */
+    public CompressionEngine newEngine(Path tempFolder) {
+        return new CompressionEngine(plugins, limits, Optional.of(tempFolder));
     }
 }

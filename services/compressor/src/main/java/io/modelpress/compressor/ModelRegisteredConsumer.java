@@ -106,10 +106,16 @@ public class ModelRegisteredConsumer {
             outcome = "abandoned";
             LOG.infof("%s: stopped for shutdown before it finished; not acknowledged, so it is processed after the restart",
                     record);
+        } catch (RetryLater e) {
+            outcome = "retry";
+            message.nack(e); // to the retry topic (failure-strategy=delayed-retry-topic)
         } catch (PublishFailure e) {
             outcome = "unpublished";
-            LOG.errorf(e, "%s: output events could not be published; the record is not acknowledged", record);
+            LOG.errorf(e, "%s: output events could not be published; sent to the retry topic, then the dead letters",
+                    record);
             message.nack(e);
+        } catch (OutOfMemoryError e) {
+            Fatal.outOfMemory(record, e);
         } catch (RuntimeException | Error e) {
             outcome = "error";
             LOG.errorf(e, "%s: unexpected error; the record is not acknowledged", record);

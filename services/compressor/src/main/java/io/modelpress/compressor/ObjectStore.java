@@ -4,6 +4,7 @@ import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
 import io.minio.Result;
 import io.minio.UploadObjectArgs;
 import io.minio.errors.ErrorResponseException;
@@ -26,6 +27,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
+import io.smallrye.faulttolerance.api.Guard;
 
 /** S3-compatible storage through the MinIO client; every failure becomes a {@link JobFailure} that says what and where. */
 @ApplicationScoped
@@ -33,9 +36,14 @@ public class ObjectStore {
 
     /** S3 error codes that mean the request itself is wrong: sending it again cannot help. */
     private static final Set<String> PERMANENT = Set.of("NoSuchKey", "NoSuchBucket", "AccessDenied", "InvalidAccessKeyId",
-            "SignatureDoesNotMatch", "InvalidBucketName", "InvalidObjectName");
+            "SignatureDoesNotMatch", "InvalidBucketName", "InvalidObjectName", "InvalidRequest", "InvalidArgument",
+            "EntityTooLarge", "MethodNotAllowed", "InvalidRange", "KeyTooLongError", "AuthorizationHeaderMalformed");
+    /** S3 error codes that say the server is busy or briefly unwell. */
+    private static final Set<String> TRANSIENT = Set.of("SlowDown", "InternalError", "ServiceUnavailable",
+            "RequestTimeout", "RequestTimeTooSkewed", "OperationAborted", "XMinioServerNotInitialized");
 
     private final MinioClient client;
+    private final Guard guard;
 
     @Inject
     public ObjectStore(CompressorConfig config) {
@@ -44,6 +52,12 @@ public class ObjectStore {
                 .region(s3.region()).build();
         long timeout = s3.timeout().toMillis();
         client.setTimeout(timeout, timeout, timeout);
+        this.guard = Backoff.guard("s3", config.faults().backoff());
+    }
+
+    /** Runs one S3 call, again with backoff while it fails for a transient reason. */
+    private <T> T retried(Supplier<T> call) {
+        return Backoff.run(guard, call);
     }
 
     /** An object of a listing. */
@@ -52,6 +66,10 @@ public class ObjectStore {
 
     /** The objects directly in {@code folder} of {@code bucket} (not in its sub-folders). */
     public List<StoredObject> listFolder(String bucket, String folder) {
+        return retried(() -> listOnce(bucket, folder));
+    }
+
+    private List<StoredObject> listOnce(String bucket, String folder) {
         List<StoredObject> objects = new ArrayList<>();
         try {
             for (Result<Item> result : client.listObjects(ListObjectsArgs.builder().bucket(bucket).prefix(folder)
@@ -73,6 +91,10 @@ public class ObjectStore {
      * @return the sha256 of what was written, lowercase hex
      */
     public String download(S3Location location, Path target, long maxBytes) {
+        return retried(() -> downloadOnce(location, target, maxBytes));
+    }
+
+    private String downloadOnce(S3Location location, Path target, long maxBytes) {
         MessageDigest sha = sha256();
         byte[] buffer = new byte[1 << 16];
         long total = 0;
@@ -97,6 +119,10 @@ public class ObjectStore {
 
     /** The object's text, or empty when there is no such object. */
     public Optional<String> readText(S3Location location) {
+        return retried(() -> readOnce(location));
+    }
+
+    private Optional<String> readOnce(S3Location location) {
         try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(location.bucket()).object(location.key())
                 .build())) {
             return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
@@ -111,22 +137,40 @@ public class ObjectStore {
     }
 
     public void upload(Path file, S3Location location, String contentType) {
-        try {
-            client.uploadObject(UploadObjectArgs.builder().bucket(location.bucket()).object(location.key())
-                    .filename(file.toString()).contentType(contentType).build());
-        } catch (Exception e) {
-            throw failure(Stage.STORE, "cannot store " + location, e);
-        }
+        retried(() -> {
+            try {
+                client.uploadObject(UploadObjectArgs.builder().bucket(location.bucket()).object(location.key())
+                        .filename(file.toString()).contentType(contentType).build());
+                return null;
+            } catch (Exception e) {
+                throw failure(Stage.STORE, "cannot store " + location, e);
+            }
+        });
     }
 
     public void writeText(S3Location location, String text, String contentType) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        try {
-            client.putObject(PutObjectArgs.builder().bucket(location.bucket()).object(location.key())
-                    .stream(new ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build());
-        } catch (Exception e) {
-            throw failure(Stage.STORE, "cannot store " + location, e);
-        }
+        retried(() -> {
+            try {
+                client.putObject(PutObjectArgs.builder().bucket(location.bucket()).object(location.key())
+                        .stream(new ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build());
+                return null;
+            } catch (Exception e) {
+                throw failure(Stage.STORE, "cannot store " + location, e);
+            }
+        });
+    }
+
+    /** Removes an object; removing one that is not there is no error. */
+    public void delete(S3Location location) {
+        retried(() -> {
+            try {
+                client.removeObject(RemoveObjectArgs.builder().bucket(location.bucket()).object(location.key()).build());
+                return null;
+            } catch (Exception e) {
+                throw failure(Stage.STORE, "cannot remove " + location, e);
+            }
+        });
     }
 
     /**
@@ -143,13 +187,19 @@ public class ObjectStore {
         }
     }
 
-    /** A failure with the S3 error code when the server gave one; retryable unless the request itself is wrong. */
+    /**
+     * A failure with the S3 error code when the server gave one: permanent when the request itself
+     * is wrong (sending it again cannot help), transient when the server was busy, unwell or out of
+     * reach; an unknown code is transient only for a 5xx status.
+     */
     static JobFailure failure(Stage stage, String what, Exception error) {
         if (error instanceof ErrorResponseException response) {
             String code = response.errorResponse().code();
             String message = response.errorResponse().message();
             String reason = what + ": " + code + (message == null || message.isBlank() ? "" : " (" + message + ")");
-            return new JobFailure(stage, !PERMANENT.contains(code), reason, error);
+            int status = response.response() == null ? 0 : response.response().code();
+            boolean transientCode = TRANSIENT.contains(code) || !PERMANENT.contains(code) && status >= 500;
+            return new JobFailure(stage, transientCode, reason, error);
         }
         if (error instanceof ConnectException || error instanceof SocketTimeoutException
                 || error instanceof UnknownHostException) {

@@ -26,8 +26,10 @@ public class S3ReadinessCheck implements HealthCheck {
             store.ping();
             return HealthCheckResponse.named("s3").up().withData("endpoint", config.s3().endpoint()).build();
         } catch (Exception e) {
+            JobFailure failure = ObjectStore.failure(Stage.DOWNLOAD, "S3", e);
             return HealthCheckResponse.named("s3").down().withData("endpoint", config.s3().endpoint())
-                    .withData("error", e.getClass().getSimpleName() + ": " + e.getMessage()).build();
+                    .withData("error", failure.getMessage())
+                    .withData("transient", failure.retryable()).build();
         }
     }
 }

@@ -146,13 +146,44 @@ class CompressionFlowTest {
         }
         List<EventLog.Event> progress = log.matching(on(PROGRESS, id));
         List<String> stages = progress.stream().map(event -> event.data().path("stage").asText()).toList();
-        assertTrue(stages.stream().anyMatch(stage -> stage.startsWith("compress x86-vnni: plan ")),
+        assertTrue(stages.stream().anyMatch(stage -> stage.startsWith("compress x86-vnni: plan") && !stage.equals(
+                "compress x86-vnni: plan")),
                 () -> "progress of the planner's candidates: " + stages);
         assertTrue(stages.stream().anyMatch(stage -> stage.startsWith("compress nvidia-fp16: step 1/1 graph-cleanup")),
                 () -> "progress of the pinned chain's steps: " + stages);
         assertTrue(progress.stream().filter(event -> event.data().has("profile")).allMatch(event ->
                 event.data().has("inputDigest") && event.data().has("requestDigest")),
                 "progress of a profile carries the input and request digests");
+        assertThrottled(progress, Duration.ofMillis(200));
+    }
+
+    /**
+     * Within one stage of one profile, progress events are at least the interval apart (the test
+     * configuration's MODELPRESS_PROGRESS_INTERVAL); only a change of stage comes sooner, and the
+     * planner's whole search is one stage.
+     */
+    static void assertThrottled(List<EventLog.Event> progress, Duration interval) {
+        Map<String, java.time.Instant> lastAt = new HashMap<>();
+        Map<String, String> lastStage = new HashMap<>();
+        int stageChanges = 0;
+        for (EventLog.Event event : progress) {
+            String lane = event.data().path("profile").asText("");
+            String stage = event.data().path("stage").asText().replaceFirst("(: plan)\\b.*$", "$1");
+            java.time.Instant at = java.time.Instant.parse(event.data().path("at").asText());
+            if (stage.equals(lastStage.get(lane))) {
+                Duration gap = Duration.between(lastAt.get(lane), at);
+                // a millisecond for the clocks of the two readings
+                assertTrue(gap.compareTo(interval.minusMillis(1)) >= 0, () -> "two progress events of " + lane + " in stage "
+                        + stage + " only " + gap + " apart: " + progress.stream().map(e -> e.data().path("stage").asText()
+                        + "@" + e.data().path("at").asText()).toList());
+            } else {
+                stageChanges++;
+            }
+            lastAt.put(lane, at);
+            lastStage.put(lane, stage);
+        }
+        int changes = stageChanges;
+        assertTrue(changes < 40, () -> changes + " stage changes for one model: the planner's candidates are not one stage");
     }
 
     @Test

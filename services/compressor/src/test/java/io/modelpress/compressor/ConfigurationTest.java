@@ -31,11 +31,13 @@ class ConfigurationTest {
 
     @Test
     void environmentVariablesOverrideTheDefaultsIncludingAChainPinnedPerProfile() throws IOException {
-        CompressorConfig config = configWith(Map.of(
+        Map<String, String> environment = new HashMap<>(REQUIRED);
+        environment.putAll(Map.of(
                 "MODELPRESS_DEFAULT_CHAIN__X86_VNNI_", "graph-cleanup int8-dynamic:per-channel=false",
                 "MODELPRESS_PLANNER_TIME_LIMIT", "90s",
                 "MODELPRESS_DEFAULT_PROFILES", "x86-vnni,arm64-edge",
                 "MODELPRESS_MAX_IN_FLIGHT", "2"));
+        CompressorConfig config = configWith(environment);
         assertEquals(Duration.ofSeconds(90), config.planner().timeLimit());
         assertEquals(List.of("x86-vnni", "arm64-edge"), config.defaultProfiles());
         assertEquals(2, config.maxInFlight());
@@ -49,7 +51,9 @@ class ConfigurationTest {
 
     @Test
     void withoutAChainThePlannerSearchesUnderTheProfilesBudgetAndTheEventsChainComesFirst() throws IOException {
-        CompressorConfig config = configWith(Map.of("MODELPRESS_DEFAULT_CHAIN__X86_VNNI_", "graph-cleanup"));
+        Map<String, String> environment = new HashMap<>(REQUIRED);
+        environment.put("MODELPRESS_DEFAULT_CHAIN__X86_VNNI_", "graph-cleanup");
+        CompressorConfig config = configWith(environment);
         ChainChooser chooser = new ChainChooser(config);
         HardwareProfile edge = profile("arm64-edge");
 
@@ -95,6 +99,26 @@ class ConfigurationTest {
         assertEquals(List.of("x86-vnni"), composed.defaultProfiles());
         assertTrue(environment.get("KAFKA_BOOTSTRAP_SERVERS").startsWith("kafka:"), "the broker's in-network listener");
     }
+
+    @Test
+    void withoutCredentialsOrAnAllowListTheServiceDoesNotStartAndSaysWhatIsMissing() throws IOException {
+        Map<String, String> complete = Map.of("MODELPRESS_INPUTS_ALLOWED", "models/registry/",
+                "MODELPRESS_S3_ACCESS_KEY", "key", "MODELPRESS_S3_SECRET_KEY", "secret");
+        assertEquals(List.of("models/registry/"), configWith(complete).inputs().allowed());
+        for (String missing : complete.keySet()) {
+            Map<String, String> without = new HashMap<>(complete);
+            without.remove(missing);
+            RuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                    () -> configWith(without));
+            String property = missing.toLowerCase(java.util.Locale.ROOT).replace("modelpress_", "modelpress.")
+                    .replace("inputs_", "inputs.").replace("s3_", "s3.").replace('_', '-');
+            assertTrue(refused.getMessage().contains(property), () -> "names " + property + ": " + refused.getMessage());
+        }
+    }
+
+    /** What every deployment must give: there are no defaults for these outside dev and test. */
+    private static final Map<String, String> REQUIRED = Map.of("MODELPRESS_INPUTS_ALLOWED", "models",
+            "MODELPRESS_S3_ACCESS_KEY", "key", "MODELPRESS_S3_SECRET_KEY", "secret");
 
     private static CompressorConfig configWith(Map<String, String> environment) throws IOException {
         URL properties = ConfigurationTest.class.getClassLoader().getResource("application.properties");

@@ -11,7 +11,13 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.HashMap;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -45,8 +51,10 @@ final class EventLog implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
     private final List<Event> events = new ArrayList<>();
+    private final String bootstrapServers;
 
     EventLog(String bootstrapServers) {
+        this.bootstrapServers = bootstrapServers;
         Properties consumerConfig = new Properties();
         consumerConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
@@ -76,6 +84,61 @@ final class EventLog implements AutoCloseable {
             producer.send(record).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot send to " + IN + ": " + e, e);
+        }
+    }
+
+    /**
+     * Sends a record larger than a producer's default max.request.size (1 MiB), compressed so that
+     * the broker takes it: as a registry with a raised limit would.
+     */
+    void sendLarge(String key, Map<String, String> headers, byte[] value) {
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip");
+        try (KafkaProducer<String, byte[]> large = new KafkaProducer<>(config)) {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(IN, key, value);
+            headers.forEach((name, text) -> record.headers().add(name, text.getBytes(StandardCharsets.UTF_8)));
+            large.send(record).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot send to " + IN + ": " + e, e);
+        }
+    }
+
+    /** Waits until the group has committed every record of the input topic (lag 0 on each partition). */
+    void awaitNoLag(String group, Duration timeout) {
+        Properties config = new Properties();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (Admin admin = Admin.create(config)) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            Map<TopicPartition, Long> lag = Map.of();
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                for (TopicPartition partition : admin.describeTopics(List.of(IN)).allTopicNames().get(10, TimeUnit.SECONDS)
+                        .get(IN).partitions().stream().map(info -> new TopicPartition(IN, info.partition())).toList()) {
+                    latest.put(partition, OffsetSpec.latest());
+                }
+                Map<TopicPartition, Long> now = new HashMap<>();
+                admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).forEach((partition, end) -> {
+                    OffsetAndMetadata done = committed.get(partition);
+                    now.put(partition, end.offset() - (done == null ? 0 : done.offset()));
+                });
+                lag = now;
+                if (now.values().stream().allMatch(value -> value == 0)) {
+                    return;
+                }
+                Thread.sleep(500);
+            }
+            throw new AssertionError("group " + group + " still lags on " + IN + ": " + lag);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("cannot read the group's offsets: " + e, e);
         }
     }
 

@@ -104,8 +104,18 @@ final class Fixtures {
         return objects;
     }
 
-    /** A model-registered event's data. */
+    /**
+     * A model-registered event's data, with the sha256 of the stored model file as a registry
+     * sends it (a URI with no object behind it gets a digest of nothing).
+     */
     static ObjectNode registered(String modelId, String artifactUri, String... profiles) {
+        ObjectNode data = unsigned(modelId, artifactUri, profiles);
+        data.put("sha256", sha256Of(artifactUri));
+        return data;
+    }
+
+    /** A model-registered event's data without a sha256. */
+    static ObjectNode unsigned(String modelId, String artifactUri, String... profiles) {
         ObjectNode data = EventJson.mapper().createObjectNode();
         data.put("modelId", modelId);
         data.put("version", "1");
@@ -119,6 +129,24 @@ final class Fixtures {
         }
         data.putObject("labels").put("team", "tests");
         return data;
+    }
+
+    static String sha256Of(String uri) {
+        return sha256Of(s3(), uri);
+    }
+
+    static String sha256Of(MinioClient s3, String uri) {
+        byte[] bytes;
+        try {
+            bytes = get(s3, uri);
+        } catch (Exception e) {
+            bytes = new byte[0];
+        }
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static ObjectNode withChain(ObjectNode data, String... steps) {

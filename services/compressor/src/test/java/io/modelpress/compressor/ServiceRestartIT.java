@@ -77,7 +77,8 @@ class ServiceRestartIT {
         Path hold = Files.createFile(temp.resolve("hold"));
         String uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 9), "registry/restart/1", temp);
         String id = "restart/mlp";
-        String event = Fixtures.withChain(Fixtures.registered(id, uri, "x86-vnni"), "graph-cleanup",
+        String sha = Fixtures.sha256Of(s3, uri);
+        String event = Fixtures.withChain(Fixtures.unsigned(id, uri, "x86-vnni").put("sha256", sha), "graph-cleanup",
                 "test-hold:hold-file=" + hold).toString();
 
         try (EventLog log = new EventLog(stack.bootstrapServers())) {
@@ -115,10 +116,10 @@ class ServiceRestartIT {
 
                 // A model over MODELPRESS_JOB_TIMEOUT is cancelled with one failure, and the consumer goes on.
                 Path stuck = Files.createFile(temp.resolve("stuck"));
-                log.sendBinary("restart/stuck", "registered-stuck-1", Fixtures.withChain(Fixtures.registered(
-                        "restart/stuck", uri, "x86-vnni"), "test-hold:hold-file=" + stuck).toString());
-                log.sendBinary("restart/after", "registered-after-1", Fixtures.withChain(Fixtures.registered(
-                        "restart/after", uri, "x86-vnni"), "graph-cleanup").toString());
+                log.sendBinary("restart/stuck", "registered-stuck-1", Fixtures.withChain(Fixtures.unsigned(
+                        "restart/stuck", uri, "x86-vnni").put("sha256", sha), "test-hold:hold-file=" + stuck).toString());
+                log.sendBinary("restart/after", "registered-after-1", Fixtures.withChain(Fixtures.unsigned(
+                        "restart/after", uri, "x86-vnni").put("sha256", sha), "graph-cleanup").toString());
                 log.await(on(RESULTS, "restart/after"), 1, WAIT);
                 List<EventLog.Event> timedOut = log.matching(on(FAILURES, "restart/stuck"));
                 assertEquals(1, timedOut.size(), () -> "one failure for the model over time: " + timedOut);
@@ -141,6 +142,7 @@ class ServiceRestartIT {
         environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
         environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
         environment.put("QUARKUS_HTTP_PORT", "0");
+        environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET);
         return environment;
     }
 
@@ -162,16 +164,15 @@ class ServiceRestartIT {
     }
 
     /** The packaged service as a child JVM, its console in a log file. */
-    private record Service(Process process, Path log) {
+    record Service(Process process, Path log) {
 
         static Service start(Map<String, String> environment, Path log) throws Exception {
-            Path jar = Path.of(System.getProperty("modelpress.service.jar", "target/quarkus-app/quarkus-run.jar"));
-            assertTrue(Files.isRegularFile(jar), () -> jar + " is missing: package the module first");
-            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-            ProcessBuilder builder = new ProcessBuilder(java.toString(), "-Xmx1g", "-jar", jar.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
-            builder.environment().putAll(environment);
-            Service service = new Service(builder.start(), log);
+            return start(environment, List.of(), log);
+        }
+
+        /** Starts the service with extra JVM options and waits until it is ready. */
+        static Service start(Map<String, String> environment, List<String> jvmOptions, Path log) throws Exception {
+            Service service = launch(environment, jvmOptions, log);
             try {
                 service.awaitReady();
             } catch (Exception | AssertionError e) {
@@ -179,6 +180,20 @@ class ServiceRestartIT {
                 throw e;
             }
             return service;
+        }
+
+        /** Starts the service without waiting for it: for a start that is expected to end by itself. */
+        static Service launch(Map<String, String> environment, List<String> jvmOptions, Path log) throws Exception {
+            Path jar = Path.of(System.getProperty("modelpress.service.jar", "target/quarkus-app/quarkus-run.jar"));
+            assertTrue(Files.isRegularFile(jar), () -> jar + " is missing: package the module first");
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+            List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx1g",
+                    "-XX:+ExitOnOutOfMemoryError"));
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-jar", jar.toString()));
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            return new Service(builder.start(), log);
         }
 
         /** Ready when /q/health/ready says UP: Kafka consumer and producers, and S3. */
@@ -205,6 +220,14 @@ class ServiceRestartIT {
             throw new AssertionError("the service was not ready within " + WAIT + ":\n" + read());
         }
 
+        /** Waits for the process to end by itself; its exit code. */
+        int awaitExit(Duration timeout) throws InterruptedException {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("the service did not exit within " + timeout + ":\n" + read());
+            }
+            return process.exitValue();
+        }
+
         /** SIGTERM, as a container runtime stops it; the service's own shutdown runs. */
         void stop() throws InterruptedException {
             process.destroy();
@@ -214,7 +237,7 @@ class ServiceRestartIT {
             }
         }
 
-        private String read() {
+        String read() {
             try {
                 return Files.readString(log);
             } catch (IOException e) {

@@ -42,11 +42,31 @@ public final class CompressionEngine {
     private final PluginRegistry plugins;
     private final LoadLimits limits;
     private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final Optional<Path> tempFolder;
 
     public CompressionEngine(PluginRegistry plugins, LoadLimits limits) {
+        this(plugins, limits, Optional.empty());
+    }
+
+    /**
+     * @param tempFolder where steps and the planner keep their temporary files; empty for the
+     *        JVM's temp folder. A server gives each job a folder of its own, so that a job's
+     *        files count against its work folder and go when the job's folder goes.
+     */
+    public CompressionEngine(PluginRegistry plugins, LoadLimits limits, Optional<Path> tempFolder) {
         this.plugins = Objects.requireNonNull(plugins, "plugins is null");
         this.limits = Objects.requireNonNull(limits, "limits is null");
+        this.tempFolder = Objects.requireNonNull(tempFolder, "tempFolder is null");
         OrtEnvironments.shared(); // before any plugin touches ONNX Runtime
+    }
+
+    /** A new temporary folder under this engine's temp folder (created if missing). */
+    public Path createTempFolder(String prefix) throws IOException {
+        if (tempFolder.isEmpty()) {
+            return Files.createTempDirectory(prefix);
+        }
+        Files.createDirectories(tempFolder.get());
+        return Files.createTempDirectory(tempFolder.get(), prefix);
     }
 
     public PluginRegistry plugins() {
@@ -176,7 +196,7 @@ public final class CompressionEngine {
         long bytesBefore = input.serializedSize();
         Path temp = null;
         try {
-            temp = Files.createTempDirectory("modelpress-step-");
+            temp = createTempFolder("modelpress-step-");
             StepContext context = new StepContext(temp, request.profile(), request.calibration(), cancelled::get, progress);
             PluginResult result = step.plugin().plugin().apply(input, step.options(), context);
             if (result == null || result.model() == null) {
@@ -188,8 +208,9 @@ public final class CompressionEngine {
         } catch (CancellationException e) {
             cancelled.set(true);
             return failed(index, step, "cancelled", started, bytesBefore);
-        } catch (PluginException | RuntimeException | LinkageError | StackOverflowError | OutOfMemoryError e) {
-            // A plugin's failure is its own step's, never the host's: report it and go on.
+        } catch (PluginException | RuntimeException | LinkageError | StackOverflowError e) {
+            // A plugin's failure is its own step's, never the host's: report it and go on. Out of
+            // memory is not caught: the heap may be in any state, so the host process must end.
             return failed(index, step, describe(e), started, bytesBefore);
         } catch (IOException e) {
             throw new EngineException("cannot create a temp folder: " + e.getMessage(), e);

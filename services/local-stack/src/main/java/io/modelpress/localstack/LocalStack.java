@@ -52,6 +52,20 @@ public final class LocalStack implements AutoCloseable {
     private String bootstrapServers;
     private URI s3Endpoint;
     private volatile boolean closed;
+    private Restartable kafka;
+    private Restartable s3;
+
+    /** How to start a server again on the same port with the same data: for fault tests. */
+    private record Restartable(String name, List<Path> classPath, List<String> jvm, String main, List<String> args,
+            Path folder, Path log) {
+        ChildProcess start() {
+            try {
+                return ChildProcess.start(name, classPath, jvm, main, args, folder, log);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start the " + name, e);
+            }
+        }
+    }
 
     private LocalStack(Builder builder) {
         this.workFolder = builder.workFolder;
@@ -110,6 +124,44 @@ public final class LocalStack implements AutoCloseable {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException ignored) {
             // the JVM is already shutting down and the hook runs or ran
+        }
+    }
+
+    /**
+     * Stops the S3 server, as an outage would; {@link #startS3()} brings it back on the same port
+     * with the same data. For tests of how clients live through an outage.
+     */
+    public synchronized void stopS3() {
+        stopChild(s3, "S3 was not started");
+    }
+
+    /** Starts the S3 server again after {@link #stopS3()}, on the same port, and waits until it answers. */
+    public synchronized void startS3() {
+        if (s3 == null) {
+            throw new IllegalStateException("S3 was not started");
+        }
+        ChildProcess server = s3.start();
+        children.add(server);
+        awaitHttp(server, s3Endpoint(), Duration.ofSeconds(90));
+    }
+
+    /** Stops the broker (cleanly) and starts it again on the same ports with the same data, waiting until it answers. */
+    public synchronized void restartKafka() {
+        stopChild(kafka, "Kafka was not started");
+        ChildProcess broker = kafka.start();
+        children.add(broker);
+        awaitKafka(broker, bootstrapServers(), Duration.ofSeconds(90));
+    }
+
+    private void stopChild(Restartable server, String notStarted) {
+        if (server == null) {
+            throw new IllegalStateException(notStarted);
+        }
+        for (ChildProcess child : List.copyOf(children)) {
+            if (child.log().equals(server.log())) {
+                child.stop(STOP_GRACE);
+                children.remove(child);
+            }
         }
     }
 
@@ -179,8 +231,8 @@ public final class LocalStack implements AutoCloseable {
         ChildProcess.run("Kafka storage format", classPath, jvm, STORAGE_TOOL,
                 List.of("format", "-t", clusterId, "-c", config.toString(), "--ignore-formatted"), folder,
                 folder.resolve("format.log"), builder.startTimeout);
-        ChildProcess broker = ChildProcess.start("Kafka broker", classPath, jvm, KAFKA_MAIN, List.of(config.toString()),
-                folder, log);
+        kafka = new Restartable("Kafka broker", classPath, jvm, KAFKA_MAIN, List.of(config.toString()), folder, log);
+        ChildProcess broker = kafka.start();
         children.add(broker);
         String servers = "127.0.0.1:" + port;
         awaitKafka(broker, servers, builder.startTimeout);
@@ -235,9 +287,10 @@ public final class LocalStack implements AutoCloseable {
         try (var out = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
             properties.store(out, "written by modelpress LocalStack");
         }
-        ChildProcess server = ChildProcess.start("S3 server (S3Proxy)", classPath,
+        s3 = new Restartable("S3 server (S3Proxy)", classPath,
                 List.of("-Xmx" + builder.s3Heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), S3PROXY_MAIN,
                 List.of("--properties", config.toString()), folder, folder.resolve("s3proxy.log"));
+        ChildProcess server = s3.start();
         children.add(server);
         awaitHttp(server, endpoint, builder.startTimeout);
         s3Endpoint = endpoint;

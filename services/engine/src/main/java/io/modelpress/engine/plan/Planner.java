@@ -58,7 +58,7 @@ public final class Planner {
         }
         String dropMeasure = request.evaluation().isPresent()
                 ? "top-1 accuracy on the evaluation data" : "fidelity to the original's outputs";
-        Path trialsFolder = createTrialsFolder();
+        Path trialsFolder = createTrialsFolder(engine);
         try {
             List<Trial> trials = new ArrayList<>();
             List<CompressionReport> reports = new ArrayList<>();
@@ -195,9 +195,9 @@ public final class Planner {
         Reports.writeReport(outputFolder.resolve(Reports.FILE), report);
     }
 
-    private static Path createTrialsFolder() {
+    private static Path createTrialsFolder(CompressionEngine engine) {
         try {
-            return Files.createTempDirectory("modelpress-plan-");
+            return engine.createTempFolder("modelpress-plan-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

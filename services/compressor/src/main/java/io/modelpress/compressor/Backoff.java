@@ -1,0 +1,45 @@
+package io.modelpress.compressor;
+
+import io.smallrye.faulttolerance.api.Guard;
+import java.time.temporal.ChronoUnit;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Retries with exponential backoff (SmallRye Fault Tolerance) for calls that fail for a transient
+ * reason: a {@link JobFailure} marked retryable, or a {@link PublishFailure} the broker may accept
+ * later (Kafka's retriable errors, timeouts). Anything else, and a
+ * permanent failure, goes straight through. An outage longer than the backoff's maximum duration
+ * ends the job with a retryable failure, which sends the record to the retry topic.
+ */
+final class Backoff {
+
+    private static final Logger LOG = Logger.getLogger(Backoff.class);
+
+    private Backoff() {
+    }
+
+    static Guard guard(String what, CompressorConfig.Faults.Backoff settings) {
+        return Guard.create().withDescription(what)
+                .withRetry()
+                .maxRetries(settings.maxRetries())
+                .delay(settings.delay().toMillis(), ChronoUnit.MILLIS)
+                .jitter(Math.max(1, settings.delay().toMillis() / 4), ChronoUnit.MILLIS)
+                .maxDuration(settings.maxDuration().toMillis(), ChronoUnit.MILLIS)
+                .whenException(Backoff::isTransient)
+                .beforeRetry(error -> LOG.warnf("%s: %s; trying again", what, error.getMessage()))
+                .withExponentialBackoff().maxDelay(settings.maxDelay().toMillis(), ChronoUnit.MILLIS).done()
+                .done()
+                .build();
+    }
+
+    static boolean isTransient(Throwable error) {
+        return error instanceof JobFailure failure && failure.retryable()
+                || error instanceof PublishFailure publish && publish.transientFault();
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T> T run(Guard guard, Supplier<T> call) {
+        return (T) guard.get((Supplier<Object>) (Supplier<?>) call, Object.class);
+    }
+}
