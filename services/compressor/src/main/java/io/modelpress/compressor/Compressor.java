@@ -361,7 +361,7 @@ public class Compressor {
             }
             input.calibration().ifPresent(data -> identity.put("calibration", data.sha256()));
             input.evaluation().ifPresent(data -> identity.put("evaluation", data.sha256()));
-            return sha256(EventJson.write(identity)).substring(0, 16);
+            return CanonicalJson.digest(identity, 16);
         }
 
         private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out, Known known,
@@ -572,7 +572,7 @@ public class Compressor {
         Map<String, Object> identity = new LinkedHashMap<>();
         identity.put("profile", profile);
         identity.put("plan", plan);
-        return sha256(EventJson.write(identity)).substring(0, 16);
+        return CanonicalJson.digest(identity, 16);
     }
 
     private static String sha256(String text) {
