@@ -373,10 +373,12 @@ public class Compressor {
             for (Path file : list(out)) {
                 control.check();
                 String name = storedName(file.getFileName().toString(), request);
-                store.upload(file, input.artifact().withKey(prefix + name),
-                        name.endsWith(".json") ? "application/json" : "application/octet-stream");
+                // Content-addressed (the report per request): present means already written by an earlier run.
+                if (store.uploadIfAbsent(file, input.artifact().withKey(prefix + name),
+                        name.endsWith(".json") ? "application/json" : "application/octet-stream")) {
+                    uploaded += size(file);
+                }
                 names.add(name);
-                uploaded += size(file);
             }
             metrics.uploaded(uploaded);
             S3Location location = input.artifact().withKey(prefix + "model.onnx");
@@ -389,8 +391,11 @@ public class Compressor {
             ObjectNode entry = EventJson.mapper().createObjectNode();
             entry.set("result", EventJson.tree(result));
             entry.set("benchmark", EventJson.tree(benchmark));
-            // Written last: an index entry means every file it points at is stored.
-            store.writeText(index, EventJson.write(entry), "application/json");
+            // Written last: an index entry means every file it points at is stored. Written once: a run
+            // that finished first (on an instance the record was taken from) already wrote it.
+            if (!store.exists(index)) {
+                store.writeText(index, EventJson.write(entry), "application/json");
+            }
             return new Stored(location, resultId, result, benchmarkId, benchmark);
         }
 
