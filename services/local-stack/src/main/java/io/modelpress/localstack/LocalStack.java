@@ -236,7 +236,8 @@ public final class LocalStack implements AutoCloseable {
             properties.store(out, "written by modelpress LocalStack");
         }
         ChildProcess server = ChildProcess.start("S3 server (S3Proxy)", classPath,
-                List.of("-Xmx" + builder.s3Heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), S3PROXY_MAIN,
+                List.of("-Xmx" + builder.s3Heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                        "-DLOG_LEVEL=" + (builder.s3RequestLog ? "debug" : "info")), S3PROXY_MAIN,
                 List.of("--properties", config.toString()), folder, folder.resolve("s3proxy.log"));
         children.add(server);
         awaitHttp(server, endpoint, builder.startTimeout);
@@ -300,6 +301,7 @@ public final class LocalStack implements AutoCloseable {
         private String s3Heap = "256m";
         private int partitions = 1;
         private boolean shutdownHook = true;
+        private boolean s3RequestLog;
         private Optional<List<Path>> kafkaClassPath = Optional.empty();
         private Optional<List<Path>> s3ClassPath = Optional.empty();
 
@@ -353,6 +355,15 @@ public final class LocalStack implements AutoCloseable {
          */
         public Builder shutdownHook(boolean install) {
             this.shutdownHook = install;
+            return this;
+        }
+
+        /**
+         * Whether the S3 server logs every request it serves, method and path, to {@code s3/s3proxy.log}
+         * (its debug level; default false): a test reads it to count how often each object was written.
+         */
+        public Builder s3RequestLog(boolean log) {
+            this.s3RequestLog = log;
             return this;
         }
 
