@@ -131,7 +131,8 @@ public interface CompressorConfig {
         @WithDefault("8000")
         int sessionTimeoutMs();
 
-        @WithDefault("2000")
+        /** Heartbeats to the group; a dropped member is noticed by the others at their next heartbeat. */
+        @WithDefault("1000")
         int heartbeatIntervalMs();
     }
 

@@ -77,8 +77,18 @@ class ScaleOutIT {
                         () -> "it was in the middle of a model:\n" + stopped.read());
 
                 Files.delete(hold);
-                List<ServiceCluster.Instance> back = startAll(cluster, "a2", "b2");
-                List<ServiceCluster.Instance> running = List.of(first.get(2), back.get(0), back.get(1));
+                // One comes back as a static member, named through the documented environment variable.
+                CompletableFuture<ServiceCluster.Instance> b2 = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return cluster.start("b2", Map.of("MODELPRESS_INSTANCE_ID", "compressor-b"));
+                    } catch (Exception e) {
+                        throw new IllegalStateException("b2 did not start: " + e.getMessage(), e);
+                    }
+                });
+                ServiceCluster.Instance a2 = cluster.start("a2");
+                List<ServiceCluster.Instance> running = List.of(first.get(2), a2, b2.join());
+                cluster.awaitAssignment(3, PARTITIONS, Set.of(), System.nanoTime());
+                assertEquals(Set.of("compressor-b"), cluster.staticMembers(), "MODELPRESS_INSTANCE_ID is group.instance.id");
 
                 Map<String, Set<String>> resultIds = awaitResults(log, events.keySet());
                 assertEquals(0, cluster.awaitNoLag(), "every record committed");

@@ -88,6 +88,19 @@ final class ServiceCluster implements AutoCloseable {
         return Instance.start(name, settings, folder);
     }
 
+    /** An instance with settings of its own besides the shared ones. */
+    Instance start(String name, Map<String, String> own) throws Exception {
+        Map<String, String> all = new HashMap<>(settings);
+        all.putAll(own);
+        return Instance.start(name, all, folder);
+    }
+
+    /** The static member ids ({@code group.instance.id}) in the group. */
+    Set<String> staticMembers() throws Exception {
+        return admin.describeConsumerGroups(List.of(GROUP)).all().get(10, TimeUnit.SECONDS).get(GROUP).members()
+                .stream().flatMap(member -> member.groupInstanceId().stream()).collect(Collectors.toSet());
+    }
+
     /** The partition of the input topic that a key goes to (the producer's default partitioner). */
     static int partitionOf(String key, int partitions) {
         return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
