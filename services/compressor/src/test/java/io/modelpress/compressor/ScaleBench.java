@@ -24,7 +24,7 @@ public final class ScaleBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Path work = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "target/scale-bench"));
+        Path work = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "target/scale-bench").toAbsolutePath());
         StringBuilder throughput = new StringBuilder();
         throughput.append("| instances | 30 models, first event to last result | models/min | event-to-result p50 | p95 |\n");
         throughput.append("| --- | ---: | ---: | ---: | ---: |\n");
