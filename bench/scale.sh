@@ -15,7 +15,8 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 # A copy of the service, so that a rebuild while the benchmark runs cannot pull it away.
 rm -rf "$module/target/scale-service" && cp -r "$module/target/quarkus-app" "$module/target/scale-service"
 before="$(load)"
-figures="$(java -Xmx512m -Dmodelpress.service.jar="$module/target/scale-service/quarkus-run.jar" \
+figures="$(java -Xmx512m -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+  -Dmodelpress.service.jar="$module/target/scale-service/quarkus-run.jar" \
   -cp "$module/target/test-classes:$module/target/classes:$(cat $module/target/bench.cp)" \
   io.modelpress.compressor.ScaleBench "$module/target/scale-bench")"
 after="$(load)"
@@ -34,9 +35,14 @@ after="$(load)"
   echo "On this 2-core machine, shared with other builds, more instances cannot run faster: every"
   echo "instance competes for the same two cores, so the ratio between the rows shows the cost of"
   echo "coordination (more JVMs, rebalances, per-instance warm-up), not a speed-up. On machines with"
-  echo "cores to spare each instance adds one model in flight. A hand-over is the time from the"
+  echo "cores to spare each instance adds one model in flight. Each instance's first model also pays"
+  echo "the one-time start of the inference engines (DJL with ONNX Runtime and PyTorch, several seconds"
+  echo "of CPU here), once per instance, inside these figures. A hand-over is the time from the"
   echo "signal until the group has all six partitions assigned to the remaining members (Kafka Admin"
   echo "\`describeConsumerGroups\`, polled every 100 ms): after SIGKILL it is bounded by the session"
-  echo "timeout, after SIGTERM by the shutdown grace (1 s here) plus the leave-group rebalance."
+  echo "timeout, after SIGTERM by the shutdown grace (1 s here) plus the leave-group rebalance. The"
+  echo "last table stops one instance with SIGTERM five times while it plans and benchmarks a model in"
+  echo "ONNX Runtime (an MLP 64-256-10, no chain pinned): the exit code and whether an hs_err file or"
+  echo "a SIGSEGV/SIGBUS line appeared (\`-XX:ErrorFile\` per instance)."
 } > "$out"
 cat "$out"

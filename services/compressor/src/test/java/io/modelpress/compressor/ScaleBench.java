@@ -20,6 +20,8 @@ import java.util.Set;
  */
 public final class ScaleBench {
 
+    private static final int STOPS = 5;
+
     private ScaleBench() {
     }
 
@@ -29,6 +31,7 @@ public final class ScaleBench {
         throughput.append("| instances | 30 models, first event to last result | models/min | event-to-result p50 | p95 |\n");
         throughput.append("| --- | ---: | ---: | ---: | ---: |\n");
         String handOver = "";
+        String stops = "";
         for (int instances = 1; instances <= 3; instances++) {
             System.err.printf("%d instance(s)...%n", instances);
             Path folder = Files.createDirectories(work.resolve("run-" + instances + "-" + System.nanoTime()));
@@ -63,6 +66,10 @@ public final class ScaleBench {
                     if (instances == 3) {
                         handOver = handOvers(cluster, running);
                     }
+                    if (instances == 1) {
+                        running.get(0).terminate();
+                        stops = stopsInFlight(cluster, log);
+                    }
                 }
                 for (ServiceCluster.Instance instance : running) {
                     if (instance.process.isAlive()) {
@@ -75,6 +82,35 @@ public final class ScaleBench {
         System.out.println(throughput);
         System.out.println("### Hand-over (three instances, signal to all six partitions assigned to the others)\n");
         System.out.println(handOver);
+        System.out.println("### SIGTERM while models run in ONNX Runtime (one instance, the planner at work, shutdown grace 5 s)\n");
+        System.out.println(stops);
+    }
+
+    /**
+     * Stops one instance with SIGTERM again and again while it compresses and benchmarks models in
+     * ONNX Runtime (the planner trying chains; a shutdown grace of 5 s, so they go on running after the signal): the
+     * exit code and whether the JVM crashed in native code, each time.
+     */
+    private static String stopsInFlight(ServiceCluster cluster, EventLog log) throws Exception {
+        cluster.set("MODELPRESS_SHUTDOWN_GRACE", "5s");
+        StringBuilder table = new StringBuilder("| try | signal after the model started | exit code | native crash |\n"
+                + "| ---: | ---: | ---: | --- |\n");
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int attempt = 1; attempt <= STOPS; attempt++) {
+            ServiceCluster.Instance instance = cluster.start("stop" + attempt);
+            String id = "stop/m" + attempt;
+            String uri = Fixtures.storeWithExternalData(cluster.s3(), io.modelpress.testkit.TestModels.mlp(64, 256, 10,
+                    attempt), "registry/stop/" + attempt, Files.createDirectories(cluster.folder().resolve("stop")));
+            log.sendBinary(id, "registered-stop-" + attempt, Fixtures.registered(id, uri, "x86-vnni").toString());
+            log.await(event -> event.topic().equals(EventLog.PROGRESS) && id.equals(event.key()), 1,
+                    ServiceCluster.WAIT);
+            long delay = random.nextLong(200, 3000);
+            Thread.sleep(delay);
+            int code = instance.terminate();
+            table.append(String.format(Locale.ROOT, "| %d | %d ms | %d | %s |%n", attempt, delay, code,
+                    instance.crashed() ? "yes" : "no"));
+        }
+        return table.toString();
     }
 
     private static String handOvers(ServiceCluster cluster, List<ServiceCluster.Instance> running) throws Exception {
