@@ -38,14 +38,6 @@ final class ServiceSettings {
             "JAVA_OPTS", "the image's entrypoint passes it to java (services/compressor/Dockerfile, the Jib image)",
             "DJL_CACHE_DIR", "DJL unpacks the ONNX Runtime and PyTorch native libraries there");
 
-    /**
-     * The compressor's scale-out settings (static membership, session timeout, topic creation),
-     * written by the change that adds them to the service; accepted by name until it is merged,
-     * after which CompressorConfig lists them and this set can go.
-     */
-    static final Set<String> SCALE_OUT = Set.of("MODELPRESS_INSTANCE_ID", "MODELPRESS_KAFKA_SESSION_TIMEOUT",
-            "MODELPRESS_TOPICS_CREATE", "MODELPRESS_TOPICS_PARTITIONS");
-
     /** What every service reads: the broker and the object store. */
     static final Set<String> COMMON_S3 = Set.of("MODELPRESS_S3_ENDPOINT", "MODELPRESS_S3_ACCESS_KEY",
             "MODELPRESS_S3_SECRET_KEY", "MODELPRESS_S3_REGION");
@@ -57,9 +49,6 @@ final class ServiceSettings {
     static Optional<String> compressorReads(String variable) throws IOException {
         if (RUNTIME.containsKey(variable)) {
             return Optional.of(RUNTIME.get(variable));
-        }
-        if (SCALE_OUT.contains(variable)) {
-            return Optional.of("scale-out setting, pending in the compressor");
         }
         if (kafkaClientReads(variable)) {
             return Optional.of("a Kafka client setting");

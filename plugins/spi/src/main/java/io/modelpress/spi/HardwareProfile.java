@@ -1,5 +1,7 @@
 package io.modelpress.spi;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -11,7 +13,7 @@ import java.util.Set;
  *
  * @param id stable lowercase id, e.g. {@code x86-vnni}
  * @param description one line for people
- * @param precisions precisions the target executes well
+ * @param precisions precisions the target executes well, iterated in the order of {@link Precision}
  * @param quantizedFormat the quantized form it prefers
  * @param executionProvider ONNX Runtime execution provider, e.g. {@code cpu}, {@code cuda}, {@code wasm}
  * @param memoryBudgetBytes memory the model may use when running, if bounded
@@ -29,7 +31,10 @@ public record HardwareProfile(String id, String description, Set<Precision> prec
     public HardwareProfile {
         Objects.requireNonNull(id, "id is null");
         Objects.requireNonNull(description, "description is null");
-        precisions = Set.copyOf(precisions);
+        Objects.requireNonNull(precisions, "precisions is null");
+        // Enum order, not Set.copyOf: its iteration order changes from JVM to JVM, and a profile is
+        // part of identities (digests, event ids) that must be the same in every process.
+        precisions = precisions.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(precisions));
         Objects.requireNonNull(quantizedFormat, "quantizedFormat is null");
         Objects.requireNonNull(executionProvider, "executionProvider is null");
         Objects.requireNonNull(memoryBudgetBytes, "memoryBudgetBytes is null");

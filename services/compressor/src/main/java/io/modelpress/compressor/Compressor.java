@@ -454,7 +454,7 @@ public class Compressor {
             }
             input.calibration().ifPresent(data -> identity.put("calibration", data.sha256()));
             input.evaluation().ifPresent(data -> identity.put("evaluation", data.sha256()));
-            return sha256(EventJson.write(identity)).substring(0, 16);
+            return CanonicalJson.digest(identity, 16);
         }
 
         private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out, Known known,
@@ -466,10 +466,13 @@ public class Compressor {
             for (Path file : list(out)) {
                 control.check();
                 String name = storedName(file.getFileName().toString(), request);
-                store.upload(file, input.artifact().withKey(prefix + name), name.endsWith(".json") ? "application/json"
-                        : name.endsWith(".html") ? "text/html; charset=utf-8" : "application/octet-stream");
+                // Content-addressed (the report per request): present means already written by an earlier run.
+                if (store.uploadIfAbsent(file, input.artifact().withKey(prefix + name),
+                        name.endsWith(".json") ? "application/json"
+                        : name.endsWith(".html") ? "text/html; charset=utf-8" : "application/octet-stream")) {
+                    uploaded += size(file);
+                }
                 names.add(name);
-                uploaded += size(file);
             }
             metrics.uploaded(uploaded);
             S3Location location = input.artifact().withKey(prefix + "model.onnx");
@@ -482,8 +485,11 @@ public class Compressor {
             ObjectNode entry = EventJson.mapper().createObjectNode();
             entry.set("result", EventJson.tree(result));
             entry.set("benchmark", EventJson.tree(benchmark));
-            // Written last: an index entry means every file it points at is stored.
-            store.writeText(index, EventJson.write(entry), "application/json");
+            // Written last: an index entry means every file it points at is stored. Written once: a run
+            // that finished first (on an instance the record was taken from) already wrote it.
+            if (!store.exists(index)) {
+                store.writeText(index, EventJson.write(entry), "application/json");
+            }
             return new Stored(location, resultId, result, benchmarkId, benchmark);
         }
 
@@ -726,7 +732,7 @@ public class Compressor {
         Map<String, Object> identity = new LinkedHashMap<>();
         identity.put("profile", profile);
         identity.put("plan", plan);
-        return sha256(EventJson.write(identity)).substring(0, 16);
+        return CanonicalJson.digest(identity, 16);
     }
 
     private static String sha256(String text) {

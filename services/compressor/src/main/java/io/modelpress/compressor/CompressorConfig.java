@@ -20,6 +20,14 @@ public interface CompressorConfig {
     /** The Kafka consumer group: instances of the service in one group share the partitions. */
     String consumerGroup();
 
+    Kafka kafka();
+
+    /**
+     * This instance's stable name in the group (static membership, KIP-345: group.instance.id, and the
+     * consumer's client id), e.g. a StatefulSet pod name. Absent: a new member on every start.
+     */
+    Optional<String> instanceId();
+
     /**
      * Longest a received record may stay unacknowledged before the connector declares the consumer
      * stuck: more than (buffered records + models in flight) x the slowest model.
@@ -163,6 +171,35 @@ public interface CompressorConfig {
 
         /** Where records go whose outcome could not be published even after the retry topics. */
         String deadLetters();
+
+        /** Create the topics at start when missing (Kafka Admin), with the partitions and retention below. */
+        @WithDefault("true")
+        boolean create();
+
+        /** Partitions of a created topic: the most instances that work at once. */
+        @WithDefault("6")
+        int partitions();
+
+        /** Replicas of a created topic; -1 takes the broker's default. */
+        @WithDefault("-1")
+        int replicationFactor();
+
+        /** Retention of a created topic; the broker's default when absent. */
+        Optional<Duration> retention();
+    }
+
+    /**
+     * Consumer-group membership; application.properties maps these onto the input channel, so each can
+     * be set as an environment variable ({@code MODELPRESS_KAFKA_SESSION_TIMEOUT_MS}, ...).
+     */
+    interface Kafka {
+        /** Without a heartbeat for this long, a member is dropped and its partitions move (at least 6000). */
+        @WithDefault("8000")
+        int sessionTimeoutMs();
+
+        /** Heartbeats to the group; a dropped member is noticed by the others at their next heartbeat. */
+        @WithDefault("1000")
+        int heartbeatIntervalMs();
     }
 
     /** Timing of original and compressed side by side in ONNX Runtime, for the benchmarks topic. */

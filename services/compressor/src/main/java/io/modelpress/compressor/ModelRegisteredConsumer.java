@@ -8,7 +8,9 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -34,12 +37,21 @@ import org.jboss.logging.MDC;
  * completes only when a slot is free, which holds the connector back); records of one model run in
  * order. A record is acknowledged only after all its output events are published, so the throttled
  * commit strategy never commits an offset whose outputs could be lost.
+ *
+ * <p>A partition taken away in a rebalance takes its records with it: the ones still running here are
+ * abandoned (not acknowledged, no failure event) and the ones not yet started never start, because the
+ * partition's new owner gets them again from the last committed offset. Stopping works the same way:
+ * {@link #drain()} stops taking records, lets running ones finish within the shutdown grace and
+ * abandons the rest, and only returns when no job is left that could still call into ONNX Runtime.
  */
 @ApplicationScoped
 public class ModelRegisteredConsumer {
 
     private static final Logger LOG = Logger.getLogger(ModelRegisteredConsumer.class);
-    private static final Duration ABANDON_WAIT = Duration.ofSeconds(10);
+    /** How long an abandoned job may take to reach its next check; long enough for one native call. */
+    private static final Duration ABANDON_WAIT = Duration.ofSeconds(30);
+    /** How long a rebalance waits for the jobs of the partitions it takes away. */
+    private static final Duration REVOKE_WAIT = Duration.ofSeconds(10);
 
     private final Compressor compressor;
     private final CompressorConfig config;
@@ -48,8 +60,11 @@ public class ModelRegisteredConsumer {
     private final ExecutorService workers;
     private final ScheduledExecutorService timer;
     private final Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
-    private final Set<JobControl> running = ConcurrentHashMap.newKeySet();
+    private final Map<JobControl, TopicPartition> running = new ConcurrentHashMap<>();
+    /** Bumped each time a partition is taken away: a record read under an older value is no longer ours. */
+    private final Map<TopicPartition, Integer> assignments = new ConcurrentHashMap<>();
     private volatile boolean stopping;
+    private boolean drained;
 
     @Inject
     public ModelRegisteredConsumer(Compressor compressor, CompressorConfig config, CompressorMetrics metrics) {
@@ -73,10 +88,12 @@ public class ModelRegisteredConsumer {
     @Incoming("model-registered")
     public CompletionStage<Void> receive(Message<byte[]> message) {
         IncomingRecord record = toRecord(message);
-        return slots.acquire().thenAccept(ignored -> start(message, record));
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        int assignment = assignments.getOrDefault(partition, 0);
+        return slots.acquire().thenAccept(ignored -> start(message, record, partition, assignment));
     }
 
-    private void start(Message<byte[]> message, IncomingRecord record) {
+    private void start(Message<byte[]> message, IncomingRecord record, TopicPartition partition, int assignment) {
         String key = record.key().orElse("");
         CompletableFuture<Void> previous;
         CompletableFuture<Void> mine = new CompletableFuture<>();
@@ -85,18 +102,19 @@ public class ModelRegisteredConsumer {
             lastOfKey.put(key, mine);
         }
         JobControl control = new JobControl();
-        previous.whenComplete((ignored, error) -> workers.execute(() -> run(message, record, control, key, mine)));
+        previous.whenComplete((ignored, error) -> workers.execute(
+                () -> run(message, record, control, key, mine, partition, assignment)));
     }
 
     private void run(Message<byte[]> message, IncomingRecord record, JobControl control, String key,
-            CompletableFuture<Void> mine) {
+            CompletableFuture<Void> mine, TopicPartition partition, int assignment) {
         long started = System.nanoTime();
-        running.add(control);
+        running.put(control, partition);
         metrics.modelStarted();
         ScheduledFuture<?> timeout = timer.schedule(control::timeOut, config.jobTimeout().toMillis(), TimeUnit.MILLISECONDS);
         String outcome = "done";
         try {
-            if (stopping) {
+            if (stopping || assignments.getOrDefault(partition, 0) != assignment) {
                 control.abandon();
             }
             control.check();
@@ -104,8 +122,8 @@ public class ModelRegisteredConsumer {
             message.ack();
         } catch (JobControl.Abandoned e) {
             outcome = "abandoned";
-            LOG.infof("%s: stopped for shutdown before it finished; not acknowledged, so it is processed after the restart",
-                    record);
+            LOG.infof("%s: %s before it finished; not acknowledged, so it is processed again from the last committed offset",
+                    record, stopping ? "stopped for shutdown" : "its partition moved to another instance");
         } catch (RetryLater e) {
             outcome = "retry";
             message.nack(e); // to the retry topic (failure-strategy=delayed-retry-topic)
@@ -133,23 +151,61 @@ public class ModelRegisteredConsumer {
         }
     }
 
-    /**
-     * Lets running models finish within the shutdown grace, then abandons the rest: their records
-     * stay unacknowledged, so their offsets are not committed and they are processed after a restart.
-     */
+    /** The usual way in is {@link ShutdownSignals}, before any shutdown hook; this covers every other exit. */
     void onStop(@Observes ShutdownEvent event) {
+        drain();
+    }
+
+    /**
+     * Stops taking records, lets running models finish within the shutdown grace, then abandons the
+     * rest: their records stay unacknowledged, so their offsets are not committed and they are
+     * processed after a restart (here or elsewhere), without a failure event. Returns once no job runs.
+     */
+    synchronized void drain() {
+        if (drained) {
+            return;
+        }
+        drained = true;
         stopping = true;
         slots.close();
         long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
         if (!running.isEmpty()) {
             LOG.infof("stopping: %d model(s) in flight; waiting up to %s", running.size(), config.shutdownGrace());
         }
-        awaitIdle(deadline);
+        awaitIdle(running.keySet(), deadline);
         if (!running.isEmpty()) {
             LOG.warnf("stopping: abandoning %d model(s) still in flight; they are processed after the restart",
                     running.size());
-            running.forEach(JobControl::abandon);
-            awaitIdle(System.nanoTime() + ABANDON_WAIT.toNanos());
+            running.keySet().forEach(JobControl::abandon);
+            awaitIdle(running.keySet(), System.nanoTime() + ABANDON_WAIT.toNanos());
+        }
+        if (!running.isEmpty()) {
+            LOG.errorf("stopping: %d job(s) did not stop within %s", running.size(), ABANDON_WAIT);
+        } else {
+            LOG.info("stopping: no model in flight");
+        }
+    }
+
+    /**
+     * Partitions taken away in a rebalance: their running jobs are abandoned and waited for, so that
+     * the new owner, which starts from the last committed offset, is the only one working on them.
+     */
+    void partitionsRevoked(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        partitions.forEach(partition -> assignments.merge(partition, 1, Integer::sum));
+        Set<JobControl> affected = new HashSet<>();
+        running.forEach((control, partition) -> {
+            if (partitions.contains(partition)) {
+                affected.add(control);
+            }
+        });
+        if (!affected.isEmpty()) {
+            LOG.infof("partitions %s moved away: abandoning %d model(s) in flight on them", partitions, affected.size());
+            affected.forEach(JobControl::abandon);
+            affected.retainAll(running.keySet());
+            awaitIdle(affected, System.nanoTime() + REVOKE_WAIT.toNanos());
         }
     }
 
@@ -164,8 +220,8 @@ public class ModelRegisteredConsumer {
         return running.size();
     }
 
-    private void awaitIdle(long deadline) {
-        while (!running.isEmpty() && System.nanoTime() < deadline) {
+    private void awaitIdle(Set<JobControl> jobs, long deadline) {
+        while (jobs.stream().anyMatch(running::containsKey) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {

@@ -6,6 +6,7 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
+import io.minio.StatObjectArgs;
 import io.minio.UploadObjectArgs;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
@@ -146,6 +147,33 @@ public class ObjectStore {
                 throw failure(Stage.STORE, "cannot store " + location, e);
             }
         });
+    }
+
+    /**
+     * Uploads unless an object is already stored at the location. For content-addressed keys (and
+     * per-request reports) an object that exists holds what would be written, so a result computed
+     * again after a redelivery does not write any object a second time. Returns whether it wrote.
+     */
+    public boolean uploadIfAbsent(Path file, S3Location location, String contentType) {
+        if (exists(location)) {
+            return false;
+        }
+        upload(file, location, contentType);
+        return true;
+    }
+
+    public boolean exists(S3Location location) {
+        try {
+            client.statObject(StatObjectArgs.builder().bucket(location.bucket()).object(location.key()).build());
+            return true;
+        } catch (ErrorResponseException e) {
+            if ("NoSuchKey".equals(e.errorResponse().code()) || "NoSuchObject".equals(e.errorResponse().code())) {
+                return false;
+            }
+            throw failure(Stage.STORE, "cannot look up " + location, e);
+        } catch (Exception e) {
+            throw failure(Stage.STORE, "cannot look up " + location, e);
+        }
     }
 
     public void writeText(S3Location location, String text, String contentType) {

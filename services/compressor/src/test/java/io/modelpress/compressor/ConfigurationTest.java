@@ -120,15 +120,46 @@ class ConfigurationTest {
     private static final Map<String, String> REQUIRED = Map.of("MODELPRESS_INPUTS_ALLOWED", "models",
             "MODELPRESS_S3_ACCESS_KEY", "key", "MODELPRESS_S3_SECRET_KEY", "secret");
 
+    @Test
+    void handOverSettingsReachTheInputChannelFromEnvironmentVariables() throws IOException {
+        String channel = "mp.messaging.incoming.model-registered.";
+        SmallRyeConfig defaults = smallRyeConfig(REQUIRED);
+        assertEquals("8000", defaults.getValue(channel + "session.timeout.ms", String.class));
+        assertEquals("org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+                defaults.getValue(channel + "partition.assignment.strategy", String.class));
+        assertEquals(Optional.empty(), defaults.getOptionalValue(channel + "group.instance.id", String.class),
+                "dynamic membership unless an instance id is given");
+        assertEquals(6, defaults.getConfigMapping(CompressorConfig.class).topics().partitions());
+
+        Map<String, String> environment = new HashMap<>(REQUIRED);
+        environment.putAll(Map.of("MODELPRESS_INSTANCE_ID", "compressor-2",
+                "MODELPRESS_KAFKA_SESSION_TIMEOUT_MS", "7000", "MODELPRESS_KAFKA_HEARTBEAT_INTERVAL_MS", "1500",
+                "MODELPRESS_TOPICS_PARTITIONS", "12", "MODELPRESS_TOPICS_RETENTION", "7d"));
+        SmallRyeConfig set = smallRyeConfig(environment);
+        assertEquals("compressor-2", set.getValue(channel + "group.instance.id", String.class));
+        assertEquals("compressor-2", set.getValue(channel + "client.id", String.class));
+        assertEquals("7000", set.getValue(channel + "session.timeout.ms", String.class));
+        assertEquals("1500", set.getValue(channel + "heartbeat.interval.ms", String.class));
+        CompressorConfig config = set.getConfigMapping(CompressorConfig.class);
+        assertEquals(12, config.topics().partitions());
+        assertEquals(Optional.of(Duration.ofDays(7)), config.topics().retention());
+        assertEquals(Optional.of("compressor-2"), config.instanceId());
+    }
+
     private static CompressorConfig configWith(Map<String, String> environment) throws IOException {
+        return smallRyeConfig(environment).getConfigMapping(CompressorConfig.class);
+    }
+
+    private static SmallRyeConfig smallRyeConfig(Map<String, String> environment) throws IOException {
         URL properties = ConfigurationTest.class.getClassLoader().getResource("application.properties");
-        SmallRyeConfig config = new SmallRyeConfigBuilder()
+        return new SmallRyeConfigBuilder()
+                .addDefaultInterceptors() // ${...} expressions, as Quarkus resolves them
+                .addSystemSources()
                 .withSources(new PropertiesConfigSource(properties, 250))
                 .withSources(new EnvConfigSource(environment, 300))
                 .withConverter(Duration.class, 100, new DurationConverter()) // Quarkus' form: 90s, 10m
                 .withMapping(CompressorConfig.class)
                 .build();
-        return config.getConfigMapping(CompressorConfig.class);
     }
 
     private static RegisteredModel registered(List<String> chain) {

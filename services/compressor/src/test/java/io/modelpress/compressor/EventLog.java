@@ -42,7 +42,7 @@ final class EventLog implements AutoCloseable {
     static final String FAILURES = "modelpress.failures";
 
     /** One received event. */
-    record Event(String topic, String key, Map<String, String> headers, JsonNode data, long offset) {
+    record Event(String topic, String key, Map<String, String> headers, JsonNode data, long offset, long timestamp) {
         String header(String name) {
             return headers.get(name);
         }
@@ -187,7 +187,7 @@ final class EventLog implements AutoCloseable {
                 throw new AssertionError("an output event on " + record.topic() + " is not JSON: "
                         + new String(record.value(), StandardCharsets.UTF_8));
             }
-            events.add(new Event(record.topic(), record.key(), headers, data, record.offset()));
+            events.add(new Event(record.topic(), record.key(), headers, data, record.offset(), record.timestamp()));
         }
     }
 

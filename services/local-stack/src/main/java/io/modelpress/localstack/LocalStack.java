@@ -288,7 +288,8 @@ public final class LocalStack implements AutoCloseable {
             properties.store(out, "written by modelpress LocalStack");
         }
         s3 = new Restartable("S3 server (S3Proxy)", classPath,
-                List.of("-Xmx" + builder.s3Heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), S3PROXY_MAIN,
+                List.of("-Xmx" + builder.s3Heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                        "-DLOG_LEVEL=" + (builder.s3RequestLog ? "debug" : "info")), S3PROXY_MAIN,
                 List.of("--properties", config.toString()), folder, folder.resolve("s3proxy.log"));
         ChildProcess server = s3.start();
         children.add(server);
@@ -353,6 +354,7 @@ public final class LocalStack implements AutoCloseable {
         private String s3Heap = "256m";
         private int partitions = 1;
         private boolean shutdownHook = true;
+        private boolean s3RequestLog;
         private Optional<List<Path>> kafkaClassPath = Optional.empty();
         private Optional<List<Path>> s3ClassPath = Optional.empty();
 
@@ -406,6 +408,15 @@ public final class LocalStack implements AutoCloseable {
          */
         public Builder shutdownHook(boolean install) {
             this.shutdownHook = install;
+            return this;
+        }
+
+        /**
+         * Whether the S3 server logs every request it serves, method and path, to {@code s3/s3proxy.log}
+         * (its debug level; default false): a test reads it to count how often each object was written.
+         */
+        public Builder s3RequestLog(boolean log) {
+            this.s3RequestLog = log;
             return this;
         }
 

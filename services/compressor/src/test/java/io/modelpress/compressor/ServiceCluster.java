@@ -1,0 +1,274 @@
+package io.modelpress.compressor;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.modelpress.localstack.LocalStack;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * A real broker and S3 server with several instances of the packaged service in one consumer group,
+ * each a child JVM started from the quarkus-app as in production; for the scale-out test and bench.
+ */
+final class ServiceCluster implements AutoCloseable {
+
+    static final String GROUP = "modelpress-compressor";
+    static final Duration WAIT = Duration.ofSeconds(240);
+    private static final Pattern LISTENING = Pattern.compile("Listening on: http://[^:]+:(\\d+)");
+    private static final Pattern S3_PUT = Pattern.compile("request: .*\\{PUT@\\w+ https?://[^/]+/([^ ?]+)");
+
+    private final Path folder;
+    private final LocalStack stack;
+    private final MinioClient s3;
+    private final Admin admin;
+    private final Map<String, String> settings = new HashMap<>();
+
+    ServiceCluster(Path folder) throws Exception {
+        this.folder = folder;
+        this.stack = LocalStack.builder().workFolder(folder.resolve("stack")).s3RequestLog(true).start();
+        this.s3 = LocalStackResource.client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
+        s3.makeBucket(MakeBucketArgs.builder().bucket(LocalStackResource.BUCKET).build());
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()));
+        settings.putAll(stack.environment());
+        settings.put("MODELPRESS_WORK_DIR", folder.resolve("work").toString());
+        settings.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
+        settings.put("MODELPRESS_PROGRESS_INTERVAL", "1s");
+        settings.put("MODELPRESS_BENCHMARK_WARMUP", "1");
+        settings.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
+        settings.put("MODELPRESS_TOPICS_PARTITIONS", "6");
+        settings.put("QUARKUS_HTTP_PORT", "0");
+    }
+
+    Path folder() {
+        return folder;
+    }
+
+    MinioClient s3() {
+        return s3;
+    }
+
+    String bootstrapServers() {
+        return stack.bootstrapServers();
+    }
+
+    /** A setting given to every instance started from now on. */
+    void set(String name, String value) {
+        settings.put(name, value);
+    }
+
+    Instance start(String name) throws Exception {
+        return Instance.start(name, settings, folder);
+    }
+
+    /** An instance with settings of its own besides the shared ones. */
+    Instance start(String name, Map<String, String> own) throws Exception {
+        Map<String, String> all = new HashMap<>(settings);
+        all.putAll(own);
+        return Instance.start(name, all, folder);
+    }
+
+    /** The static member ids ({@code group.instance.id}) in the group. */
+    Set<String> staticMembers() throws Exception {
+        return admin.describeConsumerGroups(List.of(GROUP)).all().get(10, TimeUnit.SECONDS).get(GROUP).members()
+                .stream().flatMap(member -> member.groupInstanceId().stream()).collect(Collectors.toSet());
+    }
+
+    /** The partition of the input topic that a key goes to (the producer's default partitioner). */
+    static int partitionOf(String key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
+    /** Members of the group, each with the partitions assigned to it; empty when the group has none. */
+    Map<String, Set<Integer>> assignment() throws Exception {
+        ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(GROUP)).all().get(10, TimeUnit.SECONDS)
+                .get(GROUP);
+        Map<String, Set<Integer>> members = new TreeMap<>();
+        for (MemberDescription member : group.members()) {
+            members.put(member.consumerId(), member.assignment().topicPartitions().stream()
+                    .filter(partition -> partition.topic().equals(EventLog.IN)).map(TopicPartition::partition)
+                    .collect(Collectors.toSet()));
+        }
+        return members;
+    }
+
+    /**
+     * Waits until exactly {@code members} members hold all {@code partitions} partitions between them,
+     * none of them one of {@code gone}; returns the milliseconds from {@code sinceNanos}.
+     */
+    long awaitAssignment(int members, int partitions, Set<String> gone, long sinceNanos) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Map<String, Set<Integer>> now = assignment();
+            long assigned = now.values().stream().mapToLong(Set::size).sum();
+            if (now.size() == members && assigned == partitions && now.keySet().stream().noneMatch(gone::contains)) {
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sinceNanos);
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the group did not settle on " + members + " member(s) within " + WAIT + ": "
+                + assignment());
+    }
+
+    /** Records of the input topic not yet committed by the group. */
+    long lag() throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP)
+                .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        admin.describeTopics(List.of(EventLog.IN)).allTopicNames().get(10, TimeUnit.SECONDS).get(EventLog.IN)
+                .partitions().forEach(info -> latest.put(new TopicPartition(EventLog.IN, info.partition()),
+                        OffsetSpec.latest()));
+        long lag = 0;
+        for (var end : admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).entrySet()) {
+            OffsetAndMetadata offset = committed.get(end.getKey());
+            lag += end.getValue().offset() - (offset == null ? 0 : offset.offset());
+        }
+        return lag;
+    }
+
+    long awaitNoLag() throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        long lag = lag();
+        while (lag > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            lag = lag();
+        }
+        return lag;
+    }
+
+    /** How many times each object was written (PUT), from the S3 server's request log. */
+    Map<String, Integer> writes() throws IOException {
+        Map<String, Integer> writes = new TreeMap<>();
+        Path log = stack.workFolder().resolve("s3").resolve("s3proxy.log");
+        try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
+            lines.forEach(line -> {
+                Matcher put = S3_PUT.matcher(line);
+                if (put.find()) {
+                    writes.merge(put.group(1), 1, Integer::sum);
+                }
+            });
+        }
+        return writes;
+    }
+
+    @Override
+    public void close() {
+        admin.close(Duration.ofSeconds(5));
+        stack.close();
+    }
+
+    /** One service JVM; its console in {@code <name>.log}, a native crash report in {@code hs_err_<name>.log}. */
+    static final class Instance {
+
+        final String name;
+        final Process process;
+        final Path log;
+        final Path crashReport;
+
+        private Instance(String name, Process process, Path log, Path crashReport) {
+            this.name = name;
+            this.process = process;
+            this.log = log;
+            this.crashReport = crashReport;
+        }
+
+        static Instance start(String name, Map<String, String> settings, Path folder) throws Exception {
+            Path jar = Path.of(System.getProperty("modelpress.service.jar", "target/quarkus-app/quarkus-run.jar"));
+            assertTrue(Files.isRegularFile(jar), () -> jar + " is missing: package the module first");
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+            Path log = folder.resolve(name + "-" + System.nanoTime() + ".log");
+            Path crash = folder.resolve("hs_err_" + name + "-" + System.nanoTime() + ".log");
+            List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx512m", "-XX:ErrorFile=" + crash,
+                    "-jar", jar.toString()));
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(settings);
+            Instance instance = new Instance(name, builder.start(), log, crash);
+            try {
+                instance.awaitReady();
+            } catch (Exception | AssertionError e) {
+                instance.process.destroyForcibly();
+                throw e;
+            }
+            return instance;
+        }
+
+        private void awaitReady() throws Exception {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                assertTrue(process.isAlive(), () -> name + " exited:\n" + read());
+                Matcher port = LISTENING.matcher(read());
+                if (port.find()) {
+                    try {
+                        HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port.group(1) + "/q/health/ready")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        if (health.statusCode() == 200) {
+                            return;
+                        }
+                    } catch (IOException notYet) {
+                        // still starting
+                    }
+                }
+                Thread.sleep(250);
+            }
+            throw new AssertionError(name + " was not ready within " + WAIT + ":\n" + read());
+        }
+
+        /** SIGKILL: no shutdown at all, as when a node dies. */
+        int kill() throws InterruptedException {
+            process.destroyForcibly();
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), name + " did not die of SIGKILL");
+            return process.exitValue();
+        }
+
+        /** SIGTERM, as Kubernetes stops a pod; returns the exit code. */
+        int terminate() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw new AssertionError(name + " did not stop within 120 s of SIGTERM:\n" + read());
+            }
+            return process.exitValue();
+        }
+
+        boolean crashed() {
+            return Files.exists(crashReport) || read().contains("SIGSEGV") || read().contains("SIGBUS");
+        }
+
+        String read() {
+            try {
+                return Files.readString(log);
+            } catch (IOException e) {
+                return "(no log: " + e.getMessage() + ")";
+            }
+        }
+    }
+}
