@@ -22,7 +22,7 @@ class KafkaResourcesTest {
     @Test
     void everyTopicTheCompressorUsesIsAKafkaTopicWithPartitionsAndRetention() throws IOException {
         Set<String> expected = new TreeSet<>(compressorTopics().values());
-        expected.add("modelpress.dead-letters");
+        expected.addAll(retryTopics());
         for (Manifests overlay : List.of(Overlays.local(), Overlays.production())) {
             Map<String, JsonNode> topics = topics(overlay);
             assertEquals(expected, topics.keySet(), overlay.source());
@@ -45,11 +45,13 @@ class KafkaResourcesTest {
         Map<String, String> topics = compressorTopics();
         String in = topics.get("model-registered");
         List<String> outputs = List.of(topics.get("compression-results"), topics.get("benchmarks"),
-                topics.get("progress"), topics.get("failures"), "modelpress.dead-letters");
+                topics.get("progress"), topics.get("failures"), topics.get("dead-letters"));
         Map<String, Set<String>> expected = new HashMap<>();
         expected.put("modelpress-compressor", acls(
                 "topic " + in + " Read,Describe", "group modelpress-compressor Read,Describe"));
         outputs.forEach(t -> expected.get("modelpress-compressor").add("topic " + t + " Describe,Write"));
+        // the connector's delayed retries: written on a failure, read back after their delay
+        retryTopics().forEach(t -> expected.get("modelpress-compressor").add("topic " + t + " Describe,Read,Write"));
         expected.put("modelpress-registry-bridge", acls("topic " + in + " Describe,Write",
                 "topic " + topics.get("compression-results") + " Describe,Read",
                 "group modelpress-registry-bridge Describe,Read"));
@@ -105,16 +107,30 @@ class KafkaResourcesTest {
     }
 
     static Map<String, String> compressorTopics() throws IOException {
+        Properties properties = compressorProperties();
+        Map<String, String> topics = new HashMap<>();
+        properties.stringPropertyNames().stream().filter(k -> k.startsWith("modelpress.topics."))
+                .filter(k -> properties.getProperty(k).startsWith("modelpress."))
+                .forEach(k -> topics.put(k.substring("modelpress.topics.".length()), properties.getProperty(k)));
+        assertEquals(6, topics.size(), "the compressor's topics: " + topics);
+        return topics;
+    }
+
+    /** The retry topics of the input channel, as the service names them outside tests. */
+    static List<String> retryTopics() throws IOException {
+        Properties properties = compressorProperties();
+        String in = properties.getProperty("modelpress.topics.model-registered");
+        return List.of(properties.getProperty("modelpress.faults.retry-topics")
+                .replace("${modelpress.topics.model-registered}", in).split(","));
+    }
+
+    private static Properties compressorProperties() throws IOException {
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(
                 Repo.root().resolve("services/compressor/src/main/resources/application.properties"))) {
             properties.load(reader);
         }
-        Map<String, String> topics = new HashMap<>();
-        properties.stringPropertyNames().stream().filter(k -> k.startsWith("modelpress.topics."))
-                .forEach(k -> topics.put(k.substring("modelpress.topics.".length()), properties.getProperty(k)));
-        assertEquals(5, topics.size(), "the compressor's topics: " + topics);
-        return topics;
+        return properties;
     }
 
     static Map<String, JsonNode> topics(Manifests overlay) {
