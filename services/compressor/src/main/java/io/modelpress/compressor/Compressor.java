@@ -111,7 +111,7 @@ public class Compressor {
         try {
             processOnce(record, control);
         } catch (JobControl.Abandoned e) {
-            crashes.abandoned(record, before);
+            crashes.finished(record); // stopped on purpose: processed again elsewhere, no crash
             throw e;
         } catch (OutOfMemoryError e) {
             throw e; // the marker stays and counts the crash

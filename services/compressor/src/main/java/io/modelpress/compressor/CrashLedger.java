@@ -2,14 +2,19 @@ package io.modelpress.compressor;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Instant;
+import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /**
  * Counts, in S3 so that the count survives the process, how often each record was started and not
- * finished: a marker object per topic/partition/offset written before the job runs and removed when
- * it ends (done or failed). A record whose job kills the process (out of memory, a native crash)
- * leaves its marker behind; when the same record comes again after the restart, the marker says how
- * many times it did, and after {@code modelpress.faults.max-crashes} it is refused, not run again.
+ * finished. Each process writes a marker object of its own per record it starts
+ * ({@code modelpress/attempts/<topic>/<partition>/<offset>/<run>}) and removes it when the job ends (done,
+ * failed or abandoned for a shutdown or a partition that moved away). A record whose job kills the
+ * process (out of memory, a native crash) leaves its marker behind; when the same record comes again,
+ * the markers of other runs say how many times it did, and after {@code modelpress.faults.max-crashes}
+ * it is refused, not run again. A marker per run, rather than one counter, means no instance ever
+ * rewrites what another wrote: an abandoned attempt cannot put back a stale count over a newer one.
  */
 @ApplicationScoped
 public class CrashLedger {
@@ -19,6 +24,7 @@ public class CrashLedger {
 
     private final ObjectStore store;
     private final String bucket;
+    private final String run = UUID.randomUUID().toString();
 
     @Inject
     public CrashLedger(ObjectStore store, CompressorConfig config) {
@@ -29,23 +35,21 @@ public class CrashLedger {
     /**
      * Notes that the record's job starts.
      *
-     * @return how many times it started before without finishing
+     * @return how many earlier runs started it without finishing
      */
     int begin(IncomingRecord record) {
-        S3Location marker = marker(record);
-        int before;
         try {
-            before = store.readText(marker).map(CrashLedger::count).orElse(0);
-            store.writeText(marker, String.valueOf(before + 1), "text/plain");
+            int before = store.listFolder(bucket, folder(record)).size();
+            store.writeText(marker(record), Instant.now().toString(), "text/plain");
+            return before;
         } catch (JobFailure e) {
             // Without storage the job fails on its own download; counting must not stop it first.
-            LOG.warnf("%s: cannot count the attempt at %s: %s", record, marker, e.getMessage());
+            LOG.warnf("%s: cannot count the attempt at %s: %s", record, marker(record), e.getMessage());
             return 0;
         }
-        return before;
     }
 
-    /** The job ended, with a result or a failure event: the record is no crash. */
+    /** The job ended, with a result or a failure event, or was abandoned: this run's attempt is no crash. */
     void finished(IncomingRecord record) {
         try {
             store.delete(marker(record));
@@ -54,28 +58,11 @@ public class CrashLedger {
         }
     }
 
-    /** The job was stopped for shutdown: it is no crash, so the count goes back to what it was. */
-    void abandoned(IncomingRecord record, int before) {
-        try {
-            if (before == 0) {
-                store.delete(marker(record));
-            } else {
-                store.writeText(marker(record), String.valueOf(before), "text/plain");
-            }
-        } catch (JobFailure e) {
-            LOG.warnf("%s: cannot restore the attempt marker: %s", record, e.getMessage());
-        }
-    }
-
     S3Location marker(IncomingRecord record) {
-        return new S3Location(bucket, PREFIX + record.topic() + "/" + record.partition() + "/" + record.offset());
+        return new S3Location(bucket, folder(record) + run);
     }
 
-    private static int count(String text) {
-        try {
-            return Integer.parseInt(text.strip());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
+    private static String folder(IncomingRecord record) {
+        return PREFIX + record.topic() + "/" + record.partition() + "/" + record.offset() + "/";
     }
 }
