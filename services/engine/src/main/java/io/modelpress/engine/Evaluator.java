@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
 public final class Evaluator {
 
     /** Samples compared when no data is given. */
-    static final int GENERATED_SAMPLES = 32;
+    public static final int GENERATED_SAMPLES = 32;
     static final long GENERATED_SEED = 20261125L;
 
     /**
@@ -166,7 +166,7 @@ public final class Evaluator {
         if (data.calibration().isPresent()) {
             CalibrationData calibration = data.calibration().get();
             return new Inputs(IntStream.range(0, calibration.size()).mapToObj(calibration::sample).toList(),
-                    "calibration data: " + calibration.size() + " samples");
+                    "real data: " + calibration.size() + " samples");
         }
         for (int length : GENERATED_LENGTHS) {
             Inputs generated = generated(runner, data, length);

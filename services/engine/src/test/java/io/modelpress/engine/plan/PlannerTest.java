@@ -35,7 +35,7 @@ class PlannerTest {
             LoadLimits.DEFAULT));
 
     @Test
-    void anImpossibleBudgetStillReturnsTheClosestCandidateWithTheReason() throws IOException {
+    void anImpossibleBudgetKeepsTheOriginalAndNamesTheClosestCandidateAndWhatWouldHelp() throws IOException {
         Path model = MnistModels.copy(temp.resolve("in"));
         Budget oneKilobyte = Budget.of(TestProfiles.cpu()).withMaxBytes(1024);
         CompressionReport report = planner.compress(new PlanRequest(model, TestProfiles.cpu(), oneKilobyte,
@@ -43,11 +43,18 @@ class PlannerTest {
 
         Planning planning = report.planning().orElseThrow();
         assertFalse(planning.metBudget());
-        Trial closest = planning.chosen().orElseThrow();
+        assertEquals(CompressionReport.KEPT_ORIGINAL, report.status());
+        assertTrue(planning.chosen().isEmpty(), "nothing is passed off as meeting the budget");
+        Trial closest = planning.closest().orElseThrow();
         assertTrue(closest.violations().stream().anyMatch(v -> v.endsWith("bytes is over the 1024 allowed")),
                 closest.violations().toString());
-        assertTrue(planning.explanation().startsWith("no candidate meets the budget; the closest is "), planning.explanation());
-        assertTrue(Files.exists(temp.resolve("out/model.onnx")), "the closest candidate's model is written");
+        assertTrue(planning.explanation().startsWith("no candidate meets the budget; kept the original. The closest was "),
+                planning.explanation());
+        String hint = report.hint().orElseThrow();
+        assertTrue(hint.contains("came closest and would pass with the size budget to ") && hint.contains("give real inputs"),
+                hint);
+        assertEquals(report.original().parameters(), report.compressed().parameters(), "the original, unchanged");
+        assertTrue(Files.exists(temp.resolve("out/model.onnx")), "the original is written as the result");
     }
 
     @Test
