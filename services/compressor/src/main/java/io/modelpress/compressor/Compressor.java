@@ -158,16 +158,20 @@ public class Compressor {
         }
 
         private HardwareProfile applyBudgets(HardwareProfile profile) {
-            if (model.budgets().isEmpty()) {
+            if (model.budgets().isEmpty() && !config.requireRealData()) {
                 return profile;
             }
-            RegisteredModel.Budgets budgets = model.budgets().get();
+            RegisteredModel.Budgets budgets = model.budgets().orElse(new RegisteredModel.Budgets(null, null, null, null,
+                    null, null));
             return new HardwareProfile(profile.id(), profile.description(), profile.precisions(),
                     profile.quantizedFormat(), profile.executionProvider(),
                     budgets.memoryBytes().isPresent() ? budgets.memoryBytes() : profile.memoryBudgetBytes(),
                     budgets.sizeBytes().isPresent() ? budgets.sizeBytes() : profile.sizeBudgetBytes(),
                     budgets.latencyMillis().isPresent() ? budgets.latencyMillis() : profile.latencyBudgetMillis(),
-                    budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads());
+                    budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads(),
+                    budgets.minMeanCosine().isPresent() ? budgets.minMeanCosine() : profile.minMeanCosine(),
+                    budgets.minWorstCosine().isPresent() ? budgets.minWorstCosine() : profile.minWorstCosine(),
+                    profile.requireRealData() || config.requireRealData());
         }
 
         /** Downloads the artifact's folder, verifies the sha256 and loads the model once for its digest. */

@@ -11,6 +11,9 @@ import io.modelpress.engine.Reports;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.inference.Benchmarker;
 import io.modelpress.inference.OutputFidelity;
+import io.modelpress.model.LoadLimits;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.spi.HardwareProfile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,15 +41,23 @@ public final class Planner {
     static final BenchmarkSettings TRIAL_TIMING = new BenchmarkSettings(0, 3, 15);
 
     private final CompressionEngine engine;
+    private final List<Candidates.Template> catalogue;
 
     public Planner(CompressionEngine engine) {
+        this(engine, Candidates.CATALOGUE);
+    }
+
+    /** A planner that tries only these templates: for tests about judging rather than search. */
+    Planner(CompressionEngine engine, List<Candidates.Template> catalogue) {
         this.engine = Objects.requireNonNull(engine, "engine is null");
+        this.catalogue = List.copyOf(catalogue);
     }
 
     public CompressionReport compress(PlanRequest request, ProgressListener listener) {
         long started = System.nanoTime();
         Judging judging = Judging.of(request.calibration(), request.evaluation());
-        Candidates.Matched matched = Candidates.match(engine.plugins(), request.profile(), judging.tuning().isPresent());
+        Candidates.Matched matched = Candidates.match(engine.plugins(), request.profile(), judging.tuning().isPresent(),
+                catalogue);
         if (matched.chains().isEmpty()) {
             throw new EngineException("no chain of the installed plugins serves profile '" + request.profile().id() + "': "
                     + matched.excluded().stream().map(e -> e.chain().get(e.chain().size() - 1).pluginId() + " (" + e.reason() + ")")
@@ -89,7 +100,8 @@ public final class Planner {
                 CompressionReport report = runTrial(request, searched, chain, trialsFolder.resolve("trial-" + i), listener,
                         from, 1.0 / total);
                 reports.add(report);
-                trials.add(trial(i, chain, rationale, report, searched, dropMeasure));
+                trials.add(trial(i, chain, rationale, report, searched, dropMeasure,
+                        operatorCheck(trialsFolder.resolve("trial-" + i), report, request.profile())));
             }
             matched.excluded().forEach(excluded -> trials.add(new Trial(trials.size(), excluded.chain(),
                     excluded.rationale(), Trial.NOT_TRIED, 0, Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
@@ -211,8 +223,17 @@ public final class Planner {
                 listener.progress("plan: " + stage, from + span * fraction, message));
     }
 
+    /** The written model's operators against an integer-only profile's precisions, when the chain produced one. */
+    private static Optional<String> operatorCheck(Path trialFolder, CompressionReport report, HardwareProfile profile) {
+        Path file = trialFolder.resolve(report.compressed().file());
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        return IntegerCompute.violation(OnnxModel.load(file, LoadLimits.DEFAULT), profile);
+    }
+
     private static Trial trial(int index, List<ChainStep> chain, String rationale, CompressionReport report, Budget budget,
-            String dropMeasure) {
+            String dropMeasure, Optional<String> operators) {
         Optional<String> failedStep = report.steps().stream().filter(step -> step.status().equals("failed"))
                 .map(step -> step.plugin() + ": " + step.error().orElse("failed")).findFirst();
         if (failedStep.isPresent() || !report.fidelity().runsInOnnxRuntime()) {
@@ -230,6 +251,7 @@ public final class Planner {
                 .map(bench -> OptionalLong.of(bench.sessionMemoryBytes())).orElse(OptionalLong.empty());
         List<String> violations = new ArrayList<>(Selection.violations(report.compressed().bytes(), latency, memory,
                 drop.orElse(100), dropMeasure, report.fidelity().outputs(), budget));
+        operators.ifPresent(violations::add);
         if (drop.isEmpty()) {
             violations.add("the drop could not be measured: " + report.fidelity().unavailable().orElse("no outputs compared"));
         }
