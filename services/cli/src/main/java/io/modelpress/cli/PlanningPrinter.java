@@ -22,9 +22,10 @@ final class PlanningPrinter {
                     trial.drop().isPresent() ? String.format("%.2f pt", trial.drop().getAsDouble()) : "-",
                     trial.latencyMillis().isPresent() ? String.format("%.2f ms", trial.latencyMillis().getAsDouble()) : "-",
                     trial.chainText(), trial.error().map(error -> "  (" + error + ")").orElse(
-                            trial.violations().isEmpty() ? "" : "  (misses: " + String.join("; ", trial.violations()) + ")"));
+                            trial.verdict().map(verdict -> "  (" + verdict + ")").orElse("")));
         }
         out.println("  * chosen, p on the Pareto front of size, latency and drop");
+        planning.closest().ifPresent(closest -> out.printf("  kept the original; #%d came closest%n", closest.index()));
         planning.checks().forEach(check -> out.printf("  budget %s: %s (limit %s%s)%s%n", check.budget(), check.state(),
                 check.limit(), check.actual().map(actual -> ", measured " + actual).orElse(""),
                 check.note().map(note -> ": " + note).orElse("")));

@@ -114,7 +114,7 @@ public record CompressionReport(int reportVersion, String status, String profile
      * @param top1After top-1 of the compressed model
      * @param top5Before top-5 of the original
      * @param top5After top-5 of the compressed model
-     * @param top1Drop top1Before - top1After (0.01 = one point lost)
+     * @param top1Drop top1Before - top1After in percentage points (1 = one point lost), the unit of every drop
      */
     public record AccuracyReport(String output, long examples, double top1Before, double top1After, double top5Before,
             double top5After, double top1Drop) {

@@ -102,7 +102,7 @@ public final class Evaluator {
             Accuracy expected = Accuracy.evaluate(before, evaluation);
             Accuracy actual = Accuracy.evaluate(SelectedInputs.adapt(after), evaluation);
             return Optional.of(new CompressionReport.AccuracyReport(expected.output(), expected.examples(),
-                    expected.top1(), actual.top1(), expected.top5(), actual.top5(), expected.top1() - actual.top1()));
+                    expected.top1(), actual.top1(), expected.top5(), actual.top5(), 100 * (expected.top1() - actual.top1())));
         }
     }
 

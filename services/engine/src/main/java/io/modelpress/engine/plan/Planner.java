@@ -267,7 +267,7 @@ public final class Planner {
      */
     static OptionalDouble drop(CompressionReport report) {
         if (report.accuracy().isPresent()) {
-            return OptionalDouble.of(100 * Math.max(0, report.accuracy().get().top1Drop()));
+            return OptionalDouble.of(Math.max(0, report.accuracy().get().top1Drop()));
         }
         List<OutputFidelity> outputs = report.fidelity().outputs();
         if (outputs.isEmpty()) {

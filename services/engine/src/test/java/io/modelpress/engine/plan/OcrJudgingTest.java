@@ -57,6 +57,7 @@ class OcrJudgingTest {
                 Optional.empty(), Optional.empty()), ProgressListener.NONE);
 
         Planning planning = report.planning().orElseThrow();
+        record(report);
         assertEquals(Judging.GENERATED, report.judging().judgedOn());
         assertFalse(report.judging().verified());
         assertNotEquals(CompressionReport.COMPLETE, report.status(), "generated inputs alone never earn complete");
@@ -88,6 +89,7 @@ class OcrJudgingTest {
                 Optional.of(lines), Optional.empty()), ProgressListener.NONE);
 
         Planning planning = report.planning().orElseThrow();
+        record(report);
         assertEquals(CompressionReport.COMPLETE, report.status(), planning.explanation());
         assertEquals(Judging.REAL, report.judging().judgedOn());
         assertEquals(10, report.judging().judgingSamples());
@@ -101,6 +103,16 @@ class OcrJudgingTest {
         CalibrationData judging = Judging.of(Optional.of(lines), Optional.empty()).judge().orElseThrow();
         double agreement = lineAgreement(model, temp.resolve("out/model.onnx"), judging);
         assertTrue(agreement >= 0.95, "exact-line agreement on held-out lines " + agreement);
+    }
+
+    /** The figures each candidate was judged on, in the test's output for whoever reads it. */
+    private static void record(CompressionReport report) {
+        System.out.println(report.status() + " on " + report.judging().judgedOn() + ": " + report.planning().orElseThrow()
+                .explanation());
+        for (Trial trial : report.planning().orElseThrow().trials()) {
+            System.out.println("  " + trial.chainText() + ": " + trial.bytes() + " bytes, drop " + trial.drop() + ", "
+                    + trial.fidelity() + "; " + trial.verdict().orElse(""));
+        }
     }
 
     private Planner planner() {
