@@ -117,7 +117,7 @@ class OcrJudgingTest {
 
     private Planner planner() {
         return new Planner(engine, Candidates.CATALOGUE.stream().filter(template -> List.of("graph-cleanup",
-                "int8-dynamic", "magnitude-pruning:sparsity=0.6").contains(template.steps().get(0))).toList());
+                "int8-dynamic", "fp16", "magnitude-pruning:sparsity=0.6").contains(template.steps().get(0))).toList());
     }
 
     private static Trial trial(Planning planning, String firstPlugin) {
