@@ -58,6 +58,33 @@ class PlannerTest {
     }
 
     @Test
+    void aMemoryBudgetIsMeasuredOnEveryCandidatesSessionAndChecked() throws IOException {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        // One kibibyte: no ONNX Runtime session fits, and each candidate's measured session says so.
+        Budget tiny = Budget.of(TestProfiles.cpu()).withMaxMemoryBytes(1024);
+        CompressionReport report = planner.compress(new PlanRequest(model, TestProfiles.cpu(), tiny, temp.resolve("out"),
+                Optional.empty(), Optional.empty()), ProgressListener.NONE);
+
+        Planning planning = report.planning().orElseThrow();
+        assertEquals(CompressionReport.KEPT_ORIGINAL, report.status());
+        planning.trials().stream().filter(Trial::measured).forEach(trial -> {
+            assertTrue(trial.memoryBytes().orElseThrow() > 1024, trial.toString());
+            assertTrue(trial.violations().stream().anyMatch(v -> v.startsWith("session memory ")
+                    && v.endsWith("bytes is over the 1024 allowed")), trial.violations().toString());
+        });
+        assertTrue(report.hint().orElseThrow().contains("the memory budget to "), report.hint().toString());
+
+        // With room to spare, the chosen model's memory is reported as checked and met.
+        CompressionReport roomy = planner.compress(new PlanRequest(model, TestProfiles.cpu(),
+                Budget.of(TestProfiles.cpu()).withMaxMemoryBytes(1L << 40), temp.resolve("roomy"), Optional.empty(),
+                Optional.empty()), ProgressListener.NONE);
+        BudgetCheck memory = roomy.planning().orElseThrow().checks().stream()
+                .filter(check -> check.budget().equals("memory")).findFirst().orElseThrow();
+        assertEquals(BudgetCheck.MET, memory.state(), memory.toString());
+        assertTrue(memory.actual().isPresent(), memory.toString());
+    }
+
+    @Test
     void theSameInputsGiveTheSameChoiceAndByteIdenticalArtifacts() throws IOException {
         Path model = MnistModels.copy(temp.resolve("in"));
         CompressionReport first = plan(model, temp.resolve("first"));
