@@ -25,7 +25,7 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && ./mvnw -q -o -pl services/cli test-compile dependency:build-classpath \
+(cd "$root" && ./mvnw -q -o -pl services/cli -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp >&2)
 cli="$root/services/cli/target"
 java -cp "$cli/test-classes:$cli/classes:$(cat "$cli/bench.cp")" io.modelpress.cli.PlannerBenchData "$work/data"

@@ -158,6 +158,8 @@ class HardwareProfilesTest {
 
         assertEquals("kiosk-arm64", profile.id());
         assertEquals(OptionalLong.of(256 * MIB), profile.memoryBudgetBytes());
+        assertEquals(1.5, profile.maxAccuracyDrop(), "percentage points");
+        assertEquals(java.util.OptionalDouble.of(0.99), profile.minMeanCosine());
     }
 
     // ---- parsing ------------------------------------------------------------------------------
