@@ -308,9 +308,9 @@ public class Compressor {
                 control.check();
                 await(events.publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result()));
                 await(events.publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark()));
-                LOG.infof("compressed for %s with %s (%s): %d -> %d bytes, stored at %s", profile.id(),
-                        chainText(steps), how.by(), report.original().bytes(), report.compressed().bytes(),
-                        result.location());
+                LOG.infof("%s for %s with %s (%s): %d -> %d bytes, stored at %s", report.status(), profile.id(),
+                        steps.isEmpty() ? "the original kept" : chainText(steps), how.by(), report.original().bytes(),
+                        report.compressed().bytes(), result.location());
             } catch (JobFailure failure) {
                 metrics.compressed(profile.id(), "failed", Duration.ofNanos(System.nanoTime() - started));
                 failed(Optional.of(profile.id()), known, failure);

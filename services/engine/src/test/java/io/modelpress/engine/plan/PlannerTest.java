@@ -65,23 +65,35 @@ class PlannerTest {
         CompressionReport report = planner.compress(new PlanRequest(model, TestProfiles.cpu(), tiny, temp.resolve("out"),
                 Optional.empty(), Optional.empty()), ProgressListener.NONE);
 
+        // The measure is the resident memory this process gains loading and warming up a session: a
+        // session that reuses memory an earlier one freed may show no growth, and is then not checked.
         Planning planning = report.planning().orElseThrow();
-        assertEquals(CompressionReport.KEPT_ORIGINAL, report.status());
-        planning.trials().stream().filter(Trial::measured).forEach(trial -> {
-            assertTrue(trial.memoryBytes().orElseThrow() > 1024, trial.toString());
+        List<Trial> measured = planning.trials().stream().filter(trial -> trial.memoryBytes().isPresent()).toList();
+        measured.forEach(trial -> {
+            assertTrue(trial.memoryBytes().getAsLong() > 1024, trial.toString());
             assertTrue(trial.violations().stream().anyMatch(v -> v.startsWith("session memory ")
                     && v.endsWith("bytes is over the 1024 allowed")), trial.violations().toString());
+            assertFalse(trial.meetsBudget());
         });
-        assertTrue(report.hint().orElseThrow().contains("the memory budget to "), report.hint().toString());
+        if (report.status().equals(CompressionReport.KEPT_ORIGINAL)) {
+            assertTrue(report.hint().orElseThrow().contains("the memory budget to "), report.hint().toString());
+        } else {
+            BudgetCheck memory = memoryCheck(planning);
+            assertEquals(BudgetCheck.NOT_CHECKED, memory.state(), "a chosen model whose memory was not measured is "
+                    + "never reported as within the memory budget: " + memory);
+        }
 
-        // With room to spare, the chosen model's memory is reported as checked and met.
+        // With room to spare, the chosen model's memory is met when measured, else not checked; never missed.
         CompressionReport roomy = planner.compress(new PlanRequest(model, TestProfiles.cpu(),
                 Budget.of(TestProfiles.cpu()).withMaxMemoryBytes(1L << 40), temp.resolve("roomy"), Optional.empty(),
                 Optional.empty()), ProgressListener.NONE);
-        BudgetCheck memory = roomy.planning().orElseThrow().checks().stream()
-                .filter(check -> check.budget().equals("memory")).findFirst().orElseThrow();
-        assertEquals(BudgetCheck.MET, memory.state(), memory.toString());
-        assertTrue(memory.actual().isPresent(), memory.toString());
+        BudgetCheck memory = memoryCheck(roomy.planning().orElseThrow());
+        assertEquals(memory.actual().isPresent() ? BudgetCheck.MET : BudgetCheck.NOT_CHECKED, memory.state(),
+                memory.toString());
+    }
+
+    private static BudgetCheck memoryCheck(Planning planning) {
+        return planning.checks().stream().filter(check -> check.budget().equals("memory")).findFirst().orElseThrow();
     }
 
     @Test
