@@ -25,22 +25,25 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && ./mvnw -q -o -pl services/cli test-compile dependency:build-classpath \
+(cd "$root" && ./mvnw -q -o -pl services/cli -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp >&2)
 cli="$root/services/cli/target"
 java -cp "$cli/test-classes:$cli/classes:$(cat "$cli/bench.cp")" io.modelpress.cli.PlannerBenchData "$work/data"
 echo "profile $profile, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-echo "| model | data | original | chosen chain | compressed | ratio | drop | budget met | p50 before → after | candidates measured | planning |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| model | judged on | status | original | chosen chain | compressed | ratio | drop | budget met | p50 before → after | candidates measured | planning |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for i in "${!models[@]}"; do
   out="$work/${models[$i]}"
   data=(--data-batch 1)
   [ -f "$work/data/${models[$i]}.npz" ] && data+=(--calibration "$work/data/${models[$i]}.npz")
   [ -f "$work/data/${models[$i]}.evaluation.npz" ] && data+=(--evaluation "$work/data/${models[$i]}.evaluation.npz")
-  if ! "$root/bin/modelpress" compress "${paths[$i]}" --profile "$profile" --out "$out" "${data[@]}" "$@" \
-      > "$work/log" 2>&1; then
-    echo "| ${models[$i]} | failed: $(tail -1 "$work/log") |||||||||"
+  # exit 3: the planner kept the original; its report says why
+  status=0
+  "$root/bin/modelpress" compress "${paths[$i]}" --profile "$profile" --out "$out" "${data[@]}" "$@" \
+      > "$work/log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+    echo "| ${models[$i]} | failed: $(tail -1 "$work/log") |||||||||||"
     continue
   fi
   jq -r --arg model "${models[$i]}" '
@@ -48,12 +51,13 @@ for i in "${!models[@]}"; do
     def ms: if . == null then "—" else (. * 100 | round / 100 | tostring) end;
     .planning as $p
     | [$model,
-       (.fidelity.data | split(":")[0]),
+       (.judging.judgedOn + " (" + (.judging.judgingSamples | tostring) + " judge, " + (.judging.tuningSamples | tostring) + " tune)"),
+       .status,
        (.original.bytes | mb),
-       ($p.chosen.chain | map(.pluginId) | join(" → ")),
+       (if $p.chosen == null then "original kept (closest: " + ($p.closest.chain // [] | map(.pluginId) | join(" → ")) + ")" else ($p.chosen.chain | map(.pluginId) | join(" → ")) end),
        (.compressed.bytes | mb),
        ((.original.bytes / .compressed.bytes * 100 | round / 100 | tostring) + "x"),
-       (if $p.chosen.drop == null then "not measured" else ($p.chosen.drop * 10000 | round / 100 | tostring) + " pts" end),
+       (($p.chosen // $p.closest) as $t | if $t == null or $t.drop == null then "not measured" else ($t.drop * 100 | round / 100 | tostring) + " pts" end),
        (if $p.metBudget then "yes" else "no" end),
        ((.benchmark.original.p50Millis | ms) + " → " + (.benchmark.compressed.p50Millis | ms) + " ms"),
        ([$p.trials[] | select(.outcome == "measured")] | length | tostring) + " of " + ($p.trials | length | tostring),

@@ -19,14 +19,26 @@ import java.util.Set;
  * @param memoryBudgetBytes memory the model may use when running, if bounded
  * @param sizeBudgetBytes largest artifact it accepts, if bounded
  * @param latencyBudgetMillis latency it must meet at {@code batchSize}, if bounded
- * @param maxAccuracyDrop accuracy (or fidelity) the owner accepts to lose, as a fraction (0.01 = one point)
+ * @param maxAccuracyDrop accuracy (or fidelity) the owner accepts to lose, in percentage points (1 = one point)
  * @param batchSize batch size it runs at
  * @param threads intra-op threads it runs with
+ * @param minMeanCosine floor on every output's mean cosine to the original's, if the profile sets one
+ * @param minWorstCosine floor on every output's worst-sample cosine, if the profile sets one
+ * @param requireRealData whether a result judged on generated inputs alone may never be published as complete
  */
 public record HardwareProfile(String id, String description, Set<Precision> precisions,
         QuantizedFormat quantizedFormat, String executionProvider, OptionalLong memoryBudgetBytes,
         OptionalLong sizeBudgetBytes, OptionalDouble latencyBudgetMillis, double maxAccuracyDrop, int batchSize,
-        int threads) {
+        int threads, OptionalDouble minMeanCosine, OptionalDouble minWorstCosine, boolean requireRealData) {
+
+    /** A profile with the default fidelity floors, accepting results judged on generated inputs. */
+    public HardwareProfile(String id, String description, Set<Precision> precisions, QuantizedFormat quantizedFormat,
+            String executionProvider, OptionalLong memoryBudgetBytes, OptionalLong sizeBudgetBytes,
+            OptionalDouble latencyBudgetMillis, double maxAccuracyDrop, int batchSize, int threads) {
+        this(id, description, precisions, quantizedFormat, executionProvider, memoryBudgetBytes, sizeBudgetBytes,
+                latencyBudgetMillis, maxAccuracyDrop, batchSize, threads, OptionalDouble.empty(), OptionalDouble.empty(),
+                false);
+    }
 
     public HardwareProfile {
         Objects.requireNonNull(id, "id is null");
@@ -40,6 +52,8 @@ public record HardwareProfile(String id, String description, Set<Precision> prec
         Objects.requireNonNull(memoryBudgetBytes, "memoryBudgetBytes is null");
         Objects.requireNonNull(sizeBudgetBytes, "sizeBudgetBytes is null");
         Objects.requireNonNull(latencyBudgetMillis, "latencyBudgetMillis is null");
+        Objects.requireNonNull(minMeanCosine, "minMeanCosine is null");
+        Objects.requireNonNull(minWorstCosine, "minWorstCosine is null");
     }
 
     public boolean runs(Precision precision) {

@@ -8,6 +8,7 @@ import io.modelpress.engine.data.NpzData;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.inference.Benchmarker;
 import io.modelpress.inference.InputGenerator;
+import io.modelpress.engine.Judging;
 import io.modelpress.inference.ModelBenchmark;
 import io.modelpress.inference.OrtRunner;
 import io.modelpress.inference.OutputFidelity;
@@ -77,7 +78,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         table(out, models, results);
         if (compressed != null) {
-            Evaluator.Data measured = new Evaluator.Data(calibration, evaluation, Optional.empty(), batch);
+            // The inputs compress judges on, for the same model and data: the same generated inputs
+            // (seed, lengths, index bounds) or, with calibration data alone, the same held-out part.
+            Judging judging = Judging.of(calibration, evaluation);
+            Evaluator.Data measured = new Evaluator.Data(judging.judge(), judging.labelled(), Optional.empty(), batch,
+                    InputGenerator.indexBounds(original));
             printFidelity(out, Evaluator.fidelity(model, compressed, measured));
             Evaluator.accuracy(model, compressed, measured).ifPresent(accuracy -> out.printf(
                     "accuracy (%d examples): top-1 %.2f%% -> %.2f%%, top-5 %.2f%% -> %.2f%%%n", accuracy.examples(),
@@ -132,9 +137,7 @@ final class BenchCommand implements Callable<Integer> {
     private static void printFidelity(PrintWriter out, CompressionReport.FidelityReport fidelity) {
         fidelity.unavailable().ifPresent(reason -> out.printf("fidelity: %s%n", reason));
         for (OutputFidelity output : fidelity.outputs()) {
-            out.printf("fidelity %s: cosine %.6f (min %.6f), max abs error %.3g%s%n", output.output(), output.meanCosine(),
-                    output.minCosine(), output.maxAbsError(), output.top1Agreement().isPresent()
-                            ? String.format(", top-1 agreement %.1f%%", 100 * output.top1Agreement().getAsDouble()) : "");
+            out.printf("fidelity %s: %s%n", output.output(), Format.fidelity(output));
         }
         if (!fidelity.outputs().isEmpty()) {
             out.printf("  measured on %s%n", fidelity.data());

@@ -9,6 +9,7 @@ import io.modelpress.engine.ReportHtml;
 import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.plan.Budget;
+import io.modelpress.engine.plan.Floors;
 import io.modelpress.engine.plan.PlanRequest;
 import io.modelpress.engine.plan.Planner;
 import io.modelpress.inference.OutputFidelity;
@@ -44,9 +45,18 @@ final class CompressCommand implements Callable<Integer> {
                     + "Without it the planner chooses the chain.")
     List<String> steps = List.of();
 
-    @Option(names = "--max-accuracy-drop", paramLabel = "FRACTION",
-            description = "planner: accuracy (or fidelity) the result may lose, e.g. 0.01 for one point (default: the profile's)")
+    @Option(names = "--max-accuracy-drop", paramLabel = "POINTS",
+            description = "planner: accuracy (or agreement with the original) the result may lose, in percentage points, "
+                    + "e.g. 1 for one point, 0.5 for half a point (default: the profile's)")
     Double maxAccuracyDrop;
+
+    @Option(names = "--min-mean-cosine", paramLabel = "COSINE",
+            description = "planner: floor on every output's mean cosine to the original's, 0 to 1 (default: the profile's, else 0.98)")
+    Double minMeanCosine;
+
+    @Option(names = "--min-worst-cosine", paramLabel = "COSINE",
+            description = "planner: floor on every output's worst-sample cosine, 0 to 1 (default: the profile's, else 0.90)")
+    Double minWorstCosine;
 
     @Option(names = "--max-size-mb", paramLabel = "MIB", description = "planner: largest model accepted, in MiB (default: the profile's)")
     Double maxSizeMb;
@@ -101,17 +111,26 @@ final class CompressCommand implements Callable<Integer> {
         }
         report.planning().ifPresent(planning -> PlanningPrinter.print(stdout, planning));
         print(stdout, report);
-        return report.status().equals("complete") ? ModelpressCli.OK : ModelpressCli.FAILED;
+        printVerdict(stdout, report);
+        return switch (report.status()) {
+            case CompressionReport.COMPLETE, CompressionReport.UNVERIFIED -> ModelpressCli.OK;
+            case CompressionReport.KEPT_ORIGINAL -> ModelpressCli.KEPT_ORIGINAL;
+            default -> ModelpressCli.FAILED;
+        };
     }
 
     private Budget budget(HardwareProfile profile) {
         Budget budget = Budget.of(profile).withTimeLimit(Durations.parse("--time-limit", timeLimit));
         if (maxAccuracyDrop != null) {
-            if (!(maxAccuracyDrop >= 0 && maxAccuracyDrop <= 1)) {
-                throw new EngineException("--max-accuracy-drop must be a fraction from 0 to 1 (0.01 = one point), not "
+            if (!(maxAccuracyDrop >= 0 && maxAccuracyDrop <= 100)) {
+                throw new EngineException("--max-accuracy-drop is in percentage points from 0 to 100 (1 = one point), not "
                         + maxAccuracyDrop);
             }
             budget = budget.withMaxAccuracyDrop(maxAccuracyDrop);
+        }
+        if (minMeanCosine != null || minWorstCosine != null) {
+            budget = budget.withFloors(new Floors(cosine("--min-mean-cosine", minMeanCosine, budget.floors().meanCosine()),
+                    cosine("--min-worst-cosine", minWorstCosine, budget.floors().worstCosine())));
         }
         if (maxSizeMb != null) {
             if (!(maxSizeMb > 0)) {
@@ -126,6 +145,30 @@ final class CompressCommand implements Callable<Integer> {
             budget = budget.withMaxLatencyMillis(maxLatencyMs);
         }
         return budget;
+    }
+
+    private static double cosine(String flag, Double value, double otherwise) {
+        if (value == null) {
+            return otherwise;
+        }
+        if (!(value >= 0 && value <= 1)) {
+            throw new EngineException(flag + " must be a cosine from 0 to 1, not " + value);
+        }
+        return value;
+    }
+
+    /** The status in words, what judged it, and what would help when it is not complete. */
+    static void printVerdict(PrintWriter out, CompressionReport report) {
+        CompressionReport.JudgingReport judging = report.judging();
+        out.printf("judged on: %s (%d judging samples, %d tuning; %s)%n", judging.judgedOn(), judging.judgingSamples(),
+                judging.tuningSamples(), judging.split());
+        String status = switch (report.status()) {
+            case CompressionReport.UNVERIFIED -> "unverified: only generated inputs judged it";
+            case CompressionReport.KEPT_ORIGINAL -> "kept-original: the output is the original model, unchanged";
+            default -> report.status();
+        };
+        out.printf("status: %s%n", status);
+        report.hint().ifPresent(hint -> out.printf("hint: %s%n", hint));
     }
 
     private void print(PrintWriter out, CompressionReport report) {
@@ -145,9 +188,7 @@ final class CompressCommand implements Callable<Integer> {
         out.printf("runs in ONNX Runtime: %s%n", fidelity.runsInOnnxRuntime() ? "yes" : "NO");
         fidelity.unavailable().ifPresent(reason -> out.printf("fidelity: %s%n", reason));
         for (OutputFidelity output : fidelity.outputs()) {
-            out.printf("fidelity %s: cosine %.6f (min %.6f), max abs error %.3g%s%n", output.output(), output.meanCosine(),
-                    output.minCosine(), output.maxAbsError(), output.top1Agreement().isPresent()
-                            ? String.format(", top-1 agreement %.1f%%", 100 * output.top1Agreement().getAsDouble()) : "");
+            out.printf("fidelity %s: %s%n", output.output(), Format.fidelity(output));
         }
         if (!fidelity.outputs().isEmpty()) {
             out.printf("  measured on %s%n", fidelity.data());

@@ -66,6 +66,13 @@ final class EventPrinter {
         if (choice.hasNonNull("explanation")) {
             out.printf("          why: %s%n", choice.get("explanation").asText());
         }
+        JsonNode judging = data.path("judging");
+        if (judging.has("judgedOn")) {
+            out.printf("          judged on %s: %s%n", judging.path("judgedOn").asText(), judging.path("split").asText());
+        }
+        if (data.hasNonNull("hint")) {
+            out.printf("          hint: %s%n", data.get("hint").asText());
+        }
         out.printf("          size %s -> %s (%.2fx smaller), parameters %s -> %s%n",
                 Format.bytes(sizes.path("originalBytes").asLong()), Format.bytes(sizes.path("compressedBytes").asLong()),
                 sizes.path("sizeRatio").asDouble(), Format.count(sizes.path("originalParameters").asLong()),
@@ -84,8 +91,11 @@ final class EventPrinter {
         for (JsonNode output : fidelity.path("outputs")) {
             out.printf(Locale.ROOT, "          fidelity %s: cosine %.5f (worst %.5f)%s, on %s%n", output.path("output").asText(),
                     output.path("meanCosine").asDouble(), output.path("minCosine").asDouble(),
-                    output.hasNonNull("top1Agreement") ? String.format(Locale.ROOT, ", top-1 agreement %.1f%%",
-                            100 * output.get("top1Agreement").asDouble()) : "", fidelity.path("data").asText());
+                    (output.hasNonNull("top1Agreement") ? String.format(Locale.ROOT, ", top-1 agreement %.1f%%",
+                            100 * output.get("top1Agreement").asDouble()) : "")
+                            + (output.hasNonNull("sequenceAgreement") ? String.format(Locale.ROOT,
+                                    ", decoded sequences alike %.1f%%", 100 * output.get("sequenceAgreement").asDouble())
+                                    : ""), fidelity.path("data").asText());
         }
         if (!fidelity.path("runsInOnnxRuntime").asBoolean(true)) {
             out.printf("          does NOT run in ONNX Runtime: %s%n", fidelity.path("unavailable").asText());
@@ -125,7 +135,7 @@ final class EventPrinter {
     /** One row per profile: what it became, what it kept, how fast it runs. */
     void summary(ModelOutcome outcome) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"profile", "status", "chain", "size", "top-1 accuracy", "p50 latency"});
+        rows.add(new String[] {"profile", "status", "judged on", "chain", "size", "top-1 accuracy", "p50 latency"});
         for (ModelOutcome.ProfileOutcome profile : outcome.profiles()) {
             rows.add(row(profile));
         }
@@ -155,11 +165,11 @@ final class EventPrinter {
     private static String[] row(ModelOutcome.ProfileOutcome profile) {
         if (profile.failure().isPresent()) {
             JsonNode failure = profile.failure().get();
-            return new String[] {profile.profile(), "failed", "-", "-", "-", failure.path("stage").asText() + ": "
+            return new String[] {profile.profile(), "failed", "-", "-", "-", "-", failure.path("stage").asText() + ": "
                     + abbreviate(failure.path("reason").asText(), 60)};
         }
         if (profile.result().isEmpty()) {
-            return new String[] {profile.profile(), "no answer", "-", "-", "-", "-"};
+            return new String[] {profile.profile(), "no answer", "-", "-", "-", "-", "-"};
         }
         JsonNode result = profile.result().get();
         JsonNode sizes = result.path("sizes");
@@ -177,8 +187,8 @@ final class EventPrinter {
                         latency.path("compressed").path("p50Millis").asDouble(),
                         latency.hasNonNull("note") ? " (this host's CPU)" : "")
                 : "not timed";
-        return new String[] {profile.profile(), result.path("status").asText(), chain(result.path("plan")), size, accuracy,
-                timing};
+        return new String[] {profile.profile(), result.path("status").asText(),
+                result.path("judging").path("judgedOn").asText("-"), chain(result.path("plan")), size, accuracy, timing};
     }
 
     private static String chain(JsonNode plan) {

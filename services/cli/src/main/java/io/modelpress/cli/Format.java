@@ -8,6 +8,19 @@ final class Format {
     private Format() {
     }
 
+    /** One output's figures as compress and bench both print them. */
+    static String fidelity(io.modelpress.inference.OutputFidelity output) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "cosine %.6f (worst %.6f), max abs error %.3g",
+                output.meanCosine(), output.minCosine(), output.maxAbsError()));
+        output.top1Agreement().ifPresent(agreement -> line.append(String.format(Locale.ROOT, ", top-1 agreement %.1f%%",
+                100 * agreement)));
+        output.sequenceAgreement().ifPresent(agreement -> line.append(String.format(Locale.ROOT,
+                ", decoded sequences alike %.1f%%", 100 * agreement)));
+        output.characterErrorRate().ifPresent(cer -> line.append(String.format(Locale.ROOT, ", character error rate %.3f",
+                cer)));
+        return line.toString();
+    }
+
     static String bytes(long bytes) {
         if (bytes < 1024) {
             return bytes + " B";

@@ -20,6 +20,8 @@ public final class ModelpressCli {
     public static final int OK = 0;
     public static final int FAILED = 1;
     public static final int BAD_INPUT = 2;
+    /** The planner kept the original: nothing met the budget and the floors, or nothing could be judged. */
+    public static final int KEPT_ORIGINAL = 3;
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

@@ -11,19 +11,23 @@ final class PlanningPrinter {
     }
 
     static void print(PrintWriter out, Planning planning) {
-        out.printf("planner (%s, %.1f s): %s%n", planning.dropMeasure(), planning.planningMillis() / 1000.0,
-                planning.explanation());
+        out.printf("planner (judged on %s; drop is %s, in points; %.1f s): %s%n", planning.judgedOn(),
+                planning.dropMeasure(), planning.planningMillis() / 1000.0, planning.explanation());
         out.printf("  %-3s %-10s %12s %10s %10s  %s%n", "#", "outcome", "size", "drop", "p50", "chain");
         for (Trial trial : planning.trials()) {
             String marker = planning.chosen().map(chosen -> chosen.index() == trial.index()).orElse(false) ? "*"
                     : planning.pareto().contains(trial) ? "p" : " ";
             out.printf("%s %-3d %-10s %12s %10s %10s  %s%s%n", marker, trial.index(), trial.outcome(),
                     trial.measured() || trial.outcome().equals(Trial.FAILED) ? Format.bytes(trial.bytes()) : "-",
-                    trial.drop().isPresent() ? String.format("%.2f pt", trial.drop().getAsDouble() * 100) : "-",
+                    trial.drop().isPresent() ? String.format("%.2f pt", trial.drop().getAsDouble()) : "-",
                     trial.latencyMillis().isPresent() ? String.format("%.2f ms", trial.latencyMillis().getAsDouble()) : "-",
                     trial.chainText(), trial.error().map(error -> "  (" + error + ")").orElse(
-                            trial.violations().isEmpty() ? "" : "  (misses: " + String.join("; ", trial.violations()) + ")"));
+                            trial.verdict().map(verdict -> "  (" + verdict + ")").orElse("")));
         }
         out.println("  * chosen, p on the Pareto front of size, latency and drop");
+        planning.closest().ifPresent(closest -> out.printf("  kept the original; #%d came closest%n", closest.index()));
+        planning.checks().forEach(check -> out.printf("  budget %s: %s (limit %s%s)%s%n", check.budget(), check.state(),
+                check.limit(), check.actual().map(actual -> ", measured " + actual).orElse(""),
+                check.note().map(note -> ": " + note).orElse("")));
     }
 }

@@ -31,7 +31,7 @@ final class ProfilesCommand implements Callable<Integer> {
                     profile.threads() == 0 ? "auto" : Integer.toString(profile.threads()));
             out.printf("  budgets: memory %s, size %s, latency %s, accuracy drop %.1f points%n%n",
                     bytes(profile.memoryBudgetBytes()), bytes(profile.sizeBudgetBytes()),
-                    millis(profile.latencyBudgetMillis()), profile.maxAccuracyDrop() * 100);
+                    millis(profile.latencyBudgetMillis()), profile.maxAccuracyDrop());
         }
         return ModelpressCli.OK;
     }

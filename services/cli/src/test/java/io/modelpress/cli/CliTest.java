@@ -83,7 +83,10 @@ class CliTest {
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("runs in ONNX Runtime: yes"), run.out());
         JsonNode report = Reports.json().readTree(out.resolve("report.json").toFile());
-        assertEquals("complete", report.get("status").asText());
+        assertEquals("unverified", report.get("status").asText(), "no data: generated inputs alone judged it");
+        assertEquals("generated-inputs", report.get("judging").get("judgedOn").asText());
+        assertTrue(run.out().contains("judged on: generated-inputs") && run.out().contains("status: unverified")
+                && run.out().contains("hint: only generated inputs judged this result"), run.out());
         assertEquals("x86-vnni", report.get("profile").asText());
         assertEquals("graph-cleanup", report.get("plan").get(0).get("plugin").asText());
         assertEquals("true", report.get("plan").get(0).get("options").get("dead-nodes").asText());
@@ -93,6 +96,49 @@ class CliTest {
         assertEquals(0.0, fidelity.get("maxAbsError").asDouble());
         OnnxModel written = OnnxModel.load(out.resolve("model.onnx"));
         assertEquals(report.get("compressed").get("digest").asText(), written.sourceDigest().orElseThrow());
+    }
+
+    @Test
+    void benchAndCompressPrintTheSameFidelityForTheSamePair() throws IOException {
+        Path model = temp.resolve("mlp.onnx");
+        TestModels.mlp(16, 32, 8, 3).save(model, SaveOptions.inline());
+        Path out = temp.resolve("int8");
+        Run compress = run("compress", model.toString(), "--profile", "x86-vnni", "--plugin", "int8-dynamic", "--no-bench",
+                "--out", out.toString());
+        assertEquals(0, compress.exit(), compress.err());
+        Run bench = run("bench", model.toString(), out.resolve("model.onnx").toString(), "--profile", "x86-vnni",
+                "--iterations", "3");
+        assertEquals(0, bench.exit(), bench.err());
+        List<String> compressed = fidelityLines(compress.out());
+        assertFalse(compressed.isEmpty(), compress.out());
+        assertEquals(compressed, fidelityLines(bench.out()), "the same generated inputs give the same figures");
+    }
+
+    private static List<String> fidelityLines(String out) {
+        return out.lines().filter(line -> line.startsWith("fidelity ") || line.startsWith("  measured on ")).toList();
+    }
+
+    @Test
+    void theAccuracyDropIsInPointsAndAPlannerThatKeepsTheOriginalSaysWhatWouldHelp() throws IOException {
+        Path model = temp.resolve("mlp.onnx");
+        TestModels.mlp(16, 32, 8, 3).save(model, SaveOptions.inline());
+        Run tooMuch = run("compress", model.toString(), "--profile", "x86-vnni", "--max-accuracy-drop", "150", "--out",
+                temp.resolve("never").toString());
+        assertEquals(ModelpressCli.BAD_INPUT, tooMuch.exit());
+        assertTrue(tooMuch.err().contains("--max-accuracy-drop is in percentage points from 0 to 100 (1 = one point), not 150"),
+                tooMuch.err());
+
+        Path out = temp.resolve("kept");
+        Run kept = run("compress", model.toString(), "--profile", "x86-vnni", "--max-accuracy-drop", "2", "--max-size-mb",
+                "0.0001", "--time-limit", "5m", "--quiet", "--out", out.toString());
+        assertEquals(ModelpressCli.KEPT_ORIGINAL, kept.exit(), kept.out() + kept.err());
+        assertTrue(kept.out().contains("status: kept-original"), kept.out());
+        assertTrue(kept.out().contains("hint: nothing met the budget;") && kept.out().contains("the size budget to"),
+                kept.out());
+        JsonNode report = Reports.json().readTree(out.resolve("report.json").toFile());
+        assertEquals("kept-original", report.get("status").asText());
+        assertEquals(2.0, report.get("planning").get("budget").get("maxAccuracyDrop").asDouble(), "points, as given");
+        assertTrue(Files.exists(out.resolve("model.onnx")), "the original is the output");
     }
 
     @Test

@@ -52,7 +52,8 @@ class DemoCommandTest {
         assertTrue(printed.contains("benchmark demo/mnist-mlp v1 x86-vnni: latency p50 "), printed);
         String row = printed.lines().filter(line -> line.trim().startsWith("x86-vnni")).reduce((first, last) -> last)
                 .orElseThrow(() -> new AssertionError("no summary row: " + printed));
-        assertTrue(row.matches("\\s+x86-vnni\\s+complete\\s+graph-cleanup\\s+.*\\d+\\.\\d\\d% -> \\d+\\.\\d\\d%.* ms"), row);
+        assertTrue(row.matches("\\s+x86-vnni\\s+complete\\s+labelled-data\\s+graph-cleanup\\s+.*\\d+\\.\\d\\d% -> "
+                + "\\d+\\.\\d\\d%.* ms"), "the row says what judged the result: " + row);
 
         // and where the result lies on disk, not only its s3:// URI
         String onDisk = printed.lines().filter(line -> line.trim().startsWith("on disk (x86-vnni): ")).findFirst()

@@ -73,7 +73,8 @@ class DemoPiecesTest {
         assertFalse(outcome.accept(event(EventFeed.RESULTS, "other", "{\"version\":\"1\",\"profile\":\"mcu\"}")));
         assertFalse(outcome.accept(event(EventFeed.RESULTS, "m", "{\"version\":\"2\",\"profile\":\"mcu\"}")));
         outcome.accept(event(EventFeed.PROGRESS, "m", "{\"version\":\"1\",\"stage\":\"download\",\"percent\":0}"));
-        outcome.accept(event(EventFeed.RESULTS, "m", "{\"version\":\"1\",\"profile\":\"x86-vnni\",\"status\":\"complete\"}"));
+        outcome.accept(event(EventFeed.RESULTS, "m", "{\"version\":\"1\",\"profile\":\"x86-vnni\",\"status\":\"complete\","
+                + "\"judging\":{\"judgedOn\":\"labelled-data\"}}"));
         assertFalse(outcome.done(), "the benchmark of x86-vnni and anything for mcu are still to come");
         outcome.accept(event(EventFeed.BENCHMARKS, "m", "{\"version\":\"1\",\"profile\":\"x86-vnni\"}"));
         outcome.accept(event(EventFeed.FAILURES, "m", "{\"version\":\"1\",\"profile\":\"mcu\",\"stage\":\"compress\","
@@ -85,6 +86,8 @@ class DemoPiecesTest {
         new EventPrinter(new PrintWriter(table, true)).summary(outcome);
         assertTrue(table.toString().lines().anyMatch(line -> line.matches("\\s+mcu\\s+failed\\s.*")), table.toString());
         assertTrue(table.toString().contains("compress: over the size budget"), table.toString());
+        assertTrue(table.toString().lines().anyMatch(line -> line.matches("\\s+x86-vnni\\s+complete\\s+labelled-data\\s.*")),
+                "the table says what judged each result: " + table);
     }
 
     @Test

@@ -79,9 +79,7 @@ final class ChainRunner {
         Optional<CompressionReport.BenchmarkReport> benchmark = Evaluator.benchmark(model,
                 out.resolve(report.compressed().file()), new Evaluator.Data(calibration, Optional.empty(), timing,
                         profile.batchSize()), profile.executionProvider());
-        CompressionReport timed = new CompressionReport(report.reportVersion(), report.status(), report.profile(),
-                report.original(), report.compressed(), report.plan(), report.steps(), report.gains(), report.fidelity(),
-                report.accuracy(), benchmark, report.environment(), report.totalMillis(), report.planning());
+        CompressionReport timed = report.withBenchmark(benchmark);
         Reports.writeReport(out.resolve(Reports.FILE), timed);
         return timed;
     }

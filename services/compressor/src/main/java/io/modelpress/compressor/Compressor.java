@@ -218,16 +218,20 @@ public class Compressor {
         }
 
         private HardwareProfile applyBudgets(HardwareProfile profile) {
-            if (model.budgets().isEmpty()) {
+            if (model.budgets().isEmpty() && !config.requireRealData()) {
                 return profile;
             }
-            RegisteredModel.Budgets budgets = model.budgets().get();
+            RegisteredModel.Budgets budgets = model.budgets().orElse(new RegisteredModel.Budgets(null, null, null, null,
+                    null, null));
             return new HardwareProfile(profile.id(), profile.description(), profile.precisions(),
                     profile.quantizedFormat(), profile.executionProvider(),
                     budgets.memoryBytes().isPresent() ? budgets.memoryBytes() : profile.memoryBudgetBytes(),
                     budgets.sizeBytes().isPresent() ? budgets.sizeBytes() : profile.sizeBudgetBytes(),
                     budgets.latencyMillis().isPresent() ? budgets.latencyMillis() : profile.latencyBudgetMillis(),
-                    budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads());
+                    budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads(),
+                    budgets.minMeanCosine().isPresent() ? budgets.minMeanCosine() : profile.minMeanCosine(),
+                    budgets.minWorstCosine().isPresent() ? budgets.minWorstCosine() : profile.minWorstCosine(),
+                    profile.requireRealData() || config.requireRealData());
         }
 
         /**
@@ -396,9 +400,9 @@ public class Compressor {
                 control.check();
                 publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result());
                 publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark());
-                LOG.infof("compressed for %s with %s (%s): %d -> %d bytes, stored at %s", profile.id(),
-                        chainText(steps), how.by(), report.original().bytes(), report.compressed().bytes(),
-                        result.location());
+                LOG.infof("%s for %s with %s (%s): %d -> %d bytes, stored at %s", report.status(), profile.id(),
+                        steps.isEmpty() ? "the original kept" : chainText(steps), how.by(), report.original().bytes(),
+                        report.compressed().bytes(), result.location());
             } catch (JobFailure failure) {
                 metrics.compressed(profile.id(), "failed", Duration.ofNanos(System.nanoTime() - started));
                 failed(Optional.of(profile.id()), known, failure);

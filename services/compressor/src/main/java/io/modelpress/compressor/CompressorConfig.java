@@ -41,6 +41,14 @@ public interface CompressorConfig {
     @WithDefault("2147483648")
     long maxArtifactBytes();
 
+    /**
+     * Whether every result must be judged on real data (calibration or evaluation data of the event)
+     * before it is published as complete: without it the original is kept, as a profile with
+     * {@code require-real-data: true} asks.
+     */
+    @WithDefault("false")
+    boolean requireRealData();
+
     /** Models compressed at the same time. */
     @WithDefault("1")
     int maxInFlight();

@@ -2,6 +2,7 @@ package io.modelpress.compressor;
 
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.plan.Budget;
+import io.modelpress.engine.plan.BudgetCheck;
 import io.modelpress.engine.plan.Planning;
 import io.modelpress.engine.plan.Trial;
 import io.modelpress.inference.BenchmarkSettings;
@@ -27,17 +28,26 @@ public final class EventData {
     }
 
     public record FidelityOutput(String output, double meanCosine, double minCosine, double maxAbsError,
-            double meanAbsError, double relativeError, OptionalDouble top1Agreement, int samples) {
+            double meanAbsError, double relativeError, OptionalDouble top1Agreement, int samples,
+            OptionalDouble sequenceAgreement, OptionalDouble characterErrorRate) {
         static FidelityOutput of(OutputFidelity fidelity) {
             return new FidelityOutput(fidelity.output(), fidelity.meanCosine(), fidelity.minCosine(),
                     fidelity.maxAbsError(), fidelity.meanAbsError(), fidelity.relativeError(), fidelity.top1Agreement(),
-                    fidelity.samples());
+                    fidelity.samples(), fidelity.sequenceAgreement(), fidelity.characterErrorRate());
+        }
+    }
+
+    /** What judged a result: labelled data, real unlabelled data or generated inputs, and the split. */
+    public record Judging(String judgedOn, boolean verified, String split, int tuningSamples, int judgingSamples) {
+        static Judging of(CompressionReport.JudgingReport report) {
+            return new Judging(report.judgedOn(), report.verified(), report.split(), report.tuningSamples(),
+                    report.judgingSamples());
         }
     }
 
     public record CompressionResult(String modelId, String version, String profile, String status, boolean replayed,
             String inputDigest, List<PlanStep> plan, String planDigest, String requestDigest, Choice choice, Input input, Artifact artifact, Sizes sizes,
-            Optional<Budgets> budgets, Fidelity fidelity, Accuracy accuracy, Calibration calibration, List<Step> steps,
+            Optional<Budgets> budgets, Optional<String> hint, Judging judging, Fidelity fidelity, Accuracy accuracy, Calibration calibration, List<Step> steps,
             Map<String, String> labels, long processingMillis, String completedAt) {
     }
 
@@ -49,10 +59,10 @@ public final class EventData {
      */
     public record Choice(String by, Optional<Boolean> metBudget, Optional<String> explanation,
             Optional<BudgetView> budget, Optional<String> dropMeasure, List<Candidate> candidates,
-            Optional<Long> planningMillis) {
+            List<BudgetCheck> checks, Optional<Long> planningMillis) {
         static Choice named(String by) {
             return new Choice(by, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), List.of(),
-                    Optional.empty());
+                    List.of(), Optional.empty());
         }
 
         static Choice of(Planning planning) {
@@ -60,26 +70,27 @@ public final class EventData {
             return new Choice(PlanChoice.PLANNER, Optional.of(planning.metBudget()), Optional.of(planning.explanation()),
                     Optional.of(BudgetView.of(planning.budget())), Optional.of(planning.dropMeasure()),
                     planning.trials().stream().map(trial -> Candidate.of(trial, trial.index() == chosen)).toList(),
-                    Optional.of(planning.planningMillis()));
+                    planning.checks(), Optional.of(planning.planningMillis()));
         }
     }
 
-    /** What the planner's result had to meet; a fraction for the drop, 0.01 being one point. */
+    /** What the planner's result had to meet; the drop in percentage points, 1 being one point. */
     public record BudgetView(double maxAccuracyDrop, OptionalLong maxBytes, OptionalDouble maxLatencyMillis,
-            long timeLimitMillis) {
+            OptionalLong maxMemoryBytes, double minMeanCosine, double minWorstCosine, long timeLimitMillis) {
         static BudgetView of(Budget budget) {
             return new BudgetView(budget.maxAccuracyDrop(), budget.maxBytes(), budget.maxLatencyMillis(),
+                    budget.maxMemoryBytes(), budget.floors().meanCosine(), budget.floors().worstCosine(),
                     budget.timeLimit().toMillis());
         }
     }
 
     /** One chain the planner considered. */
     public record Candidate(String chain, String outcome, boolean chosen, Optional<Long> bytes, OptionalDouble drop,
-            OptionalDouble latencyMillis, List<String> violations, Optional<String> reason) {
+            OptionalDouble latencyMillis, List<String> violations, Optional<String> reason, Optional<String> verdict) {
         static Candidate of(Trial trial, boolean chosen) {
             return new Candidate(trial.chainText(), trial.outcome(), chosen,
                     trial.outcome().equals(Trial.NOT_TRIED) ? Optional.empty() : Optional.of(trial.bytes()),
-                    trial.drop(), trial.latencyMillis(), trial.violations(), trial.error());
+                    trial.drop(), trial.latencyMillis(), trial.violations(), trial.error(), trial.verdict());
         }
     }
 

@@ -32,13 +32,16 @@ public record RegisteredModel(String modelId, String version, String artifactUri
     }
 
     /** Budget overrides; each replaces the profile's own when present. */
+    /** Budget overrides; {@code maxAccuracyDrop} is in percentage points, the cosines are floors from 0 to 1. */
     public record Budgets(OptionalLong sizeBytes, OptionalLong memoryBytes, OptionalDouble latencyMillis,
-            OptionalDouble maxAccuracyDrop) {
+            OptionalDouble maxAccuracyDrop, OptionalDouble minMeanCosine, OptionalDouble minWorstCosine) {
         public Budgets {
             sizeBytes = sizeBytes == null ? OptionalLong.empty() : sizeBytes;
             memoryBytes = memoryBytes == null ? OptionalLong.empty() : memoryBytes;
             latencyMillis = latencyMillis == null ? OptionalDouble.empty() : latencyMillis;
             maxAccuracyDrop = maxAccuracyDrop == null ? OptionalDouble.empty() : maxAccuracyDrop;
+            minMeanCosine = minMeanCosine == null ? OptionalDouble.empty() : minMeanCosine;
+            minWorstCosine = minWorstCosine == null ? OptionalDouble.empty() : minWorstCosine;
         }
     }
 }

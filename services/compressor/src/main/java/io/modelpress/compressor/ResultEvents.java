@@ -32,7 +32,7 @@ final class ResultEvents {
         CompressionReport.ModelFacts original = report.original();
         CompressionReport.ModelFacts compressed = report.compressed();
         CompressionReport.FidelityReport fidelity = report.fidelity();
-        return new EventData.CompressionResult(model.modelId(), model.version(), profile.id(), "complete", false,
+        return new EventData.CompressionResult(model.modelId(), model.version(), profile.id(), report.status(), false,
                 input.digest(), known.plan().orElseThrow(), known.planDigest().orElseThrow(),
                 known.requestDigest().orElseThrow(), choice,
                 new EventData.Input(model.artifactUri(), input.digest(), input.bytes()),
@@ -41,7 +41,7 @@ final class ResultEvents {
                 new EventData.Sizes(original.bytes(), compressed.bytes(), report.gains().sizeRatio(),
                         report.gains().bytesSaved(), original.parameters(), compressed.parameters(),
                         report.gains().parameterRatio(), compressed.packagedBytes(), report.gains().packagedSizeRatio()),
-                budgets(profile, compressed),
+                budgets(profile, compressed), report.hint(), EventData.Judging.of(report.judging()),
                 new EventData.Fidelity(fidelity.data(), fidelity.runsInOnnxRuntime(),
                         fidelity.outputs().stream().map(EventData.FidelityOutput::of).toList(), fidelity.unavailable()),
                 accuracy(report), calibration(input),

@@ -26,7 +26,8 @@ public final class DigestMain {
         HardwareProfile vnni = HardwareProfiles.builtIn().require("x86-vnni");
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("profile", vnni);
-        request.put("budget", new EventData.BudgetView(0.01, OptionalLong.of(1 << 20), OptionalDouble.of(2.5), 60_000));
+        request.put("budget", new EventData.BudgetView(1, OptionalLong.of(1 << 20), OptionalDouble.of(2.5),
+                OptionalLong.of(64L << 20), 0.98, 0.9, 60_000));
         request.put("plan", plan());
         request.put("labels", Map.of("team", "vision", "stage", "prod", "owner", "ml", "tier", "gold"));
         return Compressor.planDigest(vnni, plan()) + " " + CanonicalJson.digest(request, 16);

@@ -174,6 +174,8 @@ class IdempotencyTest {
             assertEquals(1, choice.path("budget").path("maxBytes").asLong(), "the event's size budget reached the planner");
             assertEquals(0.2, choice.path("budget").path("maxAccuracyDrop").asDouble(), 1e-9);
             assertFalse(choice.path("metBudget").asBoolean(), "no model fits in one byte");
+            assertEquals("kept-original", second.path("status").asText());
+            assertTrue(second.path("hint").asText().contains("the size budget to"), () -> "what would help: " + second);
             assertTrue(choice.path("explanation").asText().startsWith("no candidate meets the budget"),
                     () -> "the result says it is only the closest: " + choice);
             choice.path("candidates").forEach(candidate -> {

@@ -39,6 +39,10 @@ public final class CompressionEngine {
     /** The figure a packaging plugin reports its packaged size under. */
     public static final String PACKAGED_BYTES = "packaged-bytes";
 
+    /** What would turn a result judged on generated inputs into a verified one. */
+    public static final String GENERATED_HINT = "only generated inputs judged this result: give real inputs "
+            + "(calibration data, or labelled evaluation data) so it is judged on what the model will see";
+
     private final PluginRegistry plugins;
     private final LoadLimits limits;
     private final AtomicBoolean cancelled = new AtomicBoolean();
@@ -129,6 +133,7 @@ public final class CompressionEngine {
             InputCheck.check(original, data, "evaluation data");
             Evaluator.checkLabels(request.model(), data);
         });
+        Judging judging = Judging.of(request.calibration(), request.evaluation());
         CompressionReport.ModelFacts originalFacts = facts(request.model(), original, original.sourceDigest().orElseThrow(),
                 original.sourceBytes(), Optional.empty(), Optional.empty());
 
@@ -141,7 +146,7 @@ public final class CompressionEngine {
             double from = 0.05 + 0.75 * i / total;
             double span = 0.75 / total;
             listener.progress(stage, from, "");
-            StepOutcome outcome = runStep(i + 1, step, current, request, (f, message) ->
+            StepOutcome outcome = runStep(i + 1, step, current, request, judging.tuning(), (f, message) ->
                     listener.progress(stage, from + span * f, message));
             steps.add(outcome.report());
             if (outcome.result() != null) {
@@ -157,7 +162,9 @@ public final class CompressionEngine {
         CompressionReport.ModelFacts compressedFacts = facts(saved.modelFile(), current, saved.digest(), saved.totalBytes(),
                 saved.dataFile().map(file -> file.getFileName().toString()), packagedBytes(steps));
 
-        Evaluator.Data data = request.evaluationData().withIndexBounds(InputGenerator.indexBounds(original));
+        // Judged on what the plugins never saw: the judging part of the data, or generated inputs.
+        Evaluator.Data data = new Evaluator.Data(judging.judge(), judging.labelled(), request.benchmark(),
+                request.profile().batchSize(), InputGenerator.indexBounds(original));
         listener.progress("verify", 0.85, "fidelity in ONNX Runtime");
         CompressionReport.FidelityReport fidelity = Evaluator.fidelity(request.model(), saved.modelFile(), data);
         Optional<CompressionReport.AccuracyReport> accuracy = Optional.empty();
@@ -169,14 +176,45 @@ public final class CompressionEngine {
             benchmark = Evaluator.benchmark(request.model(), saved.modelFile(), data,
                     request.profile().executionProvider());
         }
-        boolean complete = steps.stream().allMatch(step -> step.status().equals("done"));
-        CompressionReport report = new CompressionReport(CompressionReport.VERSION, complete ? "complete" : "partial",
+        boolean allDone = steps.stream().allMatch(step -> step.status().equals("done"));
+        String status = !allDone ? CompressionReport.PARTIAL
+                : judging.verified() ? CompressionReport.COMPLETE : CompressionReport.UNVERIFIED;
+        Optional<String> hint = !allDone ? Optional.of("a step failed and was left out: see its error")
+                : judging.verified() ? Optional.empty() : Optional.of(GENERATED_HINT);
+        CompressionReport report = new CompressionReport(CompressionReport.VERSION, status,
                 request.profile().id(), originalFacts, compressedFacts, planned.stream().map(PlannedStep::entry).toList(),
                 steps, gains(originalFacts, compressedFacts), fidelity, accuracy, benchmark, RuntimeInfo.current(),
-                (System.nanoTime() - started) / 1_000_000, Optional.empty());
+                (System.nanoTime() - started) / 1_000_000, Optional.empty(), judging.report(Evaluator.GENERATED_SAMPLES),
+                hint);
         Reports.writeReport(request.outputFolder().resolve(Reports.FILE), report);
         listener.progress("done", 1, "");
         return report;
+    }
+
+    /**
+     * The original model written unchanged (as {@code model.onnx}, external data beside it) with a report
+     * that says so: what a request ends with when no candidate may be published.
+     */
+    public CompressionReport keepOriginal(Path model, io.modelpress.spi.HardwareProfile profile, Path outputFolder,
+            Judging judging) {
+        long started = System.nanoTime();
+        OnnxModel original = load(model);
+        try {
+            Files.createDirectories(outputFolder);
+        } catch (IOException e) {
+            throw new EngineException("cannot write to " + outputFolder + ": " + e.getMessage(), e);
+        }
+        SavedModel saved = original.save(outputFolder.resolve("model.onnx"));
+        CompressionReport.ModelFacts originalFacts = facts(model, original, original.sourceDigest().orElseThrow(),
+                original.sourceBytes(), Optional.empty(), Optional.empty());
+        CompressionReport.ModelFacts keptFacts = facts(saved.modelFile(), original, saved.digest(), saved.totalBytes(),
+                saved.dataFile().map(file -> file.getFileName().toString()), Optional.empty());
+        CompressionReport.FidelityReport fidelity = new CompressionReport.FidelityReport("none", true, List.of(),
+                Optional.of("not compared: the output is the original model, unchanged"));
+        return new CompressionReport(CompressionReport.VERSION, CompressionReport.KEPT_ORIGINAL, profile.id(),
+                originalFacts, keptFacts, List.of(), List.of(), gains(originalFacts, keptFacts), fidelity, Optional.empty(),
+                Optional.empty(), RuntimeInfo.current(), (System.nanoTime() - started) / 1_000_000, Optional.empty(),
+                judging.report(Evaluator.GENERATED_SAMPLES), Optional.empty());
     }
 
     private OnnxModel load(Path file) {
@@ -191,13 +229,13 @@ public final class CompressionEngine {
     }
 
     private StepOutcome runStep(int index, PlannedStep step, OnnxModel input, CompressionRequest request,
-            StepContext.ProgressReporter progress) {
+            Optional<io.modelpress.spi.CalibrationData> tuning, StepContext.ProgressReporter progress) {
         long started = System.nanoTime();
         long bytesBefore = input.serializedSize();
         Path temp = null;
         try {
             temp = createTempFolder("modelpress-step-");
-            StepContext context = new StepContext(temp, request.profile(), request.calibration(), cancelled::get, progress);
+            StepContext context = new StepContext(temp, request.profile(), tuning, cancelled::get, progress);
             PluginResult result = step.plugin().plugin().apply(input, step.options(), context);
             if (result == null || result.model() == null) {
                 throw new PluginException("the plugin returned no model");

@@ -13,7 +13,10 @@ import java.util.Optional;
  * beside the compressed model.
  *
  * @param reportVersion version of this document's layout
- * @param status {@code complete} when every step ran, {@code partial} when a step failed and was left out
+ * @param status {@code complete} when every step ran and real data judged the result; {@code unverified} when
+ *     every step ran but only generated inputs judged it; {@code partial} when a step failed and was left out;
+ *     {@code kept-original} when the planner found no candidate that meets the budget (or none could be judged)
+ *     and the output is the original model, unchanged
  * @param profile the profile id
  * @param original the input model
  * @param compressed the output model
@@ -26,18 +29,44 @@ import java.util.Optional;
  * @param environment where it ran
  * @param totalMillis wall time of the whole job
  * @param planning when the planner chose the chain: what it tried and why it chose this one
+ * @param judging what judged the result: labelled data, real unlabelled data or generated inputs, and the split
+ * @param hint for a result that is not {@code complete}: what would help (data to give, a budget to loosen)
  */
 public record CompressionReport(int reportVersion, String status, String profile, ModelFacts original,
         ModelFacts compressed, List<PlanEntry> plan, List<StepReport> steps, Gains gains, FidelityReport fidelity,
         Optional<AccuracyReport> accuracy, Optional<BenchmarkReport> benchmark, RuntimeInfo environment,
-        long totalMillis, Optional<Planning> planning) {
+        long totalMillis, Optional<Planning> planning, JudgingReport judging, Optional<String> hint) {
 
     public static final int VERSION = 1;
 
-    /** This report with the planner's search added. */
-    public CompressionReport withPlanning(Planning search) {
-        return new CompressionReport(reportVersion, status, profile, original, compressed, plan, steps, gains, fidelity,
-                accuracy, benchmark, environment, totalMillis, Optional.of(search));
+    public static final String COMPLETE = "complete";
+    public static final String UNVERIFIED = "unverified";
+    public static final String PARTIAL = "partial";
+    public static final String KEPT_ORIGINAL = "kept-original";
+
+    /** This report with the planner's search added, its status and hint. */
+    public CompressionReport withPlanning(Planning search, String newStatus, Optional<String> newHint) {
+        return new CompressionReport(reportVersion, newStatus, profile, original, compressed, plan, steps, gains,
+                fidelity, accuracy, benchmark, environment, totalMillis, Optional.of(search), judging, newHint);
+    }
+
+    /** This report with the two models timed side by side. */
+    public CompressionReport withBenchmark(Optional<BenchmarkReport> timing) {
+        return new CompressionReport(reportVersion, status, profile, original, compressed, plan, steps, gains,
+                fidelity, accuracy, timing, environment, totalMillis, planning, judging, hint);
+    }
+
+    /**
+     * What judged a result.
+     *
+     * @param judgedOn {@code labelled-data}, {@code real-data} (unlabelled) or {@code generated-inputs}
+     * @param verified false when generated inputs alone judged: nothing says the result holds on real inputs
+     * @param split how the data was divided between tuning and judging, so no example judged a chain that tuned on it
+     * @param tuningSamples samples the plugins could calibrate on
+     * @param judgingSamples samples the result was judged on
+     */
+    public record JudgingReport(String judgedOn, boolean verified, String split, int tuningSamples,
+            int judgingSamples) {
     }
 
     /**
@@ -85,7 +114,7 @@ public record CompressionReport(int reportVersion, String status, String profile
      * @param top1After top-1 of the compressed model
      * @param top5Before top-5 of the original
      * @param top5After top-5 of the compressed model
-     * @param top1Drop top1Before - top1After (0.01 = one point lost)
+     * @param top1Drop top1Before - top1After in percentage points (1 = one point lost), the unit of every drop
      */
     public record AccuracyReport(String output, long examples, double top1Before, double top1After, double top5Before,
             double top5After, double top1Drop) {

@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
 public final class Evaluator {
 
     /** Samples compared when no data is given. */
-    static final int GENERATED_SAMPLES = 32;
+    public static final int GENERATED_SAMPLES = 32;
     static final long GENERATED_SEED = 20261125L;
 
     /**
@@ -102,7 +102,7 @@ public final class Evaluator {
             Accuracy expected = Accuracy.evaluate(before, evaluation);
             Accuracy actual = Accuracy.evaluate(SelectedInputs.adapt(after), evaluation);
             return Optional.of(new CompressionReport.AccuracyReport(expected.output(), expected.examples(),
-                    expected.top1(), actual.top1(), expected.top5(), actual.top5(), expected.top1() - actual.top1()));
+                    expected.top1(), actual.top1(), expected.top5(), actual.top5(), 100 * (expected.top1() - actual.top1())));
         }
     }
 
@@ -166,7 +166,7 @@ public final class Evaluator {
         if (data.calibration().isPresent()) {
             CalibrationData calibration = data.calibration().get();
             return new Inputs(IntStream.range(0, calibration.size()).mapToObj(calibration::sample).toList(),
-                    "calibration data: " + calibration.size() + " samples");
+                    "real data: " + calibration.size() + " samples");
         }
         for (int length : GENERATED_LENGTHS) {
             Inputs generated = generated(runner, data, length);

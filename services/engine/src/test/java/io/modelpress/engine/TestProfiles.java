@@ -16,12 +16,12 @@ public final class TestProfiles {
     public static HardwareProfile cpu() {
         return new HardwareProfile("test-cpu", "a CPU for tests", EnumSet.of(Precision.FP32, Precision.INT8),
                 QuantizedFormat.OPERATOR, "cpu", OptionalLong.empty(), OptionalLong.empty(), OptionalDouble.empty(),
-                0.01, 1, 1);
+                1, 1, 1);
     }
 
     public static HardwareProfile fp16Only() {
         return new HardwareProfile("test-gpu", "a half-precision GPU for tests", EnumSet.of(Precision.FP16),
                 QuantizedFormat.QDQ, "cuda", OptionalLong.empty(), OptionalLong.empty(), OptionalDouble.empty(),
-                0.01, 1, 1);
+                1, 1, 1);
     }
 }

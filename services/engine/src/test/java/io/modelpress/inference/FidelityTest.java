@@ -64,6 +64,57 @@ class FidelityTest {
         }
     }
 
+    @Test
+    void scoresPerPositionAreAlsoDecodedAsCtcAndComparedLineByLine() {
+        // Four lines of 10 positions over 5 classes (0 the blank); the compressed model reads one
+        // character of each of two lines differently: 95% of positions agree, half of the lines.
+        int[][] original = {{1, 1, 0, 2, 3, 0, 0, 4, 4, 0}, {2, 0, 2, 0, 3, 3, 0, 1, 0, 0},
+                {4, 0, 0, 3, 3, 0, 2, 0, 1, 0}, {1, 0, 1, 0, 1, 0, 2, 2, 0, 0}};
+        int[][] compressed = {{1, 1, 0, 2, 3, 0, 0, 4, 4, 0}, {2, 0, 2, 0, 4, 3, 0, 1, 0, 0},
+                {4, 0, 0, 3, 3, 0, 2, 0, 1, 0}, {1, 0, 1, 0, 0, 0, 2, 2, 0, 0}};
+        Map<String, TensorData> sample = Map.of("x", TensorData.ofFloats(new long[] {1}, new float[1]));
+        OutputFidelity fidelity = Fidelity.compare(runner(original), runner(compressed), List.of(sample)).get(0);
+        assertEquals(38 / 40.0, fidelity.top1Agreement().orElseThrow(), 1e-9);
+        assertEquals(0.5, fidelity.sequenceAgreement().orElseThrow(), 1e-9, "two of four lines read alike");
+        // line 2 reads 2 2 3 1 -> 2 2 4 3 1 (one insertion), line 4 reads 1 1 1 2 -> 1 1 2 (one deletion): 2 edits over 16
+        assertEquals(2 / 16.0, fidelity.characterErrorRate().orElseThrow(), 1e-9);
+    }
+
+    /** A runner whose output is one-hot softmax scores [lines, positions, 5] with the given best class per position. */
+    private static io.modelpress.spi.ModelRunner runner(int[][] best) {
+        int classes = 5;
+        int positions = best[0].length;
+        float[] scores = new float[best.length * positions * classes];
+        for (int line = 0; line < best.length; line++) {
+            for (int t = 0; t < positions; t++) {
+                for (int c = 0; c < classes; c++) {
+                    scores[(line * positions + t) * classes + c] = c == best[line][t] ? 0.96f : 0.01f;
+                }
+            }
+        }
+        TensorData output = TensorData.ofFloats(new long[] {best.length, positions, classes}, scores);
+        return new io.modelpress.spi.ModelRunner() {
+            @Override
+            public List<String> inputNames() {
+                return List.of("x");
+            }
+
+            @Override
+            public List<String> outputNames() {
+                return List.of("scores");
+            }
+
+            @Override
+            public Map<String, TensorData> run(Map<String, TensorData> inputs) {
+                return Map.of("scores", output);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
     private static float[] floats(SplittableRandom random, int count) {
         float[] values = new float[count];
         for (int i = 0; i < count; i++) {

@@ -84,6 +84,7 @@ public final class Fidelity {
         private double allDot;
         private double allExpected;
         private double allActual;
+        private final Sequences sequences = new Sequences();
 
         Accumulator(String name) {
             this.name = name;
@@ -138,11 +139,19 @@ public final class Fidelity {
                 scores = false;
                 return;
             }
-            for (int row = 0; row + classes <= expected.length; row += classes) {
+            int positions = shape.length == 3 ? (int) shape[1] : 0;
+            int[] expectedBest = new int[expected.length / classes];
+            int[] actualBest = new int[expectedBest.length];
+            for (int row = 0; row < expectedBest.length; row++) {
+                expectedBest[row] = argMax(expected, row * classes, classes);
+                actualBest[row] = argMax(actual, row * classes, classes);
                 rows++;
-                if (argMax(expected, row, classes) == argMax(actual, row, classes)) {
+                if (expectedBest[row] == actualBest[row]) {
                     agreeingRows++;
                 }
+            }
+            if (positions > 1) {
+                sequences.add(expectedBest, actualBest, positions);
             }
         }
 
@@ -185,15 +194,17 @@ public final class Fidelity {
             double relative = refSquares == 0 ? Math.sqrt(diffSquares) : Math.sqrt(diffSquares / refSquares);
             java.util.OptionalDouble top1 = scores && rows > 0
                     ? java.util.OptionalDouble.of((double) agreeingRows / rows) : java.util.OptionalDouble.empty();
+            java.util.OptionalDouble agreement = scores ? sequences.agreement() : java.util.OptionalDouble.empty();
+            java.util.OptionalDouble cer = scores ? sequences.characterErrorRate() : java.util.OptionalDouble.empty();
             if (widest == 1) {
                 // The cosine of two one-value vectors is only their signs' agreement; across the
                 // samples the values form a vector whose cosine says something.
                 double cosine = cosine(allDot, allExpected, allActual);
                 return new OutputFidelity(name, cosine, cosine, maxAbs, elements == 0 ? 0 : absSum / elements, relative,
-                        top1, samples);
+                        top1, samples, agreement, cer);
             }
             return new OutputFidelity(name, cosineSum / samples, minCosine, maxAbs,
-                    elements == 0 ? 0 : absSum / elements, relative, top1, samples);
+                    elements == 0 ? 0 : absSum / elements, relative, top1, samples, agreement, cer);
         }
     }
 }

@@ -67,11 +67,16 @@ public final class Candidates {
     }
 
     static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration) {
+        return match(plugins, profile, hasCalibration, CATALOGUE);
+    }
+
+    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration,
+            List<Template> catalogue) {
         boolean cleanup = plugins.find(CLEANUP).isPresent();
         List<Template> templates = new ArrayList<>();
         List<List<ChainStep>> chains = new ArrayList<>();
         List<Excluded> excluded = new ArrayList<>();
-        for (Template template : CATALOGUE) {
+        for (Template template : catalogue) {
             List<ChainStep> chain = new ArrayList<>();
             if (cleanup && !template.steps().equals(List.of(CLEANUP))) {
                 chain.add(ChainStep.parse(CLEANUP));

@@ -111,7 +111,15 @@ final class ProfileParser {
                         : OptionalDouble.empty(),
                 document.get("max-accuracy-drop").doubleValue(),
                 integer(source, document, "batch-size", DEFAULT_BATCH_SIZE),
-                integer(source, document, "threads", DEFAULT_THREADS));
+                integer(source, document, "threads", DEFAULT_THREADS),
+                optional(document.path("fidelity-floors"), "mean-cosine"),
+                optional(document.path("fidelity-floors"), "worst-cosine"),
+                document.path("require-real-data").asBoolean(false));
+    }
+
+    private static OptionalDouble optional(JsonNode parent, String field) {
+        JsonNode value = parent.get(field);
+        return value == null ? OptionalDouble.empty() : OptionalDouble.of(value.doubleValue());
     }
 
     /** MiB to bytes, exactly (no binary floating point), rounded down: a budget is a ceiling. */

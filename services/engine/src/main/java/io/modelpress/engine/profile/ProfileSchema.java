@@ -37,7 +37,7 @@ final class ProfileSchema {
 
     /** Said again next to a field's problems because its unit is the usual mistake. */
     private static final Map<String, String> HINTS = Map.of(
-            "max-accuracy-drop", "a fraction: 0.01 is one point",
+            "max-accuracy-drop", "in percentage points: 1 is one point, 0.5 half a point",
             "budgets.memory-mb", "in MiB",
             "budgets.size-mb", "in MiB");
 

@@ -100,7 +100,8 @@ class WholeInputsTest {
 
         CompressionReport.FidelityReport fidelity = report.fidelity();
         assertTrue(fidelity.unavailable().isEmpty(), fidelity.toString());
-        assertEquals("calibration data: " + EXAMPLES + " samples", fidelity.data());
+        assertEquals("real data: " + (EXAMPLES + 2) / 3 + " samples", fidelity.data(), "the third that judges");
+        assertEquals(EXAMPLES - (EXAMPLES + 2) / 3, report.judging().tuningSamples());
         assertEquals(2, fidelity.outputs().size(), "the speech probability and the next state");
         fidelity.outputs().forEach(output -> assertTrue(output.meanCosine() > 0.9, output.toString()));
     }

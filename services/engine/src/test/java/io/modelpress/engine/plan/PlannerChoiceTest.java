@@ -48,7 +48,7 @@ class PlannerChoiceTest {
         HardwareProfile gpu = HardwareProfiles.builtIn().require("nvidia-fp16");
         assertFalse(gpu.runs(Precision.INT8));
 
-        Planning planning = plan(gpu, Budget.of(gpu).withMaxAccuracyDrop(0.01));
+        Planning planning = plan(gpu, Budget.of(gpu).withMaxAccuracyDrop(1));
 
         List<Trial> measured = planning.trials().stream().filter(Trial::measured).toList();
         assertFalse(measured.isEmpty());
@@ -74,7 +74,7 @@ class PlannerChoiceTest {
         HardwareProfile gpu = HardwareProfiles.builtIn().require("nvidia-fp16");
         long original = Files.size(model);
         // Half precision alone halves the model; 40% of it takes removing neurons as well.
-        Planning planning = plan(gpu, Budget.of(gpu).withMaxAccuracyDrop(0.01).withMaxBytes(original * 2 / 5));
+        Planning planning = plan(gpu, Budget.of(gpu).withMaxAccuracyDrop(1).withMaxBytes(original * 2 / 5));
 
         assertTrue(planning.metBudget(), planning.explanation());
         Trial halfPrecisionOnly = trial(planning, List.of("graph-cleanup", "fp16"));
@@ -91,12 +91,12 @@ class PlannerChoiceTest {
         assertTrue(vnni.runs(Precision.INT4));
 
         // A tenth of a point of top-1 agreement with the original: 4-bit weights lose more than that here.
-        Planning planning = plan(vnni, Budget.of(vnni).withoutLatency().withMaxAccuracyDrop(0.001));
+        Planning planning = plan(vnni, Budget.of(vnni).withoutLatency().withMaxAccuracyDrop(0.1));
 
         Trial int4 = trial(planning, List.of("graph-cleanup", "int4-block"));
         assertTrue(int4.measured(), int4.toString());
-        assertTrue(int4.drop().orElseThrow() > 0.001, "int4 drop " + int4.drop());
-        assertTrue(int4.violations().stream().anyMatch(v -> v.startsWith("fidelity to the original's outputs drop")),
+        assertTrue(int4.drop().orElseThrow() > 0.1, "int4 drop " + int4.drop());
+        assertTrue(int4.violations().stream().anyMatch(v -> v.startsWith("agreement with the original on held-out real data drop")),
                 int4.violations().toString());
         Trial chosen = planning.chosen().orElseThrow();
         assertTrue(planning.metBudget(), planning.explanation());

@@ -35,7 +35,7 @@ class PlannerTest {
             LoadLimits.DEFAULT));
 
     @Test
-    void anImpossibleBudgetStillReturnsTheClosestCandidateWithTheReason() throws IOException {
+    void anImpossibleBudgetKeepsTheOriginalAndNamesTheClosestCandidateAndWhatWouldHelp() throws IOException {
         Path model = MnistModels.copy(temp.resolve("in"));
         Budget oneKilobyte = Budget.of(TestProfiles.cpu()).withMaxBytes(1024);
         CompressionReport report = planner.compress(new PlanRequest(model, TestProfiles.cpu(), oneKilobyte,
@@ -43,11 +43,57 @@ class PlannerTest {
 
         Planning planning = report.planning().orElseThrow();
         assertFalse(planning.metBudget());
-        Trial closest = planning.chosen().orElseThrow();
+        assertEquals(CompressionReport.KEPT_ORIGINAL, report.status());
+        assertTrue(planning.chosen().isEmpty(), "nothing is passed off as meeting the budget");
+        Trial closest = planning.closest().orElseThrow();
         assertTrue(closest.violations().stream().anyMatch(v -> v.endsWith("bytes is over the 1024 allowed")),
                 closest.violations().toString());
-        assertTrue(planning.explanation().startsWith("no candidate meets the budget; the closest is "), planning.explanation());
-        assertTrue(Files.exists(temp.resolve("out/model.onnx")), "the closest candidate's model is written");
+        assertTrue(planning.explanation().startsWith("no candidate meets the budget; kept the original. The closest was "),
+                planning.explanation());
+        String hint = report.hint().orElseThrow();
+        assertTrue(hint.contains("came closest and would pass with") && hint.contains("the size budget to ")
+                && hint.contains("give real inputs"), hint);
+        assertEquals(report.original().parameters(), report.compressed().parameters(), "the original, unchanged");
+        assertTrue(Files.exists(temp.resolve("out/model.onnx")), "the original is written as the result");
+    }
+
+    @Test
+    void aMemoryBudgetIsMeasuredOnEveryCandidatesSessionAndChecked() throws IOException {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        // One kibibyte: no ONNX Runtime session fits, and each candidate's measured session says so.
+        Budget tiny = Budget.of(TestProfiles.cpu()).withMaxMemoryBytes(1024);
+        CompressionReport report = planner.compress(new PlanRequest(model, TestProfiles.cpu(), tiny, temp.resolve("out"),
+                Optional.empty(), Optional.empty()), ProgressListener.NONE);
+
+        // The measure is the resident memory this process gains loading and warming up a session: a
+        // session that reuses memory an earlier one freed may show no growth, and is then not checked.
+        Planning planning = report.planning().orElseThrow();
+        List<Trial> measured = planning.trials().stream().filter(trial -> trial.memoryBytes().isPresent()).toList();
+        measured.forEach(trial -> {
+            assertTrue(trial.memoryBytes().getAsLong() > 1024, trial.toString());
+            assertTrue(trial.violations().stream().anyMatch(v -> v.startsWith("session memory ")
+                    && v.endsWith("bytes is over the 1024 allowed")), trial.violations().toString());
+            assertFalse(trial.meetsBudget());
+        });
+        if (report.status().equals(CompressionReport.KEPT_ORIGINAL)) {
+            assertTrue(report.hint().orElseThrow().contains("the memory budget to "), report.hint().toString());
+        } else {
+            BudgetCheck memory = memoryCheck(planning);
+            assertEquals(BudgetCheck.NOT_CHECKED, memory.state(), "a chosen model whose memory was not measured is "
+                    + "never reported as within the memory budget: " + memory);
+        }
+
+        // With room to spare, the chosen model's memory is met when measured, else not checked; never missed.
+        CompressionReport roomy = planner.compress(new PlanRequest(model, TestProfiles.cpu(),
+                Budget.of(TestProfiles.cpu()).withMaxMemoryBytes(1L << 40), temp.resolve("roomy"), Optional.empty(),
+                Optional.empty()), ProgressListener.NONE);
+        BudgetCheck memory = memoryCheck(roomy.planning().orElseThrow());
+        assertEquals(memory.actual().isPresent() ? BudgetCheck.MET : BudgetCheck.NOT_CHECKED, memory.state(),
+                memory.toString());
+    }
+
+    private static BudgetCheck memoryCheck(Planning planning) {
+        return planning.checks().stream().filter(check -> check.budget().equals("memory")).findFirst().orElseThrow();
     }
 
     @Test

@@ -38,7 +38,7 @@ class HardwareProfilesTest {
               memory-mb: 256
               size-mb: 20
               latency-ms: 50
-            max-accuracy-drop: 0.02
+            max-accuracy-drop: 2
             batch-size: 1
             threads: 2
             """;
@@ -66,7 +66,7 @@ class HardwareProfilesTest {
         assertEquals(OptionalDouble.of(100), x86.latencyBudgetMillis());
         assertEquals(OptionalLong.empty(), x86.memoryBudgetBytes());
         assertEquals(OptionalLong.empty(), x86.sizeBudgetBytes());
-        assertEquals(0.01, x86.maxAccuracyDrop());
+        assertEquals(1.0, x86.maxAccuracyDrop(), "percentage points");
         assertEquals(1, x86.batchSize());
         assertEquals(0, x86.threads());
     }
@@ -81,7 +81,7 @@ class HardwareProfilesTest {
         assertEquals(OptionalLong.of(512 * MIB), arm.memoryBudgetBytes());
         assertEquals(OptionalLong.of(100 * MIB), arm.sizeBudgetBytes());
         assertEquals(OptionalDouble.of(200), arm.latencyBudgetMillis());
-        assertEquals(0.02, arm.maxAccuracyDrop());
+        assertEquals(2.0, arm.maxAccuracyDrop(), "percentage points");
         assertEquals(2, arm.threads());
     }
 
@@ -108,6 +108,16 @@ class HardwareProfilesTest {
         assertEquals(OptionalLong.of(1_048_576), mcu.sizeBudgetBytes());
         assertEquals(OptionalLong.of(524_288), mcu.memoryBudgetBytes(), "memory-mb: 0.5 is 512 KiB");
         assertEquals(1, mcu.threads());
+        assertTrue(mcu.requireRealData(), "a microcontroller build is never judged on generated inputs alone");
+    }
+
+    @Test
+    void fidelityFloorsAreReadAndAbsentOnesAreEmpty() {
+        HardwareProfile floored = HardwareProfiles.parse("edge.yaml", EDGE + "fidelity-floors: {mean-cosine: 0.995, worst-cosine: 0.97}\n");
+        assertEquals(java.util.OptionalDouble.of(0.995), floored.minMeanCosine());
+        assertEquals(java.util.OptionalDouble.of(0.97), floored.minWorstCosine());
+        HardwareProfile plain = HardwareProfiles.builtIn().require("x86-vnni");
+        assertTrue(plain.minMeanCosine().isEmpty() && !plain.requireRealData());
     }
 
     @Test
@@ -148,6 +158,8 @@ class HardwareProfilesTest {
 
         assertEquals("kiosk-arm64", profile.id());
         assertEquals(OptionalLong.of(256 * MIB), profile.memoryBudgetBytes());
+        assertEquals(1.5, profile.maxAccuracyDrop(), "percentage points");
+        assertEquals(java.util.OptionalDouble.of(0.99), profile.minMeanCosine());
     }
 
     // ---- parsing ------------------------------------------------------------------------------
@@ -212,8 +224,9 @@ class HardwareProfilesTest {
                         "profiles/edge.yaml: budgets.latency-ms: must be greater than 0, not 0"),
                 Arguments.of("budget as text", EDGE.replace("memory-mb: 256", "memory-mb: 256MB"),
                         "profiles/edge.yaml: budgets.memory-mb: must be a number, not '256MB'"),
-                Arguments.of("accuracy drop as points", EDGE.replace("max-accuracy-drop: 0.02", "max-accuracy-drop: 2"),
-                        "profiles/edge.yaml: max-accuracy-drop: must be at most 1, not 2 (a fraction: 0.01 is one point)"),
+                Arguments.of("accuracy drop over a hundred points", EDGE.replace("max-accuracy-drop: 2", "max-accuracy-drop: 150"),
+                        "profiles/edge.yaml: max-accuracy-drop: must be at most 100, not 150 (in percentage points: 1 is "
+                                + "one point, 0.5 half a point)"),
                 Arguments.of("batch size zero", EDGE.replace("batch-size: 1", "batch-size: 0"),
                         "profiles/edge.yaml: batch-size: must be at least 1, not 0"),
                 Arguments.of("fractional threads", EDGE.replace("threads: 2", "threads: 1.5"),
