@@ -37,7 +37,8 @@ class ParameterCountTest {
         CompressionReport report = engine.compress(new CompressionRequest(model, int4, List.of(ChainStep.parse("int4-block")),
                 temp.resolve("out"), Optional.empty(), Optional.empty(), Optional.empty()), ProgressListener.NONE);
 
-        assertEquals("complete", report.status(), report.steps().toString());
+        // judged on generated inputs alone (no data given): done, but unverified
+        assertEquals(CompressionReport.UNVERIFIED, report.status(), report.steps().toString());
         assertTrue(report.gains().sizeRatio() > 3, "4-bit weights are smaller: " + report.gains());
         long before = report.original().parameters();
         long after = report.compressed().parameters();
