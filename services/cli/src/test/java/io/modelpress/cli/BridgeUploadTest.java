@@ -45,6 +45,7 @@ class BridgeUploadTest {
             }
             Map<String, String> compressor = new HashMap<>(stack.environment());
             compressor.put("MODELPRESS_MAX_IN_FLIGHT", "1");
+            compressor.put("MODELPRESS_INPUTS_ALLOWED", DemoCommand.BUCKET);
             Map<String, String> bridge = new HashMap<>();
             bridge.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
             bridge.put("MODELPRESS_BRIDGE_S3_ENDPOINT", stack.s3Endpoint().toString());

@@ -85,6 +85,7 @@ public class ModelsResource {
         data.put("artifactUri", "s3://" + bucket + "/" + folder + "model/" + model.fileName());
         data.put("format", "onnx");
         data.put("sizeBytes", model.size());
+        data.put("sha256", ObjectStore.sha256(model.uploadedFile()));
         if (calibration != null) {
             store.upload(calibration.uploadedFile(), bucket, folder + "data/calibration.npz");
             data.put("calibrationDataUri", "s3://" + bucket + "/" + folder + "data/calibration.npz");

@@ -87,6 +87,8 @@ class WebhookFlowTest {
         String copied = "registry/mlflow/fraud-detector/1/";
         assertArrayEquals(model, Fixtures.get(BUCKET, copied + "model.onnx"));
         assertArrayEquals(data, Fixtures.get(BUCKET, copied + Fixtures.EXTERNAL_DATA));
+        assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(model)),
+                event.data().path("sha256").asText(), "the model file's digest, which the compressor checks before parsing");
         assertTrue(new String(Fixtures.get(BUCKET, copied + "MLmodel"), StandardCharsets.UTF_8).contains("mlflow.onnx"));
         await("the version is tagged published", () -> "published".equals(mlflow().version(name, "1").tags
                 .get("modelpress.status")));

@@ -30,8 +30,12 @@ public final class ModelDirectory {
     private final long maxBytes;
     private final Path scratch;
 
-    /** Where the model is now. {@code artifactUri} is the ONNX file; {@code files} every file beside it. */
-    public record Copied(String artifactUri, long modelBytes, long totalBytes, List<String> files, boolean copied) {
+    /**
+     * Where the model is now. {@code artifactUri} is the ONNX file, {@code sha256} its digest as the
+     * event carries it; {@code files} every file beside it.
+     */
+    public record Copied(String artifactUri, String sha256, long modelBytes, long totalBytes, List<String> files,
+            boolean copied) {
     }
 
     private record Listing(List<String> names, List<Long> sizes) {
@@ -91,14 +95,12 @@ public final class ModelDirectory {
         });
         long modelBytes = listing.sizes().get(listing.names().indexOf(model));
         if (sourceBucket.equals(bucket)) {
-            return new Copied("s3://" + bucket + "/" + join(folder, model), modelBytes, listing.total(), listing.names(),
-                    false);
+            return copied(join(folder, model), modelBytes, listing.total(), listing.names(), false);
         }
         for (String name : listing.names()) {
             store.copy(sourceBucket, join(folder, name), bucket, join(targetFolder, name));
         }
-        return new Copied("s3://" + bucket + "/" + join(targetFolder, model), modelBytes, listing.total(),
-                listing.names(), true);
+        return copied(join(targetFolder, model), modelBytes, listing.total(), listing.names(), true);
     }
 
     private Copied fromProxy(String uri, URI parsed, String targetFolder) {
@@ -131,8 +133,13 @@ public final class ModelDirectory {
                 delete(local);
             }
         }
-        return new Copied("s3://" + bucket + "/" + join(targetFolder, model), sizes.get(names.indexOf(model)),
-                listing.total(), names, true);
+        return copied(join(targetFolder, model), sizes.get(names.indexOf(model)), listing.total(), names, true);
+    }
+
+    /** The model where it now lies in modelpress's bucket, with the digest of what is there. */
+    private Copied copied(String modelKey, long modelBytes, long totalBytes, List<String> files, boolean copied) {
+        return new Copied("s3://" + bucket + "/" + modelKey, store.sha256(bucket, modelKey), modelBytes, totalBytes,
+                files, copied);
     }
 
     private void check(String uri, Listing listing) {

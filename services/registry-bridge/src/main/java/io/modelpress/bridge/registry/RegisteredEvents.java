@@ -32,6 +32,7 @@ public final class RegisteredEvents {
         data.put("artifactUri", model.artifactUri());
         data.put("format", "onnx");
         data.put("sizeBytes", model.modelBytes());
+        data.put("sha256", model.sha256());
         Map<String, String> tags = version.tags();
         List<String> profiles = tags.containsKey(Tags.PROFILES) ? split(tags.get(Tags.PROFILES), "[,\\s]+")
                 : defaultProfiles;

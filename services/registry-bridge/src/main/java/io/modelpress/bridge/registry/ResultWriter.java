@@ -112,7 +112,10 @@ public final class ResultWriter {
         LOG.info(() -> "registered " + target + "/" + created + " from " + name + "/" + version);
     }
 
-    /** The drop the choice was judged on: the chosen candidate's, else lost top-1, else lost mean cosine. */
+    /**
+     * The drop the choice was judged on, in percentage points as every drop in the events: the chosen
+     * candidate's, else lost top-1, else the worst output's lost mean cosine (1 - cosine, as points).
+     */
     static Double drop(JsonNode data) {
         for (JsonNode candidate : data.path("choice").path("candidates")) {
             if (candidate.path("chosen").asBoolean(false) && candidate.has("drop")) {
@@ -127,7 +130,7 @@ public final class ResultWriter {
         for (JsonNode output : data.path("fidelity").path("outputs")) {
             worst = Math.max(worst, 1 - output.path("meanCosine").asDouble(1));
         }
-        return worst < 0 ? null : Math.max(0, worst);
+        return worst < 0 ? null : Math.max(0, worst) * 100;
     }
 
     static String judgedBy(JsonNode data) {
