@@ -47,7 +47,7 @@ class DashboardStateTest {
         assertEquals(0.071, profile.latency().originalP50Millis());
         assertTrue(profile.latency().where().contains("cpu provider"), profile.latency().where());
         assertEquals("fidelity", profile.judgement().measure());
-        assertEquals("32 samples of the calibration data", profile.judgement().judgedBy());
+        assertEquals("real data: 32 samples", profile.judgement().judgedBy());
         assertNull(profile.links().reportHtml(), "the example stored no report.html: no link to one");
         assertEquals(269017L, inOrder.totals().bytesSaved());
         assertEquals(Double.valueOf(11.158), inOrder.totals().medianEventToResultSeconds(),

@@ -74,7 +74,8 @@ final class TestEvents implements AutoCloseable {
         }
         data.put("stage", stage).put("reason", reason).put("retryable", retryable);
         data.putObject("original").put("topic", "modelpress.model-registered").put("partition", 0).put("offset", 7)
-                .put("key", model).put("value", "{}").put("valueEncoding", "utf-8").putObject("headers");
+                .put("key", model).put("value", "{}").put("valueEncoding", "utf-8").put("valueBytes", 2)
+                .put("valueSha256", "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a").put("truncated", false).putObject("headers");
         data.put("failedAt", at.toString());
         send(FAILURES, "io.modelpress.compression.failure", model, data);
     }
@@ -86,7 +87,8 @@ final class TestEvents implements AutoCloseable {
         JsonNode compressed = report.path("compressed");
         JsonNode planning = report.path("planning");
         ObjectNode data = json.createObjectNode().put("modelId", model).put("version", version)
-                .put("profile", report.path("profile").asText()).put("status", "complete").put("replayed", false)
+                .put("profile", report.path("profile").asText()).put("status", report.path("status").asText())
+                .put("replayed", false)
                 .put("inputDigest", original.path("digest").asText());
         data.set("plan", report.path("plan"));
         data.put("planDigest", "5c0e9a1d2b3f4a67").put("requestDigest", request);
@@ -120,6 +122,7 @@ final class TestEvents implements AutoCloseable {
                 .put("originalParameters", original.path("parameters").asLong())
                 .put("compressedParameters", compressed.path("parameters").asLong())
                 .put("parameterRatio", report.path("gains").path("parameterRatio").asDouble());
+        data.set("judging", report.path("judging")); // what judged it, as the report says
         data.set("fidelity", withoutNulls(report.path("fidelity")));
         ObjectNode accuracy = data.putObject("accuracy");
         if (report.path("accuracy").isObject()) {
