@@ -60,7 +60,8 @@ final class RegisterCommand implements Callable<Integer> {
     @Option(names = "--chain", paramLabel = "ID[:key=value,...]", description = "a step of an explicit chain, in order")
     List<String> chain = List.of();
 
-    @Option(names = "--max-accuracy-drop", paramLabel = "FRACTION", description = "the budget's accuracy drop (0.01 is a point)")
+    @Option(names = "--max-accuracy-drop", paramLabel = "POINTS",
+            description = "the accuracy the result may lose, in percentage points (1 is one point)")
     Double maxAccuracyDrop;
 
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "a label copied into every result; repeatable")

@@ -29,7 +29,7 @@ public record ModelStatus(String modelId, String version, String source, String 
     /**
      * One profile: {@code status} is {@code pending}, {@code complete} or {@code failed}.
      *
-     * @param drop the accuracy or fidelity lost, as a fraction
+     * @param drop the accuracy or fidelity lost, in percentage points
      * @param judgedBy what the drop was measured on
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
