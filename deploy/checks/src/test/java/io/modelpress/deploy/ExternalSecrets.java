@@ -12,7 +12,8 @@ final class ExternalSecrets {
 
     /** name -> keys; the KafkaUsers' own Secrets are added from the overlay's KafkaUsers. */
     static final Map<String, List<String>> CREATED_BY_HAND = Map.of(
-            "modelpress-s3", List.of("MODELPRESS_S3_ACCESS_KEY", "MODELPRESS_S3_SECRET_KEY"));
+            "modelpress-s3", List.of("MODELPRESS_S3_ACCESS_KEY", "MODELPRESS_S3_SECRET_KEY"),
+            "modelpress-mlflow", List.of("MODELPRESS_BRIDGE_MLFLOW_TOKEN", "MODELPRESS_BRIDGE_WEBHOOK_SECRET"));
 
     static final Map<String, List<String>> WRITTEN_BY_STRIMZI = Map.of(
             // the Cluster Operator publishes the cluster CA as <cluster>-cluster-ca-cert

@@ -63,13 +63,14 @@ class ImageBuildTest {
         assertTrue(dockerfile.contains("--uid 1001"), "the image's user is the pods' uid");
     }
 
-    /** service folder name -> image of its Deployment in the base. */
+    /** service folder name -> image of its workload (Deployment or StatefulSet) in the base. */
     private static Map<String, String> deployedImages() throws IOException {
         Map<String, String> images = new TreeMap<>();
         try (Stream<Path> files = Files.walk(Repo.deploy().resolve("base"))) {
-            for (Path file : files.filter(f -> f.getFileName().toString().equals("deployment.yaml")).toList()) {
+            for (Path file : files.filter(f -> List.of("deployment.yaml", "statefulset.yaml")
+                    .contains(f.getFileName().toString())).toList()) {
                 Manifests manifests = Manifests.parse(file.toString(), Files.readString(file));
-                for (var deployment : manifests.ofKind("Deployment")) {
+                for (var deployment : manifests.modelpressWorkloads()) {
                     images.put(file.getParent().getFileName().toString(),
                             Manifests.podSpec(deployment).path("containers").path(0).path("image").asText());
                 }

@@ -54,13 +54,14 @@ class KafkaResourcesTest {
         retryTopics().forEach(t -> expected.get("modelpress-compressor").add("topic " + t + " Describe,Read,Write"));
         expected.put("modelpress-registry-bridge", acls("topic " + in + " Describe,Write",
                 "topic " + topics.get("compression-results") + " Describe,Read",
+                "topic " + topics.get("failures") + " Describe,Read",
                 "group modelpress-registry-bridge Describe,Read"));
         expected.put("modelpress-dashboard", acls(
                 "topic " + topics.get("compression-results") + " Describe,Read",
                 "topic " + topics.get("benchmarks") + " Describe,Read",
                 "topic " + topics.get("progress") + " Describe,Read",
                 "topic " + topics.get("failures") + " Describe,Read",
-                "group modelpress-dashboard Describe,Read"));
+                "group modelpress-dashboard-* Describe,Read"));
         expected.put("modelpress-keda", acls("topic " + in + " Describe", "group modelpress-compressor Describe"));
         expected.values().forEach(set -> {
             Set<String> sorted = new HashSet<>();
@@ -76,17 +77,83 @@ class KafkaResourcesTest {
             assertEquals("simple", user.path("spec").path("authorization").path("type").asText());
             Set<String> rules = new HashSet<>();
             for (JsonNode acl : user.path("spec").path("authorization").path("acls")) {
-                JsonNode resource = acl.path("resource");
-                assertEquals("literal", resource.path("patternType").asText(), "no prefix wildcards");
-                List<String> operations = new java.util.ArrayList<>();
-                acl.path("operations").forEach(o -> operations.add(o.asText()));
-                rules.add(normalise(resource.path("type").asText() + " " + resource.path("name").asText() + " "
-                        + String.join(",", operations)));
+                rules.add(normalise(rule(acl)));
             }
             actual.put(Manifests.name(user), rules);
         }
         assertEquals(expected, actual);
         assertEquals(List.of(), Overlays.local().ofKind("KafkaUser"), "the local cluster has no authorization");
+    }
+
+    /**
+     * Every channel a service declares in its application.properties is allowed to its user: Read on
+     * each incoming topic and on its consumer group (a group named at run time, such as the
+     * dashboard's, by a prefix ACL on its fixed part), Write on each outgoing topic.
+     */
+    @Test
+    void everyChannelAServiceDeclaresIsAllowedToItsUser() throws IOException {
+        Manifests production = Overlays.production();
+        for (String service : List.of("compressor", "registry-bridge", "dashboard")) {
+            Set<String> allowed = new HashSet<>();
+            production.get("KafkaUser", "modelpress-" + service).path("spec").path("authorization").path("acls")
+                    .forEach(acl -> allowed.add(rule(acl)));
+            Properties properties = properties(service);
+            for (String key : properties.stringPropertyNames()) {
+                String[] parts = key.split("\\.");
+                if (parts.length != 5 || !key.startsWith("mp.messaging.")) {
+                    continue;
+                }
+                String direction = parts[2];
+                String what = parts[4];
+                String value = resolve(properties, properties.getProperty(key));
+                if (what.equals("topic")) {
+                    String operation = direction.equals("incoming") ? "Read" : "Write";
+                    assertTrue(allowed.stream().anyMatch(r -> r.startsWith("topic " + value + " ")
+                            && r.contains(operation)), service + " may not " + operation + " " + value + ": " + allowed);
+                } else if (what.equals("group.id")) {
+                    assertTrue(allowed.stream().anyMatch(r -> groupCovers(r, value)),
+                            service + " may not join the group " + value + ": " + allowed);
+                }
+            }
+        }
+    }
+
+    /** "group NAME Read,..." covers a group id; a name ending in * is a prefix. RUNTIME marks a value known only at run time. */
+    private static boolean groupCovers(String rule, String group) {
+        String[] parts = rule.split(" ");
+        if (!parts[0].equals("group") || !parts[2].contains("Read")) {
+            return false;
+        }
+        return parts[1].endsWith("*") ? group.startsWith(parts[1].substring(0, parts[1].length() - 1))
+                : parts[1].equals(group);
+    }
+
+    private static final String RUNTIME = "\u0000";
+
+    /** ${key} replaced from the same file; a placeholder the file does not define becomes RUNTIME. */
+    private static String resolve(Properties properties, String value) {
+        java.util.regex.Matcher placeholder = java.util.regex.Pattern.compile("\\$\\{([^}:]+)[^}]*}").matcher(value);
+        StringBuilder resolved = new StringBuilder();
+        while (placeholder.find()) {
+            String inner = properties.getProperty(placeholder.group(1));
+            placeholder.appendReplacement(resolved, java.util.regex.Matcher.quoteReplacement(
+                    inner == null ? RUNTIME : resolve(properties, inner)));
+        }
+        placeholder.appendTail(resolved);
+        return resolved.toString();
+    }
+
+    /** An ACL as "type name Op,Op"; a prefix pattern (allowed for groups only) as "name*". */
+    private static String rule(JsonNode acl) {
+        JsonNode resource = acl.path("resource");
+        String type = resource.path("type").asText();
+        String pattern = resource.path("patternType").asText();
+        assertTrue(pattern.equals("literal") || (pattern.equals("prefix") && type.equals("group")),
+                "prefix ACLs only for groups named at run time: " + acl);
+        List<String> operations = new java.util.ArrayList<>();
+        acl.path("operations").forEach(o -> operations.add(o.asText()));
+        return type + " " + resource.path("name").asText() + (pattern.equals("prefix") ? "*" : "") + " "
+                + String.join(",", operations);
     }
 
     /** The group the compressor's user may read, and KEDA's user may describe, is the one the compressor joins. */
@@ -125,9 +192,13 @@ class KafkaResourcesTest {
     }
 
     private static Properties compressorProperties() throws IOException {
+        return properties("compressor");
+    }
+
+    private static Properties properties(String service) throws IOException {
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(
-                Repo.root().resolve("services/compressor/src/main/resources/application.properties"))) {
+                Repo.root().resolve("services/" + service + "/src/main/resources/application.properties"))) {
             properties.load(reader);
         }
         return properties;

@@ -60,7 +60,7 @@ record Manifests(String source, List<ObjectNode> documents) {
         return document.path("kind").asText() + "/" + name(document);
     }
 
-    /** The pod template of a Deployment, Job or KEDA ScaledJob. */
+    /** The pod template of a Deployment, StatefulSet, Job or KEDA ScaledJob. */
     static JsonNode podSpec(JsonNode workload) {
         return switch (workload.path("kind").asText()) {
             case "ScaledJob" -> workload.path("spec").path("jobTargetRef").path("template").path("spec");
@@ -68,11 +68,18 @@ record Manifests(String source, List<ObjectNode> documents) {
         };
     }
 
-    /** The Deployments and ScaledJobs that run modelpress images (not MinIO or a bucket Job). */
+    /** The Deployments, StatefulSets and ScaledJobs that run modelpress images (not MinIO or a bucket Job). */
     List<ObjectNode> modelpressWorkloads() {
         List<ObjectNode> workloads = new ArrayList<>(ofKind("Deployment"));
+        workloads.addAll(ofKind("StatefulSet"));
         workloads.addAll(ofKind("ScaledJob"));
         return workloads.stream().filter(w -> name(w).startsWith("modelpress-")).toList();
+    }
+
+    /** The modelpress workload of this name, whatever its kind. */
+    JsonNode workload(String name) {
+        return modelpressWorkloads().stream().filter(w -> name(w).equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError(source() + " runs no " + name));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.modelpress.deploy;
 
+import io.modelpress.bridge.BridgeConfig;
 import io.modelpress.compressor.CompressorConfig;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.ConfigMapping;
@@ -62,7 +63,15 @@ final class ServiceSettings {
         return Optional.empty();
     }
 
-    /** The settings the registry bridge and the dashboard are given: only the common ones. */
+    /** A setting of the registry bridge's own ({@link BridgeConfig}, modelpress.bridge.*). */
+    static boolean bridgeReads(String variable) {
+        Set<String> properties = new TreeSet<>();
+        collect(BridgeConfig.class, BridgeConfig.class.getAnnotation(ConfigMapping.class).prefix(), properties,
+                new HashSet<>());
+        return properties.stream().anyMatch(p -> variable.equals(env(p)));
+    }
+
+    /** The settings every service reads: the broker and the object store. */
     static boolean commonSetting(String variable) {
         return variable.equals("JAVA_OPTS") || COMMON_S3.contains(variable)
                 || kafkaClientReads(variable);
@@ -127,7 +136,8 @@ final class ServiceSettings {
             Class<?> returned = method.getReturnType();
             if (Map.class.isAssignableFrom(returned)) {
                 properties.add(name + ".*");
-            } else if (returned.isInterface() && returned.getEnclosingClass() == CompressorConfig.class) {
+            } else if (returned.isInterface() && returned.getName().startsWith("io.modelpress.")) {
+                // a group of settings (modelpress.bridge.mlflow.*): its own settings, not one
                 collect(returned, name, properties, seen);
             } else {
                 properties.add(name);

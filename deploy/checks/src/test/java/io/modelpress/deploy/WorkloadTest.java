@@ -93,7 +93,7 @@ class WorkloadTest {
                 assertFalse(security.path("allowPrivilegeEscalation").asBoolean(true), id + " allowPrivilegeEscalation");
                 assertEquals("[\"ALL\"]", security.path("capabilities").path("drop").toString(), id + " drops capabilities");
                 for (JsonNode mount : container.path("volumeMounts")) {
-                    JsonNode volume = volume(pod, mount.path("name").asText());
+                    JsonNode volume = volume(workload, mount.path("name").asText());
                     assertFalse(volume.isMissingNode(), id + " mounts a volume it lacks: " + mount);
                     if (volume.has("emptyDir")) {
                         assertTrue(volume.path("emptyDir").has("sizeLimit"), id + ": emptyDir without sizeLimit: " + volume);
@@ -140,11 +140,11 @@ class WorkloadTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("overlays")
-    void everyDeploymentHasADisruptionBudgetAndAScrapedService(Manifests overlay) {
-        for (JsonNode deployment : overlay.ofKind("Deployment")) {
+    void everyServiceHasADisruptionBudgetAndAScrapedService(Manifests overlay) {
+        for (JsonNode deployment : overlay.modelpressWorkloads()) {
             String name = Manifests.name(deployment);
-            if (!name.startsWith("modelpress-")) {
-                continue;
+            if (deployment.path("kind").asText().equals("ScaledJob")) {
+                continue; // Jobs are not disrupted, and a Job's pod is not behind a Service
             }
             JsonNode labels = deployment.path("spec").path("template").path("metadata").path("labels");
             assertTrue(overlay.ofKind("PodDisruptionBudget").stream()
@@ -214,9 +214,34 @@ class WorkloadTest {
                 .orElseThrow(() -> new AssertionError(overlay.source() + " runs no compressor"));
     }
 
-    private static JsonNode volume(JsonNode pod, String name) {
-        for (JsonNode volume : pod.path("volumes")) {
-            if (volume.path("name").asText().equals(name)) {
+    /** The registry bridge's journal and statuses outlive its pod: a claim of the StatefulSet, one replica. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("overlays")
+    void theRegistryBridgeKeepsItsJournalOnAPersistentVolume(Manifests overlay) {
+        JsonNode bridge = overlay.workload("modelpress-registry-bridge");
+        assertEquals("StatefulSet", bridge.path("kind").asText());
+        assertEquals(1, bridge.path("spec").path("replicas").asInt(), "one journal, one set of statuses");
+        JsonNode container = Manifests.podSpec(bridge).path("containers").path(0);
+        String dataDir = overlay.environment(container).get("MODELPRESS_BRIDGE_DATA_DIR");
+        JsonNode mount = null;
+        for (JsonNode m : container.path("volumeMounts")) {
+            if (m.path("mountPath").asText().equals(dataDir)) {
+                mount = m;
+            }
+        }
+        assertTrue(mount != null, "the data dir " + dataDir + " is a mount");
+        assertTrue(volume(bridge, mount.path("name").asText()).has("spec"),
+                "the data dir is a PersistentVolumeClaim of the StatefulSet, not a pod volume");
+    }
+
+    /** A pod volume, or a StatefulSet's claim template, of this name. */
+    private static JsonNode volume(JsonNode workload, String name) {
+        List<JsonNode> volumes = new ArrayList<>();
+        Manifests.podSpec(workload).path("volumes").forEach(volumes::add);
+        workload.path("spec").path("volumeClaimTemplates").forEach(volumes::add);
+        for (JsonNode volume : volumes) {
+            String named = volume.has("metadata") ? volume.path("metadata").path("name").asText() : volume.path("name").asText();
+            if (named.equals(name)) {
                 return volume;
             }
         }
