@@ -146,6 +146,19 @@ class ConfigurationTest {
         assertEquals(Optional.of("compressor-2"), config.instanceId());
     }
 
+    /** The connector's retry consumer joins the same group: under the same static id one would fence the other. */
+    @Test
+    void theDelayedRetryConsumerNeverSharesTheStaticInstanceId() {
+        RetryConsumerMembership membership = new RetryConsumerMembership();
+        Map<String, Object> main = Map.of("client.id", "compressor-2", "group.instance.id", "compressor-2",
+                "group.id", "modelpress-compressor");
+        assertEquals(main, membership.customize("model-registered", null, main));
+        Map<String, Object> retry = Map.of("client.id", RetryConsumerMembership.RETRY_CLIENT_PREFIX + "compressor-2",
+                "group.instance.id", "compressor-2", "group.id", "modelpress-compressor");
+        assertEquals(Map.of("client.id", RetryConsumerMembership.RETRY_CLIENT_PREFIX + "compressor-2",
+                "group.id", "modelpress-compressor"), membership.customize("model-registered", null, retry));
+    }
+
     private static CompressorConfig configWith(Map<String, String> environment) throws IOException {
         return smallRyeConfig(environment).getConfigMapping(CompressorConfig.class);
     }
