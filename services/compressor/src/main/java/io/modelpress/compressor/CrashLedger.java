@@ -76,9 +76,11 @@ public class CrashLedger {
     /**
      * Notes that the record's job starts.
      *
+     * @param control stops the wait for other runs when the job is abandoned (a stop, a hand-over)
      * @return how many earlier runs died while running it
+     * @throws JobControl.Abandoned when abandoned while it watched other runs' heartbeats
      */
-    int begin(IncomingRecord record) {
+    int begin(IncomingRecord record, JobControl control) {
         startBeating();
         S3Location mine = marker(record);
         try {
@@ -91,7 +93,12 @@ public class CrashLedger {
             }
             held.add(mine);
             store.writeText(mine, Instant.now().toString(), "text/plain");
-            return others.isEmpty() ? 0 : dead(record, others);
+            try {
+                return others.isEmpty() ? 0 : dead(record, others, control);
+            } catch (JobControl.Abandoned e) {
+                finished(record);
+                throw e;
+            }
         } catch (JobFailure e) {
             // Without storage the job fails on its own download; counting must not stop it first.
             LOG.warnf("%s: cannot count the crashes of this record at %s: %s", record, mine, e.getMessage());
@@ -155,7 +162,7 @@ public class CrashLedger {
      * and again each beat until each run is judged: alive when its heartbeat changes, released when
      * its marker goes, dead when neither happens within {@link #DEAD_AFTER} or it has no heartbeat.
      */
-    private int dead(IncomingRecord record, Set<String> runs) {
+    private int dead(IncomingRecord record, Set<String> runs, JobControl control) {
         Map<String, Optional<String>> first = new HashMap<>();
         int dead = 0;
         for (String other : runs) {
@@ -170,6 +177,7 @@ public class CrashLedger {
         long deadline = System.nanoTime() + DEAD_AFTER.toNanos();
         while (!first.isEmpty() && System.nanoTime() < deadline) {
             sleep(BEAT);
+            control.checkAbandoned();
             for (var it = first.entrySet().iterator(); it.hasNext();) {
                 var entry = it.next();
                 S3Location theirs = new S3Location(bucket, folder(record) + entry.getKey());
