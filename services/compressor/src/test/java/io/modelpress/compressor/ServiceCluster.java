@@ -53,6 +53,7 @@ final class ServiceCluster implements AutoCloseable {
     private final MinioClient s3;
     private final Admin admin;
     private final Map<String, String> settings = new HashMap<>();
+    private final List<Instance> started = new ArrayList<>();
 
     /** Instances' consoles go to {@code logs}, which outlives {@code folder} so that a failure can be read. */
     ServiceCluster(Path folder, Path logs) throws Exception {
@@ -96,14 +97,21 @@ final class ServiceCluster implements AutoCloseable {
     }
 
     Instance start(String name) throws Exception {
-        return Instance.start(name, settings, folder, logs);
+        return started(Instance.start(name, settings, folder, logs));
     }
 
     /** An instance with settings of its own besides the shared ones. */
     Instance start(String name, Map<String, String> own) throws Exception {
         Map<String, String> all = new HashMap<>(settings);
         all.putAll(own);
-        return Instance.start(name, all, folder, logs);
+        return started(Instance.start(name, all, folder, logs));
+    }
+
+    private Instance started(Instance instance) {
+        synchronized (started) {
+            started.add(instance);
+        }
+        return instance;
     }
 
     /** The static member ids ({@code group.instance.id}) in the group. */
@@ -189,8 +197,21 @@ final class ServiceCluster implements AutoCloseable {
         return writes;
     }
 
+    /** Also ends every instance still running (a failed test stops half way), so that none outlives the test. */
     @Override
     public void close() {
+        synchronized (started) {
+            for (Instance instance : started) {
+                if (instance.process.isAlive()) {
+                    instance.process.destroyForcibly();
+                    try {
+                        instance.process.waitFor(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        }
         admin.close(Duration.ofSeconds(5));
         stack.close();
     }
