@@ -97,7 +97,7 @@ public class Compressor {
      */
     void process(IncomingRecord record, JobControl control) {
         metrics.received();
-        int before = crashes.begin(record);
+        int before = crashes.begin(record, control);
         if (before >= config.faults().maxCrashes()) {
             LOG.errorf("refused %s: it ended the service %d times", record, before);
             CloudEventReader.Read read = CloudEventReader.read(record); // only for the model's id and version

@@ -10,8 +10,9 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Told by the consumer when partitions leave this instance (application.properties names it on the
- * channel): their running jobs stop here, so that only the new owner works on their records.
+ * Told by the consumer when partitions come to or leave this instance (application.properties names it
+ * on the channel): the jobs of partitions that leave stop here, and records of them that the connector
+ * still hands on are left alone, so that only the new owner works on their records.
  */
 @ApplicationScoped
 @Identifier(HandOver.NAME)
@@ -24,6 +25,11 @@ public class HandOver implements KafkaConsumerRebalanceListener {
     @Inject
     public HandOver(ModelRegisteredConsumer consumer) {
         this.consumer = Objects.requireNonNull(consumer, "consumer is null");
+    }
+
+    @Override
+    public void onPartitionsAssigned(Consumer<?, ?> kafka, Collection<TopicPartition> partitions) {
+        consumer.partitionsAssigned(partitions);
     }
 
     @Override

@@ -54,6 +54,7 @@ public class ModelRegisteredConsumer {
     private static final Duration REVOKE_WAIT = Duration.ofSeconds(10);
 
     private final Compressor compressor;
+    private final CrashLedger crashes;
     private final CompressorConfig config;
     private final CompressorMetrics metrics;
     private final AsyncSlots slots;
@@ -63,12 +64,17 @@ public class ModelRegisteredConsumer {
     private final Map<JobControl, TopicPartition> running = new ConcurrentHashMap<>();
     /** Bumped each time a partition is taken away: a record read under an older value is no longer ours. */
     private final Map<TopicPartition, Integer> assignments = new ConcurrentHashMap<>();
+    /** The partitions assigned to this instance now, and the topics any of them were ever of. */
+    private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
+    private final Set<String> assignedTopics = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     private boolean drained;
 
     @Inject
-    public ModelRegisteredConsumer(Compressor compressor, CompressorConfig config, CompressorMetrics metrics) {
+    public ModelRegisteredConsumer(Compressor compressor, CrashLedger crashes, CompressorConfig config,
+            CompressorMetrics metrics) {
         this.compressor = compressor;
+        this.crashes = crashes;
         this.config = config;
         this.metrics = metrics;
         this.slots = new AsyncSlots(config.maxInFlight());
@@ -90,6 +96,12 @@ public class ModelRegisteredConsumer {
         IncomingRecord record = toRecord(message);
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         int assignment = assignments.getOrDefault(partition, 0);
+        if (!owned(partition)) {
+            // Fetched before its partition moved away and handed on by the connector's buffers only now.
+            // Its new owner processes it; acknowledging it here could move that owner's offset back.
+            LOG.infof("%s: its partition is no longer assigned here; left to its new owner", record);
+            return CompletableFuture.completedFuture(null);
+        }
         return slots.acquire().thenAccept(ignored -> start(message, record, partition, assignment));
     }
 
@@ -119,6 +131,10 @@ public class ModelRegisteredConsumer {
             }
             control.check();
             compressor.process(record, control);
+            if (assignments.getOrDefault(partition, 0) != assignment) {
+                // Finished just as its partition moved: the new owner answers it again from storage.
+                throw new JobControl.Abandoned();
+            }
             message.ack();
         } catch (JobControl.Abandoned e) {
             outcome = "abandoned";
@@ -184,6 +200,8 @@ public class ModelRegisteredConsumer {
         } else {
             LOG.info("stopping: no model in flight");
         }
+        // A clean stop: whatever was abandoned is no crash, so no record is counted against it.
+        crashes.stop();
     }
 
     /**
@@ -194,6 +212,7 @@ public class ModelRegisteredConsumer {
         if (partitions.isEmpty()) {
             return;
         }
+        owned.removeAll(partitions);
         partitions.forEach(partition -> assignments.merge(partition, 1, Integer::sum));
         Set<JobControl> affected = new HashSet<>();
         running.forEach((control, partition) -> {
@@ -207,6 +226,20 @@ public class ModelRegisteredConsumer {
             affected.retainAll(running.keySet());
             awaitIdle(affected, System.nanoTime() + REVOKE_WAIT.toNanos());
         }
+    }
+
+    /** Partitions given to this instance in a rebalance (besides those it keeps). */
+    void partitionsAssigned(Collection<TopicPartition> partitions) {
+        partitions.forEach(partition -> assignedTopics.add(partition.topic()));
+        owned.addAll(partitions);
+    }
+
+    /**
+     * Whether a record of the partition is this instance's to process. A topic never seen in a
+     * rebalance (a consumer without the hand-over listener) is not judged.
+     */
+    private boolean owned(TopicPartition partition) {
+        return !assignedTopics.contains(partition.topic()) || owned.contains(partition);
     }
 
     @PreDestroy

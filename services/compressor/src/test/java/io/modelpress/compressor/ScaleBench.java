@@ -35,7 +35,7 @@ public final class ScaleBench {
         for (int instances = 1; instances <= 3; instances++) {
             System.err.printf("%d instance(s)...%n", instances);
             Path folder = Files.createDirectories(work.resolve("run-" + instances + "-" + System.nanoTime()));
-            try (ServiceCluster cluster = new ServiceCluster(folder)) {
+            try (ServiceCluster cluster = new ServiceCluster(folder, folder.resolve("logs"))) {
                 Map<String, String> events = ScaleOutIT.models(cluster, null);
                 String[] names = new String[instances];
                 for (int i = 0; i < instances; i++) {
