@@ -49,8 +49,10 @@ public class ObjectStore {
     @Inject
     public ObjectStore(CompressorConfig config) {
         CompressorConfig.S3 s3 = config.s3();
-        this.client = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
-                .region(s3.region()).build();
+        MinioClient.Builder builder = MinioClient.builder().endpoint(s3.endpoint())
+                .credentials(s3.accessKey(), s3.secretKey()).region(s3.region());
+        s3.caFile().ifPresent(ca -> builder.httpClient(TrustedCertificates.httpClient(ca, s3.trustJdkCas())));
+        this.client = builder.build();
         long timeout = s3.timeout().toMillis();
         client.setTimeout(timeout, timeout, timeout);
         this.guard = Backoff.guard("s3", config.faults().backoff());

@@ -24,6 +24,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.jboss.logging.Logger;
 
@@ -144,6 +146,16 @@ public class TopicSetup {
     }
 
     private IllegalStateException unreachable(Throwable cause) {
+        if (cause instanceof SaslAuthenticationException) {
+            return new IllegalStateException("Kafka at " + kafka.get("bootstrap.servers") + " refused the SASL login: "
+                    + cause.getMessage() + " (check MODELPRESS_KAFKA_SASL_USERNAME and MODELPRESS_KAFKA_SASL_PASSWORD)",
+                    cause);
+        }
+        if (cause instanceof AuthenticationException) {
+            return new IllegalStateException("cannot connect to Kafka at " + kafka.get("bootstrap.servers") + " over TLS: "
+                    + cause.getMessage() + (cause.getCause() == null ? "" : ": " + cause.getCause().getMessage())
+                    + " (check MODELPRESS_KAFKA_TRUSTSTORE)", cause);
+        }
         return new IllegalStateException("cannot create or check the topics at " + kafka.get("bootstrap.servers") + ": "
                 + cause.getMessage() + " (set MODELPRESS_TOPICS_CREATE=false to leave topics to the platform)", cause);
     }
