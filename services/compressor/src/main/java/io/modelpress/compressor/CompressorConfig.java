@@ -211,10 +211,10 @@ public interface CompressorConfig {
 
         /**
          * How every Kafka client of the service connects: {@code PLAINTEXT}, {@code SSL},
-         * {@code SASL_PLAINTEXT} or {@code SASL_SSL} (KafkaSecurity turns these settings into client settings).
+         * {@code SASL_PLAINTEXT} or {@code SASL_SSL} (KafkaSecurity turns these settings into client
+         * settings). Absent: the {@code kafka.*} client settings as given (plaintext unless they say).
          */
-        @WithDefault("PLAINTEXT")
-        String securityProtocol();
+        Optional<String> securityProtocol();
 
         Sasl sasl();
 

@@ -17,7 +17,7 @@ import java.util.Set;
  * a password, a trust store that is not there. The password only ever goes into {@code sasl.jaas.config},
  * which the Kafka clients print as {@code [hidden]}; {@link #toString()} leaves it out too.
  */
-record KafkaSecurity(String protocol, String mechanism, Optional<String> username, Optional<String> password,
+record KafkaSecurity(Optional<String> protocol, String mechanism, Optional<String> username, Optional<String> password,
         Optional<Path> truststore, Optional<String> truststorePassword, Optional<String> truststoreType) {
 
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
@@ -48,9 +48,12 @@ record KafkaSecurity(String protocol, String mechanism, Optional<String> usernam
      * @throws IllegalStateException naming the environment variable to set or fix
      */
     Map<String, Object> clientSettings() {
-        String upper = protocol.strip().toUpperCase(Locale.ROOT);
+        if (protocol.isEmpty()) {
+            return Map.of(); // the kafka.* settings, e.g. KAFKA_SECURITY_PROTOCOL, decide alone
+        }
+        String upper = protocol.get().strip().toUpperCase(Locale.ROOT);
         if (!PROTOCOLS.contains(upper)) {
-            throw new IllegalStateException("MODELPRESS_KAFKA_SECURITY_PROTOCOL is " + protocol + ": use one of "
+            throw new IllegalStateException("MODELPRESS_KAFKA_SECURITY_PROTOCOL is " + protocol.get() + ": use one of "
                     + "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
         }
         Map<String, Object> settings = new LinkedHashMap<>();
@@ -128,7 +131,7 @@ record KafkaSecurity(String protocol, String mechanism, Optional<String> usernam
     /** Without the passwords: a record would print every component. */
     @Override
     public String toString() {
-        return "KafkaSecurity[protocol=" + protocol + ", mechanism=" + mechanism + ", username=" + username.orElse("")
-                + ", truststore=" + truststore.map(Path::toString).orElse("(JDK)") + "]";
+        return "KafkaSecurity[protocol=" + protocol.orElse("(kafka.*)") + ", mechanism=" + mechanism + ", username="
+                + username.orElse("") + ", truststore=" + truststore.map(Path::toString).orElse("(JDK)") + "]";
     }
 }

@@ -22,15 +22,17 @@ class KafkaSecurityTest {
     Path temp;
 
     @Test
-    void plaintextAddsNothingButTheProtocol() {
+    void plaintextAddsNothingButTheProtocolAndUnsetLeavesTheKafkaSettingsAlone() {
         assertEquals(Map.of("security.protocol", "PLAINTEXT"), security("plaintext", null, null).clientSettings());
+        assertEquals(Map.of(), security(null, null, null).clientSettings(),
+                "KAFKA_SECURITY_PROTOCOL and the other client settings decide");
     }
 
     @Test
     void saslSslGivesScramWithAPemTrustStoreAndAnyPasswordAsItIs() throws IOException {
         Path ca = Files.writeString(temp.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
         String password = "pa\"ss\\word with spaces";
-        Map<String, Object> settings = new KafkaSecurity("SASL_SSL", "SCRAM-SHA-512", Optional.of("svc"),
+        Map<String, Object> settings = new KafkaSecurity(Optional.of("SASL_SSL"), "SCRAM-SHA-512", Optional.of("svc"),
                 Optional.of(password), Optional.of(ca), Optional.empty(), Optional.empty()).clientSettings();
         assertEquals("SASL_SSL", settings.get("security.protocol"));
         assertEquals("SCRAM-SHA-512", settings.get("sasl.mechanism"));
@@ -54,13 +56,13 @@ class KafkaSecurityTest {
                 () -> security("SASL_PLAINTEXT", null, "secret").clientSettings());
         assertTrue(noUser.getMessage().startsWith("MODELPRESS_KAFKA_SASL_USERNAME is not set"), noUser.getMessage());
 
-        IllegalStateException missing = assertThrows(IllegalStateException.class, () -> new KafkaSecurity("SSL",
+        IllegalStateException missing = assertThrows(IllegalStateException.class, () -> new KafkaSecurity(Optional.of("SSL"),
                 "SCRAM-SHA-512", Optional.empty(), Optional.empty(), Optional.of(temp.resolve("nope.pem")),
                 Optional.empty(), Optional.empty()).clientSettings());
         assertTrue(missing.getMessage().startsWith("MODELPRESS_KAFKA_TRUSTSTORE names "), missing.getMessage());
 
         Path store = Files.write(temp.resolve("trust.p12"), new byte[] {1});
-        Map<String, Object> pkcs12 = new KafkaSecurity("SSL", "SCRAM-SHA-512", Optional.empty(), Optional.empty(),
+        Map<String, Object> pkcs12 = new KafkaSecurity(Optional.of("SSL"), "SCRAM-SHA-512", Optional.empty(), Optional.empty(),
                 Optional.of(store), Optional.of("changeit"), Optional.empty()).clientSettings();
         assertEquals("PKCS12", pkcs12.get("ssl.truststore.type"));
         assertEquals("changeit", pkcs12.get("ssl.truststore.password"));
@@ -80,7 +82,7 @@ class KafkaSecurityTest {
     }
 
     private static KafkaSecurity security(String protocol, String user, String password) {
-        return new KafkaSecurity(protocol, "SCRAM-SHA-512", Optional.ofNullable(user), Optional.ofNullable(password),
+        return new KafkaSecurity(Optional.ofNullable(protocol), "SCRAM-SHA-512", Optional.ofNullable(user), Optional.ofNullable(password),
                 Optional.empty(), Optional.empty(), Optional.empty());
     }
 }
