@@ -127,7 +127,8 @@ final class ServiceSettings {
             Class<?> returned = method.getReturnType();
             if (Map.class.isAssignableFrom(returned)) {
                 properties.add(name + ".*");
-            } else if (returned.isInterface() && returned.getEnclosingClass() == CompressorConfig.class) {
+            } else if (returned.isInterface() && returned.getName().startsWith(CompressorConfig.class.getName() + "$")) {
+                // a group of settings, at any depth (modelpress.kafka.sasl.password, modelpress.faults.backoff.delay)
                 collect(returned, name, properties, seen);
             } else {
                 properties.add(name);
