@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
 import io.smallrye.faulttolerance.api.Guard;
 
 /** S3-compatible storage through the MinIO client; every failure becomes a {@link JobFailure} that says what and where. */
@@ -234,6 +235,11 @@ public class ObjectStore {
         if (error instanceof ConnectException || error instanceof SocketTimeoutException
                 || error instanceof UnknownHostException) {
             return new JobFailure(stage, true, what + ": storage unreachable: " + error.getMessage(), error);
+        }
+        if (error instanceof SSLException) {
+            // Transient as far as the record goes: once the trust is set right, it should go through.
+            return new JobFailure(stage, true, what + ": TLS with the storage failed: " + error.getMessage()
+                    + " (does MODELPRESS_S3_CA_FILE hold the CA of its certificate?)", error);
         }
         if (error instanceof IOException) {
             return new JobFailure(stage, true, what + ": " + error.getClass().getSimpleName() + ": " + error.getMessage(),
