@@ -55,6 +55,7 @@ public class TopicSetup {
         CompressorConfig.Topics topics = config.topics();
         if (!topics.create()) {
             LOG.info("topics are left to the platform (modelpress.topics.create=false)");
+            checkLogin();
             return;
         }
         List<String> names = new ArrayList<>(List.of(topics.modelRegistered(), topics.compressionResults(),
@@ -85,6 +86,27 @@ public class TopicSetup {
             throw unreachable(e.getCause() == null ? e : e.getCause());
         } catch (TimeoutException | RuntimeException e) {
             throw unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unreachable(e);
+        }
+    }
+
+    /**
+     * Without topics to create, one request still tells at start whether the brokers accept the
+     * login and the certificate: a refused one ends the start with the reason. A broker that does
+     * not answer yet is left to the channels, which keep trying (and readiness says so).
+     */
+    private void checkLogin() {
+        try (Admin admin = Admin.create(adminConfig())) {
+            admin.describeCluster().clusterId().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthenticationException) {
+                throw unreachable(e.getCause());
+            }
+            LOG.warnf("Kafka at %s did not answer at start: %s", kafka.get("bootstrap.servers"), e.getCause());
+        } catch (TimeoutException e) {
+            LOG.warnf("Kafka at %s did not answer within %s at start", kafka.get("bootstrap.servers"), ADMIN_TIMEOUT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unreachable(e);

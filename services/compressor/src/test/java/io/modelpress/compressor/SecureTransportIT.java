@@ -103,15 +103,19 @@ class SecureTransportIT {
 
     @Test
     void aWrongPasswordEndsTheStartWithTheReasonAndNoHang() throws Exception {
-        Map<String, String> environment = environment();
-        String wrong = "not-the-password-" + System.nanoTime();
-        environment.put("MODELPRESS_KAFKA_SASL_PASSWORD", wrong);
-        Service service = Service.launch(environment, List.of(), temp.resolve("wrong-password.log"));
-        assertNotEquals(0, service.awaitExit(WAIT), "a refused login is no successful start");
-        String console = service.read();
-        assertTrue(console.contains("refused the SASL login"), () -> "the reason:\n" + console);
-        assertTrue(console.contains("MODELPRESS_KAFKA_SASL_PASSWORD"), () -> "names the setting:\n" + console);
-        assertFalse(console.contains(wrong), () -> "the password was logged:\n" + console);
+        // Whether the service creates its topics at start or leaves them to the platform.
+        for (String create : List.of("true", "false")) {
+            Map<String, String> environment = environment();
+            String wrong = "not-the-password-" + System.nanoTime();
+            environment.put("MODELPRESS_KAFKA_SASL_PASSWORD", wrong);
+            environment.put("MODELPRESS_TOPICS_CREATE", create);
+            Service service = Service.launch(environment, List.of(), temp.resolve("wrong-password-" + create + ".log"));
+            assertNotEquals(0, service.awaitExit(WAIT), "a refused login is no successful start");
+            String console = service.read();
+            assertTrue(console.contains("refused the SASL login"), () -> "the reason:\n" + console);
+            assertTrue(console.contains("MODELPRESS_KAFKA_SASL_PASSWORD"), () -> "names the setting:\n" + console);
+            assertFalse(console.contains(wrong), () -> "the password was logged:\n" + console);
+        }
     }
 
     @Test
