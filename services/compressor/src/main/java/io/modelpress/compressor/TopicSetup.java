@@ -40,6 +40,8 @@ public class TopicSetup {
 
     private static final Logger LOG = Logger.getLogger(TopicSetup.class);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    /** A refused login answers at once; a broker that is not up yet delays the start no longer than this. */
+    private static final Duration LOGIN_CHECK_TIMEOUT = Duration.ofSeconds(10);
 
     private final CompressorConfig config;
     private final Map<String, Object> kafka;
@@ -98,18 +100,22 @@ public class TopicSetup {
      * not answer yet is left to the channels, which keep trying (and readiness says so).
      */
     private void checkLogin() {
-        try (Admin admin = Admin.create(adminConfig())) {
-            admin.describeCluster().clusterId().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        Admin admin = Admin.create(adminConfig());
+        try {
+            admin.describeCluster().clusterId().get(LOGIN_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof AuthenticationException) {
                 throw unreachable(e.getCause());
             }
             LOG.warnf("Kafka at %s did not answer at start: %s", kafka.get("bootstrap.servers"), e.getCause());
         } catch (TimeoutException e) {
-            LOG.warnf("Kafka at %s did not answer within %s at start", kafka.get("bootstrap.servers"), ADMIN_TIMEOUT);
+            LOG.warnf("Kafka at %s did not answer within %s at start", kafka.get("bootstrap.servers"),
+                    LOGIN_CHECK_TIMEOUT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unreachable(e);
+        } finally {
+            admin.close(Duration.ofSeconds(1)); // not the request's own, longer timeout
         }
     }
 
