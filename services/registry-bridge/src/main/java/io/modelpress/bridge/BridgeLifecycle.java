@@ -31,7 +31,7 @@ public class BridgeLifecycle {
     @Singleton
     ObjectStore store(BridgeConfig config) {
         return new ObjectStore(config.s3().endpoint(), config.s3().accessKey(), config.s3().secretKey(),
-                config.s3().region());
+                config.s3().region(), config.s3().caFile(), config.s3().trustJdkCas());
     }
 
     @Produces
