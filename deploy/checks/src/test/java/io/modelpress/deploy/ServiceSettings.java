@@ -42,6 +42,9 @@ final class ServiceSettings {
     static final Set<String> COMMON_S3 = Set.of("MODELPRESS_S3_ENDPOINT", "MODELPRESS_S3_ACCESS_KEY",
             "MODELPRESS_S3_SECRET_KEY", "MODELPRESS_S3_REGION");
 
+    /** What every service reads when it is given: trust for an https endpoint with a private CA. */
+    static final Set<String> OPTIONAL_S3 = Set.of("MODELPRESS_S3_CA_FILE", "MODELPRESS_S3_TRUST_JDK_CAS");
+
     private ServiceSettings() {
     }
 
@@ -64,7 +67,7 @@ final class ServiceSettings {
 
     /** The settings the registry bridge and the dashboard are given: only the common ones. */
     static boolean commonSetting(String variable) {
-        return variable.equals("JAVA_OPTS") || COMMON_S3.contains(variable)
+        return variable.equals("JAVA_OPTS") || COMMON_S3.contains(variable) || OPTIONAL_S3.contains(variable)
                 || kafkaClientReads(variable);
     }
 
