@@ -43,6 +43,9 @@ final class ServiceSettings {
     static final Set<String> COMMON_S3 = Set.of("MODELPRESS_S3_ENDPOINT", "MODELPRESS_S3_ACCESS_KEY",
             "MODELPRESS_S3_SECRET_KEY", "MODELPRESS_S3_REGION");
 
+    /** What every service reads when it is given: trust for an https endpoint with a private CA. */
+    static final Set<String> OPTIONAL_S3 = Set.of("MODELPRESS_S3_CA_FILE", "MODELPRESS_S3_TRUST_JDK_CAS");
+
     private ServiceSettings() {
     }
 
@@ -73,7 +76,7 @@ final class ServiceSettings {
 
     /** The settings every service reads: the broker and the object store. */
     static boolean commonSetting(String variable) {
-        return variable.equals("JAVA_OPTS") || COMMON_S3.contains(variable)
+        return variable.equals("JAVA_OPTS") || COMMON_S3.contains(variable) || OPTIONAL_S3.contains(variable)
                 || kafkaClientReads(variable);
     }
 
@@ -137,7 +140,7 @@ final class ServiceSettings {
             if (Map.class.isAssignableFrom(returned)) {
                 properties.add(name + ".*");
             } else if (returned.isInterface() && returned.getName().startsWith("io.modelpress.")) {
-                // a group of settings (modelpress.bridge.mlflow.*): its own settings, not one
+                // a group of settings, at any depth (modelpress.kafka.sasl.password, modelpress.bridge.mlflow.url)
                 collect(returned, name, properties, seen);
             } else {
                 properties.add(name);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -76,6 +77,12 @@ class ServiceSettingsTest {
         } else {
             assertTrue(config.s3().endpoint().startsWith("https://"), config.s3().endpoint());
             assertEquals("SASL_SSL", environment.get("KAFKA_SECURITY_PROTOCOL"));
+            assertEquals(Optional.of("SASL_SSL"), config.kafka().securityProtocol());
+            assertEquals(Optional.of("modelpress-compressor"), config.kafka().sasl().username());
+            String password = config.kafka().sasl().password().orElseThrow();
+            assertTrue(password.contains("secretKeyRef") && password.contains("\"key\":\"password\""),
+                    "the password from the KafkaUser's Secret: " + password);
+            assertEquals(Optional.of(Path.of("/etc/modelpress/kafka-ca/ca.crt")), config.kafka().truststore());
         }
     }
 
@@ -90,6 +97,10 @@ class ServiceSettingsTest {
         assertFalse(ServiceSettings.compressorReads("MODELPRESS_MAX_IN_FLIGT").isPresent());
         assertFalse(ServiceSettings.compressorReads("MODELPRESS_PLANNER_TIMELIMIT").isPresent());
         assertFalse(ServiceSettings.compressorReads("KAFKA_SASL_JAAS").isPresent());
+        assertTrue(ServiceSettings.compressorReads("MODELPRESS_KAFKA_SASL_PASSWORD").isPresent());
+        assertTrue(ServiceSettings.compressorReads("MODELPRESS_FAULTS_BACKOFF_MAX_DELAY").isPresent());
+        assertTrue(ServiceSettings.compressorReads("MODELPRESS_S3_CA_FILE").isPresent());
+        assertFalse(ServiceSettings.compressorReads("MODELPRESS_KAFKA_SASL").isPresent());
         assertFalse(ServiceSettings.commonSetting("MODELPRESS_MAX_IN_FLIGHT"));
     }
 }

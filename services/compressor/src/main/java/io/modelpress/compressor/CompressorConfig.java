@@ -208,6 +208,39 @@ public interface CompressorConfig {
         /** Heartbeats to the group; a dropped member is noticed by the others at their next heartbeat. */
         @WithDefault("1000")
         int heartbeatIntervalMs();
+
+        /**
+         * How every Kafka client of the service connects: {@code PLAINTEXT}, {@code SSL},
+         * {@code SASL_PLAINTEXT} or {@code SASL_SSL} (KafkaSecurity turns these settings into client
+         * settings). Absent: the {@code kafka.*} client settings as given (plaintext unless they say).
+         */
+        Optional<String> securityProtocol();
+
+        Sasl sasl();
+
+        /**
+         * The CA certificates a TLS connection to the brokers trusts, a PEM file (or PKCS12 / JKS by its
+         * ending {@code .p12}, {@code .pfx}, {@code .jks}); absent: the JDK's own CAs.
+         */
+        Optional<Path> truststore();
+
+        /** The password of a PKCS12 or JKS trust store (a PEM file has none). */
+        Optional<String> truststorePassword();
+
+        /** The trust store's type when its ending does not say: {@code PEM}, {@code PKCS12} or {@code JKS}. */
+        Optional<String> truststoreType();
+
+        /** The SASL login, used with {@code SASL_SSL} and {@code SASL_PLAINTEXT}. */
+        interface Sasl {
+            /** {@code SCRAM-SHA-512}, {@code SCRAM-SHA-256} or {@code PLAIN}. */
+            @WithDefault("SCRAM-SHA-512")
+            String mechanism();
+
+            Optional<String> username();
+
+            /** From a secret; never logged. */
+            Optional<String> password();
+        }
     }
 
     /** Timing of original and compressed side by side in ONNX Runtime, for the benchmarks topic. */
@@ -242,5 +275,15 @@ public interface CompressorConfig {
         /** Connect, read and write timeout of one S3 call. */
         @WithDefault("60s")
         Duration timeout();
+
+        /**
+         * A PEM file of CA certificates trusted for an {@code https} endpoint besides (or, with
+         * {@link #trustJdkCas()} false, instead of) the JDK's own; for a server with a private CA.
+         */
+        Optional<Path> caFile();
+
+        /** Whether the JDK's CAs are trusted too when {@link #caFile()} is given. */
+        @WithDefault("true")
+        boolean trustJdkCas();
     }
 }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
 import io.smallrye.faulttolerance.api.Guard;
 
 /** S3-compatible storage through the MinIO client; every failure becomes a {@link JobFailure} that says what and where. */
@@ -49,8 +50,10 @@ public class ObjectStore {
     @Inject
     public ObjectStore(CompressorConfig config) {
         CompressorConfig.S3 s3 = config.s3();
-        this.client = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
-                .region(s3.region()).build();
+        MinioClient.Builder builder = MinioClient.builder().endpoint(s3.endpoint())
+                .credentials(s3.accessKey(), s3.secretKey()).region(s3.region());
+        s3.caFile().ifPresent(ca -> builder.httpClient(TrustedCertificates.httpClient(ca, s3.trustJdkCas())));
+        this.client = builder.build();
         long timeout = s3.timeout().toMillis();
         client.setTimeout(timeout, timeout, timeout);
         this.guard = Backoff.guard("s3", config.faults().backoff());
@@ -232,6 +235,11 @@ public class ObjectStore {
         if (error instanceof ConnectException || error instanceof SocketTimeoutException
                 || error instanceof UnknownHostException) {
             return new JobFailure(stage, true, what + ": storage unreachable: " + error.getMessage(), error);
+        }
+        if (error instanceof SSLException) {
+            // Transient as far as the record goes: once the trust is set right, it should go through.
+            return new JobFailure(stage, true, what + ": TLS with the storage failed: " + error.getMessage()
+                    + " (does MODELPRESS_S3_CA_FILE hold the CA of its certificate?)", error);
         }
         if (error instanceof IOException) {
             return new JobFailure(stage, true, what + ": " + error.getClass().getSimpleName() + ": " + error.getMessage(),

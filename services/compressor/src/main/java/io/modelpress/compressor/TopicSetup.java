@@ -24,6 +24,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.jboss.logging.Logger;
 
@@ -38,6 +40,8 @@ public class TopicSetup {
 
     private static final Logger LOG = Logger.getLogger(TopicSetup.class);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    /** A refused login answers at once; a broker that is not up yet delays the start no longer than this. */
+    private static final Duration LOGIN_CHECK_TIMEOUT = Duration.ofSeconds(10);
 
     private final CompressorConfig config;
     private final Map<String, Object> kafka;
@@ -53,6 +57,7 @@ public class TopicSetup {
         CompressorConfig.Topics topics = config.topics();
         if (!topics.create()) {
             LOG.info("topics are left to the platform (modelpress.topics.create=false)");
+            checkLogin();
             return;
         }
         List<String> names = new ArrayList<>(List.of(topics.modelRegistered(), topics.compressionResults(),
@@ -86,6 +91,31 @@ public class TopicSetup {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unreachable(e);
+        }
+    }
+
+    /**
+     * Without topics to create, one request still tells at start whether the brokers accept the
+     * login and the certificate: a refused one ends the start with the reason. A broker that does
+     * not answer yet is left to the channels, which keep trying (and readiness says so).
+     */
+    private void checkLogin() {
+        Admin admin = Admin.create(adminConfig());
+        try {
+            admin.describeCluster().clusterId().get(LOGIN_CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthenticationException) {
+                throw unreachable(e.getCause());
+            }
+            LOG.warnf("Kafka at %s did not answer at start: %s", kafka.get("bootstrap.servers"), e.getCause());
+        } catch (TimeoutException e) {
+            LOG.warnf("Kafka at %s did not answer within %s at start", kafka.get("bootstrap.servers"),
+                    LOGIN_CHECK_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unreachable(e);
+        } finally {
+            admin.close(Duration.ofSeconds(1)); // not the request's own, longer timeout
         }
     }
 
@@ -144,6 +174,16 @@ public class TopicSetup {
     }
 
     private IllegalStateException unreachable(Throwable cause) {
+        if (cause instanceof SaslAuthenticationException) {
+            return new IllegalStateException("Kafka at " + kafka.get("bootstrap.servers") + " refused the SASL login: "
+                    + cause.getMessage() + " (check MODELPRESS_KAFKA_SASL_USERNAME and MODELPRESS_KAFKA_SASL_PASSWORD)",
+                    cause);
+        }
+        if (cause instanceof AuthenticationException) {
+            return new IllegalStateException("cannot connect to Kafka at " + kafka.get("bootstrap.servers") + " over TLS: "
+                    + cause.getMessage() + (cause.getCause() == null ? "" : ": " + cause.getCause().getMessage())
+                    + " (check MODELPRESS_KAFKA_TRUSTSTORE)", cause);
+        }
         return new IllegalStateException("cannot create or check the topics at " + kafka.get("bootstrap.servers") + ": "
                 + cause.getMessage() + " (set MODELPRESS_TOPICS_CREATE=false to leave topics to the platform)", cause);
     }

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.HashMap;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -51,12 +50,18 @@ final class EventLog implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
     private final List<Event> events = new ArrayList<>();
-    private final String bootstrapServers;
+    /** Where and how to connect: bootstrap servers and any security settings. */
+    private final Map<String, Object> client;
 
     EventLog(String bootstrapServers) {
-        this.bootstrapServers = bootstrapServers;
+        this(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    /** With the Kafka client settings of a secured broker (bootstrap servers, security protocol, SASL, trust). */
+    EventLog(Map<String, Object> client) {
+        this.client = Map.copyOf(client);
         Properties consumerConfig = new Properties();
-        consumerConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        consumerConfig.putAll(client);
         consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
         consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -65,7 +70,7 @@ final class EventLog implements AutoCloseable {
         consumer = new KafkaConsumer<>(consumerConfig);
         consumer.subscribe(List.of(RESULTS, BENCHMARKS, PROGRESS, FAILURES));
         Properties producerConfig = new Properties();
-        producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        producerConfig.putAll(client);
         producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         producer = new KafkaProducer<>(producerConfig);
@@ -93,7 +98,7 @@ final class EventLog implements AutoCloseable {
      */
     void sendLarge(String key, Map<String, String> headers, byte[] value) {
         Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.putAll(client);
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
@@ -110,7 +115,7 @@ final class EventLog implements AutoCloseable {
     /** Waits until the group has committed every record of the input topic (lag 0 on each partition). */
     void awaitNoLag(String group, Duration timeout) {
         Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.putAll(client);
         try (Admin admin = Admin.create(config)) {
             long deadline = System.nanoTime() + timeout.toNanos();
             Map<TopicPartition, Long> lag = Map.of();

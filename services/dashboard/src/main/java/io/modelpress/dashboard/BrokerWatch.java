@@ -2,8 +2,10 @@ package io.modelpress.dashboard;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,23 +23,30 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class BrokerWatch {
 
     private final DashboardState state;
-    private final String bootstrapServers;
+    /** The shared Kafka client settings (bootstrap servers and security), as the channels get them. */
+    private final Map<String, Object> kafka;
     private final long intervalMillis;
     private ScheduledExecutorService timer;
     private Admin admin;
 
-    public BrokerWatch(DashboardState state, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+    public BrokerWatch(DashboardState state, @Identifier("default-kafka-broker") Map<String, Object> kafka,
             @ConfigProperty(name = "modelpress.dashboard.broker-check-interval-ms", defaultValue = "3000") long intervalMillis) {
         this.state = state;
-        this.bootstrapServers = bootstrapServers;
+        this.kafka = Map.copyOf(kafka);
         this.intervalMillis = intervalMillis;
     }
 
     void start(@Observes StartupEvent started) {
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, intervalMillis),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1000, intervalMillis),
-                AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
+        Map<String, Object> settings = new HashMap<>();
+        kafka.forEach((key, value) -> {
+            if (AdminClientConfig.configNames().contains(key)) {
+                settings.put(key, value);
+            }
+        });
+        settings.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, intervalMillis));
+        settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1000, intervalMillis));
+        settings.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        admin = Admin.create(settings);
         timer = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "broker-watch");
             thread.setDaemon(true);
@@ -64,7 +73,7 @@ public class BrokerWatch {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            state.broker(false, "no answer from " + bootstrapServers + ": " + cause.getClass().getSimpleName()
+            state.broker(false, "no answer from " + kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG) + ": " + cause.getClass().getSimpleName()
                     + (cause.getMessage() == null ? "" : " " + cause.getMessage()));
         }
     }

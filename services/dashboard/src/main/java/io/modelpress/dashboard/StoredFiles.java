@@ -28,10 +28,17 @@ public class StoredFiles {
     public StoredFiles(DashboardState state, @ConfigProperty(name = "modelpress.s3.endpoint") Optional<String> endpoint,
             @ConfigProperty(name = "modelpress.s3.access-key") Optional<String> accessKey,
             @ConfigProperty(name = "modelpress.s3.secret-key") Optional<String> secretKey,
-            @ConfigProperty(name = "modelpress.s3.region", defaultValue = "us-east-1") String region) {
+            @ConfigProperty(name = "modelpress.s3.region", defaultValue = "us-east-1") String region,
+            @ConfigProperty(name = "modelpress.s3.ca-file") Optional<java.nio.file.Path> caFile,
+            @ConfigProperty(name = "modelpress.s3.trust-jdk-cas", defaultValue = "true") boolean trustJdkCas) {
         this.state = state;
-        this.s3 = endpoint.filter(value -> !value.isBlank()).map(value -> MinioClient.builder().endpoint(value)
-                .credentials(accessKey.orElse(""), secretKey.orElse("")).region(region).build());
+        this.s3 = endpoint.filter(value -> !value.isBlank()).map(value -> {
+            MinioClient.Builder builder = MinioClient.builder().endpoint(value)
+                    .credentials(accessKey.orElse(""), secretKey.orElse("")).region(region);
+            // an https endpoint with a private CA: its certificates trusted besides (or instead of) the JDK's
+            caFile.ifPresent(ca -> builder.httpClient(TrustedCertificates.httpClient(ca, trustJdkCas)));
+            return builder.build();
+        });
     }
 
     @GET

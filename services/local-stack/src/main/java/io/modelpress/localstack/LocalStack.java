@@ -19,6 +19,8 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLSocketFactory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -30,6 +32,12 @@ import org.apache.kafka.common.Uuid;
  * loopback ports, with their data and logs in one work folder. For tests and for trying modelpress
  * without Docker. {@link #close()} stops both; so does a JVM shutdown hook (Ctrl-C), and each child
  * also stops by itself when this JVM dies.
+ *
+ * <p>With {@link Builder#tls(boolean)} the broker also listens with SASL_SSL (SCRAM-SHA-512, a user
+ * created when its storage is formatted) and the S3 server speaks only https, both presenting a
+ * server certificate made for the run and signed by a CA made for the run ({@link #certificates()}).
+ * The broker keeps its plaintext listener on the loopback address for the stack's own readiness check
+ * and for tests that inspect it; {@link #environment()} gives a service only the secure endpoints.
  *
  * <pre>{@code
  * try (LocalStack stack = LocalStack.builder().workFolder(dir).start()) {
@@ -43,10 +51,16 @@ public final class LocalStack implements AutoCloseable {
     private static final String STORAGE_TOOL = "kafka.tools.StorageTool";
     private static final String S3PROXY_MAIN = "org.gaul.s3proxy.Main";
     private static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    private static final String SCRAM = "SCRAM-SHA-512";
 
     private final Path workFolder;
     private final String accessKey;
     private final String secretKey;
+    private final boolean tls;
+    private final String kafkaUser;
+    private final String kafkaPassword;
+    private Certificates certificates;
+    private String secureBootstrapServers;
     private final List<ChildProcess> children = new ArrayList<>();
     private final Thread shutdownHook;
     private String bootstrapServers;
@@ -71,6 +85,9 @@ public final class LocalStack implements AutoCloseable {
         this.workFolder = builder.workFolder;
         this.accessKey = builder.accessKey;
         this.secretKey = builder.secretKey;
+        this.tls = builder.tls;
+        this.kafkaUser = builder.kafkaUser;
+        this.kafkaPassword = builder.kafkaPassword;
         this.shutdownHook = new Thread(this::stopChildren, "local-stack-shutdown");
     }
 
@@ -93,6 +110,48 @@ public final class LocalStack implements AutoCloseable {
         return Optional.ofNullable(s3Endpoint).orElseThrow(() -> new IllegalStateException("S3 was not started"));
     }
 
+    /** {@code host:port} of the broker's SASL_SSL listener (SCRAM-SHA-512); only with {@link Builder#tls(boolean)}. */
+    public String secureBootstrapServers() {
+        return Optional.ofNullable(secureBootstrapServers)
+                .orElseThrow(() -> new IllegalStateException("Kafka was not started with TLS"));
+    }
+
+    /** The CA and server certificate of the TLS listeners; only with {@link Builder#tls(boolean)}. */
+    public Certificates certificates() {
+        return Optional.ofNullable(certificates).orElseThrow(() -> new IllegalStateException("TLS is off"));
+    }
+
+    /** Whether the servers were started with TLS listeners. */
+    public boolean tls() {
+        return tls;
+    }
+
+    /** The SCRAM user the broker knows (with {@link Builder#tls(boolean)}). */
+    public String kafkaUser() {
+        return kafkaUser;
+    }
+
+    public String kafkaPassword() {
+        return kafkaPassword;
+    }
+
+    /**
+     * Kafka client settings for the broker: its SASL_SSL listener with the SCRAM user and the CA as a
+     * PEM trust store when TLS is on, the plaintext listener otherwise.
+     */
+    public Map<String, Object> kafkaClientSettings() {
+        if (!tls) {
+            return Map.of("bootstrap.servers", bootstrapServers());
+        }
+        return Map.of("bootstrap.servers", secureBootstrapServers(),
+                "security.protocol", "SASL_SSL",
+                "sasl.mechanism", SCRAM,
+                "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                        + kafkaUser + "\" password=\"" + kafkaPassword + "\";",
+                "ssl.truststore.type", "PEM",
+                "ssl.truststore.location", certificates().caPem().toString());
+    }
+
     public String accessKey() {
         return accessKey;
     }
@@ -105,8 +164,22 @@ public final class LocalStack implements AutoCloseable {
         return workFolder;
     }
 
-    /** The settings a modelpress service needs, as environment variable names and values. */
+    /**
+     * The settings a modelpress service needs, as environment variable names and values: with TLS,
+     * the SASL_SSL listener, the SCRAM user, the https endpoint and the CA file for both.
+     */
     public Map<String, String> environment() {
+        if (tls) {
+            return Map.of("KAFKA_BOOTSTRAP_SERVERS", secureBootstrapServers(),
+                    "MODELPRESS_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                    "MODELPRESS_KAFKA_SASL_USERNAME", kafkaUser,
+                    "MODELPRESS_KAFKA_SASL_PASSWORD", kafkaPassword,
+                    "MODELPRESS_KAFKA_TRUSTSTORE", certificates().caPem().toString(),
+                    "MODELPRESS_S3_ENDPOINT", s3Endpoint().toString(),
+                    "MODELPRESS_S3_CA_FILE", certificates().caPem().toString(),
+                    "MODELPRESS_S3_ACCESS_KEY", accessKey,
+                    "MODELPRESS_S3_SECRET_KEY", secretKey);
+        }
         return Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers(),
                 "MODELPRESS_S3_ENDPOINT", s3Endpoint().toString(),
                 "MODELPRESS_S3_ACCESS_KEY", accessKey,
@@ -142,7 +215,7 @@ public final class LocalStack implements AutoCloseable {
         }
         ChildProcess server = s3.start();
         children.add(server);
-        awaitHttp(server, s3Endpoint(), Duration.ofSeconds(90));
+        awaitHttp(server, s3Endpoint(), Duration.ofSeconds(90), certificates);
     }
 
     /** Stops the broker (cleanly) and starts it again on the same ports with the same data, waiting until it answers. */
@@ -179,6 +252,9 @@ public final class LocalStack implements AutoCloseable {
         }
         try {
             Files.createDirectories(workFolder);
+            if (tls) {
+                certificates = Certificates.create(workFolder.resolve("tls"));
+            }
             if (builder.kafka) {
                 startKafka(builder);
             }
@@ -200,6 +276,7 @@ public final class LocalStack implements AutoCloseable {
         Files.createDirectories(folder);
         int port = freePort();
         int controllerPort = freePort();
+        int securePort = tls ? freePort() : -1;
         Path config = folder.resolve("server.properties");
         Properties properties = new Properties();
         properties.setProperty("process.roles", "broker,controller");
@@ -210,6 +287,9 @@ public final class LocalStack implements AutoCloseable {
         properties.setProperty("controller.listener.names", "CONTROLLER");
         properties.setProperty("inter.broker.listener.name", "PLAINTEXT");
         properties.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+        if (tls) {
+            secureListener(properties, port, controllerPort, securePort);
+        }
         properties.setProperty("log.dirs", folder.resolve("data").toString());
         properties.setProperty("num.partitions", String.valueOf(builder.partitions));
         properties.setProperty("auto.create.topics.enable", "true");
@@ -228,8 +308,13 @@ public final class LocalStack implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true");
         Path log = folder.resolve("kafka.log");
         String clusterId = Uuid.randomUuid().toString();
-        ChildProcess.run("Kafka storage format", classPath, jvm, STORAGE_TOOL,
-                List.of("format", "-t", clusterId, "-c", config.toString(), "--ignore-formatted"), folder,
+        List<String> format = new ArrayList<>(List.of("format", "-t", clusterId, "-c", config.toString(),
+                "--ignore-formatted"));
+        if (tls) {
+            // KRaft keeps SCRAM credentials in its metadata log: the user exists from the first start.
+            format.addAll(List.of("--add-scram", SCRAM + "=[name=" + kafkaUser + ",password=" + kafkaPassword + "]"));
+        }
+        ChildProcess.run("Kafka storage format", classPath, jvm, STORAGE_TOOL, format, folder,
                 folder.resolve("format.log"), builder.startTimeout);
         kafka = new Restartable("Kafka broker", classPath, jvm, KAFKA_MAIN, List.of(config.toString()), folder, log);
         ChildProcess broker = kafka.start();
@@ -237,6 +322,27 @@ public final class LocalStack implements AutoCloseable {
         String servers = "127.0.0.1:" + port;
         awaitKafka(broker, servers, builder.startTimeout);
         bootstrapServers = servers;
+        if (tls) {
+            secureBootstrapServers = "127.0.0.1:" + securePort;
+        }
+    }
+
+    /** A SASL_SSL listener beside the plaintext one: SCRAM-SHA-512 over TLS with the run's server certificate. */
+    private void secureListener(Properties properties, int port, int controllerPort, int securePort) {
+        properties.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort
+                + ",SASL_SSL://127.0.0.1:" + securePort);
+        properties.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port + ",SASL_SSL://127.0.0.1:"
+                + securePort);
+        properties.setProperty("listener.security.protocol.map",
+                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL");
+        properties.setProperty("sasl.enabled.mechanisms", SCRAM);
+        properties.setProperty("listener.name.sasl_ssl.sasl.enabled.mechanisms", SCRAM);
+        properties.setProperty("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        properties.setProperty("ssl.keystore.type", "PKCS12");
+        properties.setProperty("ssl.keystore.location", certificates.keyStore().toString());
+        properties.setProperty("ssl.keystore.password", certificates.password());
+        properties.setProperty("ssl.key.password", certificates.password());
     }
 
     private static void awaitKafka(ChildProcess broker, String servers, Duration timeout) {
@@ -273,9 +379,16 @@ public final class LocalStack implements AutoCloseable {
         Path folder = workFolder.resolve("s3");
         Files.createDirectories(folder.resolve("data"));
         int port = freePort();
-        URI endpoint = URI.create("http://127.0.0.1:" + port);
+        URI endpoint = URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port);
         Properties properties = new Properties();
-        properties.setProperty("s3proxy.endpoint", endpoint.toString());
+        if (tls) {
+            // https only: a client that forgets TLS gets no answer instead of a working plaintext one.
+            properties.setProperty("s3proxy.secure-endpoint", endpoint.toString());
+            properties.setProperty("s3proxy.keystore-path", certificates.keyStore().toString());
+            properties.setProperty("s3proxy.keystore-password", certificates.password());
+        } else {
+            properties.setProperty("s3proxy.endpoint", endpoint.toString());
+        }
         properties.setProperty("s3proxy.authorization", "aws-v2-or-v4");
         properties.setProperty("s3proxy.identity", accessKey);
         properties.setProperty("s3proxy.credential", secretKey);
@@ -293,17 +406,22 @@ public final class LocalStack implements AutoCloseable {
                 List.of("--properties", config.toString()), folder, folder.resolve("s3proxy.log"));
         ChildProcess server = s3.start();
         children.add(server);
-        awaitHttp(server, endpoint, builder.startTimeout);
+        awaitHttp(server, endpoint, builder.startTimeout, certificates);
         s3Endpoint = endpoint;
     }
 
     /** Ready when the server answers HTTP at all: an anonymous request is refused with 403, which is an answer. */
-    private static void awaitHttp(ChildProcess server, URI endpoint, Duration timeout) {
+    private static void awaitHttp(ChildProcess server, URI endpoint, Duration timeout, Certificates certificates) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        // Over https the check also proves that the server presents the certificate the CA signed.
+        SSLSocketFactory tls = certificates == null ? null : certificates.sslContext().getSocketFactory();
         while (true) {
             server.checkRunning();
             try {
                 HttpURLConnection connection = (HttpURLConnection) endpoint.toURL().openConnection();
+                if (connection instanceof HttpsURLConnection https) {
+                    https.setSSLSocketFactory(tls);
+                }
                 connection.setConnectTimeout(1000);
                 connection.setReadTimeout(2000);
                 int status = connection.getResponseCode();
@@ -355,6 +473,9 @@ public final class LocalStack implements AutoCloseable {
         private int partitions = 1;
         private boolean shutdownHook = true;
         private boolean s3RequestLog;
+        private boolean tls;
+        private String kafkaUser = "modelpress";
+        private String kafkaPassword = "modelpress-kafka-secret";
         private Optional<List<Path>> kafkaClassPath = Optional.empty();
         private Optional<List<Path>> s3ClassPath = Optional.empty();
 
@@ -417,6 +538,22 @@ public final class LocalStack implements AutoCloseable {
          */
         public Builder s3RequestLog(boolean log) {
             this.s3RequestLog = log;
+            return this;
+        }
+
+        /**
+         * Whether the servers get TLS listeners (default false): the broker a SASL_SSL one with a
+         * SCRAM-SHA-512 user, the S3 server https only; certificates are made for the run.
+         */
+        public Builder tls(boolean enable) {
+            this.tls = enable;
+            return this;
+        }
+
+        /** The broker's SCRAM-SHA-512 user (with TLS). */
+        public Builder kafkaUser(String user, String password) {
+            this.kafkaUser = Objects.requireNonNull(user, "user is null");
+            this.kafkaPassword = Objects.requireNonNull(password, "password is null");
             return this;
         }
 

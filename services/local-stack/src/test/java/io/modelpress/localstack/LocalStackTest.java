@@ -2,6 +2,7 @@ package io.modelpress.localstack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,16 +13,25 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLHandshakeException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -57,6 +67,54 @@ class LocalStackTest {
     }
 
     @Test
+    void withTlsTheBrokerSpeaksSaslSslWithScramAndTheS3ServerHttpsWithTheRunsCertificates() throws Exception {
+        try (LocalStack stack = LocalStack.builder().workFolder(work).tls(true).start()) {
+            Map<String, Object> secure = stack.kafkaClientSettings();
+            assertEquals("SASL_SSL", secure.get("security.protocol"));
+            assertEquals("hello", record(secure));
+
+            Map<String, Object> wrong = new HashMap<>(secure);
+            wrong.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                    + " username=\"" + stack.kafkaUser() + "\" password=\"not-the-password\";");
+            try (Admin admin = Admin.create(withTimeouts(wrong))) {
+                ExecutionException refused = assertThrows(ExecutionException.class,
+                        () -> admin.listTopics().names().get(30, TimeUnit.SECONDS));
+                assertInstanceOf(SaslAuthenticationException.class, refused.getCause(), refused::toString);
+            }
+            Map<String, Object> noTrust = new HashMap<>(secure);
+            noTrust.remove("ssl.truststore.type");
+            noTrust.remove("ssl.truststore.location");
+            try (Admin admin = Admin.create(withTimeouts(noTrust))) {
+                ExecutionException refused = assertThrows(ExecutionException.class,
+                        () -> admin.listTopics().names().get(30, TimeUnit.SECONDS));
+                assertInstanceOf(SslAuthenticationException.class, refused.getCause(),
+                        "the JDK's CAs do not trust the run's certificate: " + refused);
+            }
+
+            // https only, with a certificate for 127.0.0.1 that the run's CA signed.
+            assertEquals("https", stack.s3Endpoint().getScheme());
+            HttpsURLConnection anonymous = (HttpsURLConnection) stack.s3Endpoint().toURL().openConnection();
+            anonymous.setSSLSocketFactory(stack.certificates().sslContext().getSocketFactory());
+            assertEquals(403, anonymous.getResponseCode());
+            HttpsURLConnection untrusted = (HttpsURLConnection) stack.s3Endpoint().toURL().openConnection();
+            assertThrows(SSLHandshakeException.class, untrusted::getResponseCode);
+            assertTrue(Files.readString(stack.certificates().caPem()).startsWith("-----BEGIN CERTIFICATE-----"));
+            assertEquals(Set.of("KAFKA_BOOTSTRAP_SERVERS", "MODELPRESS_KAFKA_SECURITY_PROTOCOL",
+                    "MODELPRESS_KAFKA_SASL_USERNAME", "MODELPRESS_KAFKA_SASL_PASSWORD", "MODELPRESS_KAFKA_TRUSTSTORE",
+                    "MODELPRESS_S3_ENDPOINT", "MODELPRESS_S3_CA_FILE", "MODELPRESS_S3_ACCESS_KEY",
+                    "MODELPRESS_S3_SECRET_KEY"), stack.environment().keySet());
+            assertEquals(stack.secureBootstrapServers(), stack.environment().get("KAFKA_BOOTSTRAP_SERVERS"));
+        }
+    }
+
+    private static Map<String, Object> withTimeouts(Map<String, Object> settings) {
+        Map<String, Object> all = new HashMap<>(settings);
+        all.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 20000);
+        all.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 25000);
+        return all;
+    }
+
+    @Test
     void aChildThatCannotStartFailsWithItsLogTail() throws IOException {
         Path notKafka = Files.writeString(work.resolve("empty.jar"), "");
         LocalStackException error = assertThrows(LocalStackException.class, () -> LocalStack.builder()
@@ -87,15 +145,19 @@ class LocalStackTest {
     }
 
     private static String record(String servers) throws Exception {
+        return record(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers));
+    }
+
+    private static String record(Map<String, Object> client) throws Exception {
         Properties producer = new Properties();
-        producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        producer.putAll(client);
         producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         try (KafkaProducer<String, String> out = new KafkaProducer<>(producer)) {
             out.send(new ProducerRecord<>("local-stack-test", "key", "hello")).get(30, TimeUnit.SECONDS);
         }
         Properties consumer = new Properties();
-        consumer.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        consumer.putAll(client);
         consumer.put(ConsumerConfig.GROUP_ID_CONFIG, "local-stack-test");
         consumer.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());

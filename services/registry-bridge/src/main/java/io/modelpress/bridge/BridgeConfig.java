@@ -91,5 +91,12 @@ public interface BridgeConfig {
 
         @WithDefault("us-east-1")
         String region();
+
+        /** A PEM file of CA certificates trusted for an https endpoint (MODELPRESS_S3_CA_FILE). */
+        Optional<Path> caFile();
+
+        /** Whether the JDK's CAs are trusted too when a CA file is given (MODELPRESS_S3_TRUST_JDK_CAS). */
+        @WithDefault("true")
+        boolean trustJdkCas();
     }
 }

@@ -7,6 +7,7 @@ import io.modelpress.bridge.registry.MlflowClient;
 import io.modelpress.bridge.registry.ObjectStore;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -14,8 +15,8 @@ import jakarta.inject.Singleton;
 import java.net.URI;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /** Builds the bridge library from configuration, starts it with the application and closes it at the end. */
@@ -30,13 +31,13 @@ public class BridgeLifecycle {
     @Singleton
     ObjectStore store(BridgeConfig config) {
         return new ObjectStore(config.s3().endpoint(), config.s3().accessKey(), config.s3().secretKey(),
-                config.s3().region());
+                config.s3().region(), config.s3().caFile(), config.s3().trustJdkCas());
     }
 
     @Produces
     @Singleton
     Bridge bridge(BridgeConfig config, ObjectStore store,
-            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+            @Identifier("default-kafka-broker") Map<String, Object> kafka) {
         BridgeSettings settings = new BridgeSettings(config.dataDir(), config.bucket(), config.copyPrefix(),
                 config.maxModelBytes(), config.defaultProfiles().orElse(List.of()), config.webhook().secret(),
                 config.webhook().tolerance(), config.webhook().triggerTag(), config.webhook().triggerAlias(),
@@ -44,7 +45,7 @@ public class BridgeLifecycle {
                 config.eventSource(), config.topic());
         Optional<MlflowClient> mlflow = config.mlflow().url().filter(u -> !u.isBlank())
                 .map(url -> new MlflowClient(URI.create(url), config.mlflow().token(), config.mlflow().timeout()));
-        bridge = new Bridge(settings, mlflow, store, new KafkaEventSink(bootstrapServers, config.topic(),
+        bridge = new Bridge(settings, mlflow, store, new KafkaEventSink(kafka, config.topic(),
                 config.eventSource(), config.publishTimeout()), Clock.systemUTC());
         if (settings.webhookSecret().isEmpty()) {
             LOG.warn("no webhook secret is set (MODELPRESS_BRIDGE_WEBHOOK_SECRET): unsigned MLflow deliveries are accepted");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,11 +30,24 @@ public final class KafkaEventSink implements EventSink {
     private final Duration timeout;
 
     public KafkaEventSink(String bootstrapServers, String topic, String source, Duration timeout) {
+        this(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, requireNonNull(bootstrapServers, "bootstrapServers is null")),
+                topic, source, timeout);
+    }
+
+    /**
+     * With the service's shared Kafka client settings (the {@code kafka.*} properties: bootstrap
+     * servers and security, e.g. SASL_SSL); those a producer does not know are left out.
+     */
+    public KafkaEventSink(Map<String, Object> kafka, String topic, String source, Duration timeout) {
         this.topic = requireNonNull(topic, "topic is null");
         this.source = requireNonNull(source, "source is null");
         this.timeout = requireNonNull(timeout, "timeout is null");
         Properties properties = new Properties();
-        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, requireNonNull(bootstrapServers, "bootstrapServers is null"));
+        requireNonNull(kafka, "kafka is null").forEach((key, value) -> {
+            if (ProducerConfig.configNames().contains(key)) {
+                properties.put(key, value);
+            }
+        });
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         properties.put(ProducerConfig.CLIENT_ID_CONFIG, "modelpress-registry-bridge");

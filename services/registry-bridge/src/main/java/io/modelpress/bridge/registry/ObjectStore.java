@@ -22,6 +22,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /** The S3 server, as the bridge uses it: list a folder, copy, upload, download. */
 public final class ObjectStore {
@@ -37,9 +38,19 @@ public final class ObjectStore {
     }
 
     public ObjectStore(String endpoint, String accessKey, String secretKey, String region) {
+        this(endpoint, accessKey, secretKey, region, Optional.empty(), true);
+    }
+
+    /** With a PEM file of CA certificates trusted for an https endpoint, besides the JDK's or instead. */
+    public ObjectStore(String endpoint, String accessKey, String secretKey, String region, Optional<Path> caFile,
+            boolean trustJdkCas) {
         this.endpoint = requireNonNull(endpoint, "endpoint is null");
-        this.client = MinioClient.builder().endpoint(endpoint).credentials(requireNonNull(accessKey, "accessKey is null"),
-                requireNonNull(secretKey, "secretKey is null")).region(requireNonNull(region, "region is null")).build();
+        MinioClient.Builder builder = MinioClient.builder().endpoint(endpoint)
+                .credentials(requireNonNull(accessKey, "accessKey is null"), requireNonNull(secretKey, "secretKey is null"))
+                .region(requireNonNull(region, "region is null"));
+        requireNonNull(caFile, "caFile is null")
+                .ifPresent(ca -> builder.httpClient(TrustedCertificates.httpClient(ca, trustJdkCas)));
+        this.client = builder.build();
     }
 
     public void ensureBucket(String bucket) {
