@@ -12,7 +12,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
@@ -27,10 +29,14 @@ public class EngineSetup {
     private final HardwareProfiles profiles;
     private final LoadLimits limits;
     private final CompressorConfig config;
+    private final Map<String, Duration> stepLimits = new HashMap<>();
 
     @Inject
     public EngineSetup(CompressorConfig config) {
         this.config = config;
+        // From an environment variable (MODELPRESS_STEP_TIME_LIMITS__X86_VNNI_) the key arrives as
+        // x86.vnni: profile ids never hold dots, so a dot can only have been a dash.
+        config.stepTimeLimits().forEach((profile, limit) -> stepLimits.put(profile.replace('.', '-'), limit));
         this.plugins = PluginRegistry.discover(EngineSetup.class.getClassLoader(), config.pluginsDir(),
                 allowList(config));
         this.profiles = config.profilesDir().map(HardwareProfiles::load).orElseGet(HardwareProfiles::builtIn);
@@ -72,7 +78,7 @@ public class EngineSetup {
 
     /** The profile's own step limit, else the configured one, else half the job's limit. */
     StepLimit stepLimit(String profileId) {
-        Duration limit = Optional.ofNullable(config.stepTimeLimits().get(profileId))
+        Duration limit = Optional.ofNullable(stepLimits.get(profileId))
                 .or(config::stepTimeLimit)
                 .orElseGet(() -> config.jobTimeout().dividedBy(2));
         return new StepLimit(limit, config.stepCancelGrace());
