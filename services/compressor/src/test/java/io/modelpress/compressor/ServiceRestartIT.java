@@ -98,6 +98,8 @@ class ServiceRestartIT {
             Files.delete(hold);
             Map<String, String> restarted = environment(plugins);
             restarted.put("MODELPRESS_JOB_TIMEOUT", JOB_TIMEOUT);
+            // The step limit (by default half the job's) out of the way: this tests the job's own limit.
+            restarted.put("MODELPRESS_STEP_TIME_LIMIT", "10m");
             Service second = Service.start(restarted, temp.resolve("second.log"));
             try {
                 JsonNode result = log.await(on(RESULTS, id), 1, WAIT).get(0).data();
