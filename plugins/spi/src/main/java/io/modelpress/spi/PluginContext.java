@@ -6,10 +6,16 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 
 /**
- * What the host gives a plugin while it runs. Long work reports progress and checks cancellation.
- * The host creates the process's one ONNX Runtime environment before any plugin runs; a plugin that
- * needs ONNX Runtime beyond {@link #runner} takes that environment with
- * {@code OrtEnvironment.getEnvironment()} and never closes it.
+ * What the host gives a plugin while it runs. Long work reports progress and checks cancellation:
+ * every call runs under a time limit on a thread of its own, and past the limit {@link #isCancelled()}
+ * turns true and the thread is interrupted; a call that does not stop soon after is left behind
+ * and its step fails.
+ *
+ * <p>Plugin jars run models only through {@link #runner}: their class loader does not see ONNX
+ * Runtime, and a jar bundling it is refused. The host creates the process's one ONNX Runtime
+ * environment before any plugin runs; a built-in plugin (on the host's class path) that needs ONNX
+ * Runtime beyond {@link #runner} takes that environment with {@code OrtEnvironment.getEnvironment()}
+ * and never closes it.
  */
 public interface PluginContext {
 
@@ -21,7 +27,7 @@ public interface PluginContext {
      */
     void progress(double fraction, String message);
 
-    /** Whether the host asked the plugin to stop. */
+    /** Whether the host asked the plugin to stop: the job was cancelled, or the step ran past its time limit. */
     boolean isCancelled();
 
     /** Throws when the host asked the plugin to stop; call it between units of long work. */

@@ -68,6 +68,11 @@ final class CompressCommand implements Callable<Integer> {
             description = "planner: how long the search may take, e.g. 90s or 10m (default: ${DEFAULT-VALUE})")
     String timeLimit;
 
+    @Option(names = "--step-time-limit", paramLabel = "DURATION",
+            description = "longest one plugin step may run before it is cancelled and fails, e.g. 90s or 20m "
+                    + "(default: $MODELPRESS_STEP_TIME_LIMIT, else 30m)")
+    String stepTimeLimit;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the output folder")
     Path out;
 
@@ -90,7 +95,8 @@ final class CompressCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new EngineException("--out " + out + " is a file, not a folder");
         }
-        CompressionEngine engine = new CompressionEngine(sources.plugins(), Environment.loadLimits());
+        CompressionEngine engine = new CompressionEngine(sources.plugins(), Environment.loadLimits(), Optional.empty(),
+                Environment.stepLimit(stepTimeLimit));
         CompressionReport report;
         if (steps.isEmpty()) {
             Budget budget = budget(profile);

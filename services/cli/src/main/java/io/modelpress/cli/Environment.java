@@ -1,5 +1,7 @@
 package io.modelpress.cli;
 
+import io.modelpress.engine.StepLimit;
+import io.modelpress.engine.plugin.PluginAllowList;
 import io.modelpress.engine.plugin.PluginRegistry;
 import io.modelpress.engine.profile.HardwareProfiles;
 import io.modelpress.model.LoadLimits;
@@ -13,8 +15,26 @@ final class Environment {
     private Environment() {
     }
 
-    static PluginRegistry plugins(Path pluginsDir) {
-        return PluginRegistry.discover(Environment.class.getClassLoader(), folder(pluginsDir, "MODELPRESS_PLUGINS_DIR"));
+    /** The built-in plugins and the jars of the plugins folder that the allow-list names with their sha256. */
+    static PluginRegistry plugins(Path pluginsDir, String allowed, Path allowedFile) {
+        String entries = allowed != null ? allowed : Optional.ofNullable(System.getenv("MODELPRESS_PLUGINS_ALLOWED")).orElse("");
+        PluginAllowList list = PluginAllowList.parse(entries);
+        Optional<Path> file = Optional.ofNullable(allowedFile).or(() -> Optional.ofNullable(
+                System.getenv("MODELPRESS_PLUGINS_ALLOWED_FILE")).filter(value -> !value.isBlank()).map(Path::of));
+        if (file.isPresent()) {
+            list = list.and(PluginAllowList.read(file.get()));
+        }
+        return PluginRegistry.discover(Environment.class.getClassLoader(), folder(pluginsDir, "MODELPRESS_PLUGINS_DIR"),
+                list);
+    }
+
+    /** How long one plugin call may run: {@code --step-time-limit}, else $MODELPRESS_STEP_TIME_LIMIT, else 30 minutes. */
+    static StepLimit stepLimit(String option) {
+        String text = option != null ? option : System.getenv("MODELPRESS_STEP_TIME_LIMIT");
+        if (text == null || text.isBlank()) {
+            return StepLimit.DEFAULT;
+        }
+        return new StepLimit(Durations.parse("--step-time-limit", text), StepLimit.DEFAULT.grace());
     }
 
     static HardwareProfiles profiles(Path profilesDir) {

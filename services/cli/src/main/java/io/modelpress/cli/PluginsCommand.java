@@ -32,6 +32,7 @@ final class PluginsCommand implements Callable<Integer> {
             CompressionPlugin plugin = loaded.plugin();
             out.printf("%s %s  [%s, %s]%n", plugin.id(), plugin.version(), plugin.technique().label(), loaded.source());
             out.printf("  %s%n", plugin.description());
+            loaded.source().sha256().ifPresent(sha256 -> out.printf("  sha256: %s (allowed)%n", sha256));
             String served = profiles.all().stream().filter(plugin::serves).map(HardwareProfile::id)
                     .collect(Collectors.joining(", "));
             out.printf("  profiles: %s%n", served.isEmpty() ? "none" : served);

@@ -188,6 +188,37 @@ class CliTest {
     }
 
     @Test
+    void pluginJarsAreListedAsRefusedUntilTheAllowListNamesThemWithTheirSha256() throws Exception {
+        Path folder = Files.createDirectories(temp.resolve("plugins"));
+        Path jar = folder.resolve("extra.jar");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.jar.JarEntry("README.txt"));
+            out.write("a jar with no plugin in it".getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(jar)));
+
+        Run unlisted = run("plugins", "--plugins-dir", folder.toString());
+        assertEquals(0, unlisted.exit(), unlisted.err());
+        assertTrue(unlisted.out().contains("refused (jar extra.jar): not in the plugin allow-list (MODELPRESS_PLUGINS_ALLOWED"
+                + " or MODELPRESS_PLUGINS_ALLOWED_FILE); its sha256 is " + sha256), unlisted.out());
+        assertTrue(unlisted.out().contains("graph-cleanup 1.0.0"), "built-in plugins are always there");
+
+        Run changed = run("plugins", "--plugins-dir", folder.toString(), "--plugins-allowed", "extra.jar:" + "9".repeat(64));
+        assertTrue(changed.out().contains("refused (jar extra.jar): sha256 mismatch"), changed.out());
+
+        Path file = Files.writeString(temp.resolve("allowed.txt"), sha256 + "  extra.jar\n");
+        Run listed = run("plugins", "--plugins-dir", folder.toString(), "--plugins-allowed-file", file.toString());
+        assertTrue(listed.out().contains("refused (jar extra.jar): declares no plugin"), "past the allow-list: " + listed.out());
+
+        Run bad = run("plugins", "--plugins-dir", folder.toString(), "--plugins-allowed", "extra.jar:abc");
+        assertEquals(ModelpressCli.BAD_INPUT, bad.exit());
+        assertTrue(bad.err().contains("plugin allow-list: the sha256 of extra.jar must be 64 hex digits, not 'abc'"),
+                bad.err());
+    }
+
+    @Test
     void emptyFile() throws IOException {
         assertBadInput(inspectAndCompress(Files.createFile(temp.resolve("empty.onnx"))), "empty");
     }

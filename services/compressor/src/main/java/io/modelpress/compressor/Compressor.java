@@ -371,7 +371,7 @@ public class Compressor {
             long started = System.nanoTime();
             try {
                 PlanChoice choice = chooser.choose(model, profile);
-                CompressionEngine engine = setup.newEngine(input.modelFile().getParent().resolveSibling("tmp"));
+                CompressionEngine engine = setup.newEngine(input.modelFile().getParent().resolveSibling("tmp"), profile.id());
                 control.engine(engine);
                 ChainRunner runner = new ChainRunner(engine, benchmarkSettings());
                 Optional<List<EventData.PlanStep>> named = choice.planned() ? Optional.empty()

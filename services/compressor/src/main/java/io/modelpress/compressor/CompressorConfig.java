@@ -66,8 +66,30 @@ public interface CompressorConfig {
     /** The automatic choice of a chain when neither the event nor the configuration names one. */
     Planner planner();
 
-    /** A folder of plugin jars loaded besides the built-in plugins. */
+    /** A folder of plugin jars loaded besides the built-in plugins, those the allow-list names only. */
     Optional<Path> pluginsDir();
+
+    /**
+     * The plugin jars of the plugins folder that may load, each {@code NAME.jar:SHA256}; a jar not
+     * named, or with another digest, is refused (the log and {@code /q/health/ready} say why).
+     */
+    Optional<List<String>> pluginsAllowed();
+
+    /** A file of allowed plugin jars: {@code NAME.jar:SHA256} or {@code sha256sum} lines, one a jar. */
+    Optional<Path> pluginsAllowedFile();
+
+    /**
+     * Longest one plugin call (one step of a chain, or of a candidate the planner tries) may run;
+     * past it the step is cancelled, then left behind, and fails. Default: half the job timeout.
+     */
+    Optional<Duration> stepTimeLimit();
+
+    /** A step time limit per profile id, over {@link #stepTimeLimit()}. */
+    Map<String, Duration> stepTimeLimits();
+
+    /** How long a cancelled step may take to stop before it is left behind on its thread. */
+    @WithDefault("10s")
+    Duration stepCancelGrace();
 
     /** A folder of extra hardware profiles (YAML or JSON). */
     Optional<Path> profilesDir();

@@ -159,6 +159,47 @@ class ConfigurationTest {
                 "group.id", "modelpress-compressor"), membership.customize("model-registered", null, retry));
     }
 
+    @Test
+    void pluginAllowListAndStepLimitsComeFromEnvironmentVariables() throws IOException {
+        Path plugins = Files.createTempDirectory("modelpress-config-plugins-");
+        try {
+            Path vetted = TestPluginJars.write(plugins.resolve("vetted.jar"),
+                    List.of(io.modelpress.compressor.testplugins.JarOnlyPlugin.class));
+            Path listedInFile = Files.copy(vetted, plugins.resolve("listed-in-file.jar"));
+            TestPluginJars.write(plugins.resolve("unlisted.jar"), List.of(io.modelpress.compressor.testplugins.JarOnlyPlugin.class));
+            Path file = Files.writeString(plugins.resolve("allowed.txt"), "# vetted\n"
+                    + TestPluginJars.sha256(listedInFile) + "  listed-in-file.jar\n");
+            Map<String, String> environment = new HashMap<>(REQUIRED);
+            environment.putAll(Map.of("MODELPRESS_PLUGINS_DIR", plugins.toString(),
+                    "MODELPRESS_PLUGINS_ALLOWED", "vetted.jar:" + TestPluginJars.sha256(vetted),
+                    "MODELPRESS_PLUGINS_ALLOWED_FILE", file.toString(),
+                    "MODELPRESS_STEP_TIME_LIMIT", "5m",
+                    "MODELPRESS_STEP_TIME_LIMITS__X86_VNNI_", "20m",
+                    "MODELPRESS_STEP_CANCEL_GRACE", "2s"));
+            EngineSetup setup = new EngineSetup(configWith(environment));
+            // Jars load in name order: the one the file allows first, the one the variable allows is then a duplicate.
+            assertEquals(Optional.of(plugins.resolve("listed-in-file.jar")),
+                    setup.plugins().require("test-jar-only").source().jar(), "the jar the allow-list file names loaded");
+            List<String> refused = setup.plugins().rejected().stream().map(Object::toString).toList();
+            assertEquals(2, refused.size(), refused::toString);
+            assertTrue(refused.get(0).startsWith("jar unlisted.jar: not in the plugin allow-list"), refused::toString);
+            assertTrue(refused.get(1).startsWith("jar vetted.jar: plugin id 'test-jar-only' is already provided"
+                    + " by jar listed-in-file.jar"), "past the allow-list variable, refused as a duplicate: " + refused);
+            assertEquals(new io.modelpress.engine.StepLimit(Duration.ofMinutes(20), Duration.ofSeconds(2)),
+                    setup.stepLimit("x86-vnni"));
+            assertEquals(new io.modelpress.engine.StepLimit(Duration.ofMinutes(5), Duration.ofSeconds(2)),
+                    setup.stepLimit("wasm"));
+
+            EngineSetup defaults = new EngineSetup(configWith(REQUIRED));
+            assertEquals(new io.modelpress.engine.StepLimit(Duration.ofMinutes(15), Duration.ofSeconds(10)),
+                    defaults.stepLimit("x86-vnni"), "half the job's 30 minutes");
+        } finally {
+            try (java.util.stream.Stream<Path> files = Files.walk(plugins)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+    }
+
     private static CompressorConfig configWith(Map<String, String> environment) throws IOException {
         return smallRyeConfig(environment).getConfigMapping(CompressorConfig.class);
     }

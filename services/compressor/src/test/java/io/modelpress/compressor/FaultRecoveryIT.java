@@ -181,6 +181,7 @@ class FaultRecoveryIT {
         Map<String, String> environment = new HashMap<>(stack.environment());
         environment.put("MODELPRESS_WORK_DIR", temp.resolve(work).toString());
         environment.put("MODELPRESS_PLUGINS_DIR", plugins.toString());
+        environment.put("MODELPRESS_PLUGINS_ALLOWED", TestPluginJars.allowingAll(plugins));
         environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET + "/registry/");
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
         environment.put("MODELPRESS_PROGRESS_INTERVAL", "200ms");

@@ -2,6 +2,7 @@ package io.modelpress.compressor;
 
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
+import io.modelpress.compressor.testplugins.JarOnlyPlugin;
 import io.modelpress.localstack.LocalStack;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -19,6 +21,14 @@ public final class LocalStackResource implements QuarkusTestResourceLifecycleMan
     public static final String BUCKET = "models";
     /** Small, so that a test can go over it cheaply; the real models of the tests are well under it. */
     public static final long MAX_ARTIFACT_BYTES = 3_000_000;
+
+    /** Plugin jars of the test plugins folder: allowed with its digest, not allowed, allowed with another digest. */
+    public static final String VETTED_JAR = "vetted.jar";
+    public static final String UNLISTED_JAR = "unlisted.jar";
+    public static final String CHANGED_JAR = "changed.jar";
+    public static final String CHANGED_SHA256 = "0123456789abcdef".repeat(4);
+    /** The profile whose plugin steps run under a 3 s limit. */
+    public static final String SHORT_STEPS_PROFILE = "wasm";
 
     private LocalStack stack;
     private Path work;
@@ -43,6 +53,22 @@ public final class LocalStackResource implements QuarkusTestResourceLifecycleMan
         config.put("modelpress.max-artifact-bytes", String.valueOf(MAX_ARTIFACT_BYTES));
         config.put("modelpress.benchmark.warmup", "1");
         config.put("modelpress.benchmark.iterations", "3");
+        // A plugins folder as an operator keeps it: one vetted jar, one never vetted, one changed since.
+        Path plugins = work.resolve("plugins");
+        try {
+            String vetted = TestPluginJars.sha256(TestPluginJars.write(plugins.resolve(VETTED_JAR),
+                    List.of(JarOnlyPlugin.class)));
+            TestPluginJars.write(plugins.resolve(UNLISTED_JAR), List.of(JarOnlyPlugin.class));
+            TestPluginJars.write(plugins.resolve(CHANGED_JAR), List.of(JarOnlyPlugin.class));
+            config.put("modelpress.plugins-dir", plugins.toString());
+            config.put("modelpress.plugins-allowed", VETTED_JAR + ":" + vetted + "," + CHANGED_JAR + ":" + CHANGED_SHA256);
+        } catch (IOException e) {
+            stop();
+            throw new UncheckedIOException("cannot write the test plugin jars", e);
+        }
+        // Only the hanging-plugin test uses this profile: its steps get a short limit.
+        config.put("modelpress.step-time-limits." + SHORT_STEPS_PROFILE, "3s");
+        config.put("modelpress.step-cancel-grace", "1s");
         return config;
     }
 

@@ -49,7 +49,9 @@ class ScaleOutIT {
     void threeInstancesLoseNothingAndWriteNothingTwiceWhenOneIsKilledAndOneStopped() throws Exception {
         Path hold = Files.createFile(temp.resolve("hold"));
         try (ServiceCluster cluster = new ServiceCluster(temp, Path.of("target", "scale-out"))) {
-            cluster.set("MODELPRESS_PLUGINS_DIR", holdPluginJar(temp.resolve("plugins")).toString());
+            Path plugins = holdPluginJar(temp.resolve("plugins"));
+            cluster.set("MODELPRESS_PLUGINS_DIR", plugins.toString());
+            cluster.set("MODELPRESS_PLUGINS_ALLOWED", TestPluginJars.allowingAll(plugins));
             Map<String, String> events = models(cluster, hold);
             List<ServiceCluster.Instance> first = startAll(cluster, "a", "b", "c");
             cluster.awaitAssignment(3, PARTITIONS, Set.of(), System.nanoTime());

@@ -98,6 +98,8 @@ class ServiceRestartIT {
             Files.delete(hold);
             Map<String, String> restarted = environment(plugins);
             restarted.put("MODELPRESS_JOB_TIMEOUT", JOB_TIMEOUT);
+            // The step limit (by default half the job's) out of the way: this tests the job's own limit.
+            restarted.put("MODELPRESS_STEP_TIME_LIMIT", "10m");
             Service second = Service.start(restarted, temp.resolve("second.log"));
             try {
                 JsonNode result = log.await(on(RESULTS, id), 1, WAIT).get(0).data();
@@ -137,6 +139,7 @@ class ServiceRestartIT {
         Map<String, String> environment = new HashMap<>(stack.environment());
         environment.put("MODELPRESS_WORK_DIR", temp.resolve("work").toString());
         environment.put("MODELPRESS_PLUGINS_DIR", plugins.toString());
+        environment.put("MODELPRESS_PLUGINS_ALLOWED", TestPluginJars.allowingAll(plugins));
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
         environment.put("MODELPRESS_PROGRESS_INTERVAL", "200ms");
         environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");

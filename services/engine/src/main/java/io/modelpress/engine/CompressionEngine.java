@@ -47,6 +47,7 @@ public final class CompressionEngine {
     private final LoadLimits limits;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final Optional<Path> tempFolder;
+    private final StepLimit stepLimit;
 
     public CompressionEngine(PluginRegistry plugins, LoadLimits limits) {
         this(plugins, limits, Optional.empty());
@@ -58,9 +59,15 @@ public final class CompressionEngine {
      *        files count against its work folder and go when the job's folder goes.
      */
     public CompressionEngine(PluginRegistry plugins, LoadLimits limits, Optional<Path> tempFolder) {
+        this(plugins, limits, tempFolder, StepLimit.DEFAULT);
+    }
+
+    /** @param stepLimit how long each plugin call may run before it is cancelled, then left behind */
+    public CompressionEngine(PluginRegistry plugins, LoadLimits limits, Optional<Path> tempFolder, StepLimit stepLimit) {
         this.plugins = Objects.requireNonNull(plugins, "plugins is null");
         this.limits = Objects.requireNonNull(limits, "limits is null");
         this.tempFolder = Objects.requireNonNull(tempFolder, "tempFolder is null");
+        this.stepLimit = Objects.requireNonNull(stepLimit, "stepLimit is null");
         OrtEnvironments.shared(); // before any plugin touches ONNX Runtime
     }
 
@@ -118,7 +125,8 @@ public final class CompressionEngine {
     /**
      * Loads the model, runs the chain, writes {@code model.onnx} and {@code report.json} to the
      * output folder and measures the result against the original in ONNX Runtime. A step whose
-     * plugin fails is reported and left out; the next step runs on the last good model.
+     * plugin fails, or runs past its time limit, is reported and left out; the next step runs on the
+     * last good model.
      *
      * @throws EngineException for bad input: an unknown plugin, invalid options, an invalid model
      */
@@ -235,14 +243,19 @@ public final class CompressionEngine {
         Path temp = null;
         try {
             temp = createTempFolder("modelpress-step-");
-            StepContext context = new StepContext(temp, request.profile(), tuning, cancelled::get, progress);
-            PluginResult result = step.plugin().plugin().apply(input, step.options(), context);
+            Path stepTemp = temp;
+            StepRun run = new StepRun("step " + index + " " + step.plugin().id(), stepLimit, cancelled::get);
+            StepContext context = new StepContext(temp, request.profile(), tuning, run::cancelled, run.guard(progress));
+            PluginResult result = run.call(() -> step.plugin().plugin().apply(input, step.options(), context),
+                    () -> deleteQuietly(stepTemp));
             if (result == null || result.model() == null) {
                 throw new PluginException("the plugin returned no model");
             }
             copyArtifacts(result, request.outputFolder());
             return new StepOutcome(stepReport(index, step, "done", Optional.empty(), result, started, bytesBefore,
                     result.model().serializedSize()), result);
+        } catch (StepRun.OverTime e) {
+            return failed(index, step, e.getMessage(), started, bytesBefore);
         } catch (CancellationException e) {
             cancelled.set(true);
             return failed(index, step, "cancelled", started, bytesBefore);

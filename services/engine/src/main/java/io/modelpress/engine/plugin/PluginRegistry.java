@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -23,7 +24,8 @@ import java.util.stream.Stream;
 
 /**
  * The plugins a host runs: found with {@link ServiceLoader} on the class path and in each jar of
- * a plugins folder, one class loader per jar. Duplicate ids, SPI versions this host cannot run and
+ * a plugins folder that the allow-list names with its sha256, one class loader per jar. Unlisted or
+ * changed jars, jars bundling ONNX Runtime, duplicate ids, SPI versions this host cannot run and
  * jars that fail to load are refused and listed in {@link #rejected()}; the rest stay usable.
  */
 public final class PluginRegistry {
@@ -40,14 +42,19 @@ public final class PluginRegistry {
 
     /** The plugins on the class path of {@code hostLoader} only. */
     public static PluginRegistry discover(ClassLoader hostLoader) {
-        return discover(hostLoader, Optional.empty());
+        return discover(hostLoader, Optional.empty(), PluginAllowList.NONE);
     }
 
-    /** The plugins on the class path, then those of every jar in {@code pluginsFolder} (in name order). */
-    public static PluginRegistry discover(ClassLoader hostLoader, Optional<Path> pluginsFolder) {
+    /**
+     * The plugins on the class path, then those of every jar in {@code pluginsFolder} (in name order)
+     * that {@code allowed} names with its sha256; the other jars are refused with the reason.
+     */
+    public static PluginRegistry discover(ClassLoader hostLoader, Optional<Path> pluginsFolder,
+            PluginAllowList allowed) {
+        Objects.requireNonNull(allowed, "allowed is null");
         Builder builder = new Builder();
         builder.addAll(ServiceLoader.load(CompressionPlugin.class, hostLoader), PluginSource.CLASS_PATH);
-        pluginsFolder.ifPresent(folder -> builder.addFolder(folder, hostLoader));
+        pluginsFolder.ifPresent(folder -> builder.addFolder(folder, hostLoader, new JarVetting(allowed)));
         return new PluginRegistry(builder.plugins, builder.rejected);
     }
 
@@ -78,7 +85,7 @@ public final class PluginRegistry {
         private final Map<String, LoadedPlugin> plugins = new TreeMap<>();
         private final List<RejectedPlugin> rejected = new ArrayList<>();
 
-        void addFolder(Path folder, ClassLoader hostLoader) {
+        void addFolder(Path folder, ClassLoader hostLoader, JarVetting vetting) {
             if (!Files.isDirectory(folder)) {
                 throw new EngineException("plugins folder " + folder + " does not exist or is not a folder");
             }
@@ -89,20 +96,27 @@ public final class PluginRegistry {
                 throw new EngineException("cannot list plugins folder " + folder + ": " + e.getMessage(), e);
             }
             for (Path jar : jars) {
-                addJar(jar, hostLoader);
+                addJar(jar, hostLoader, vetting);
             }
         }
 
-        private void addJar(Path jar, ClassLoader hostLoader) {
-            PluginSource source = PluginSource.jar(jar);
+        private void addJar(Path jar, ClassLoader hostLoader, JarVetting vetting) {
+            JarVetting.Vetted vetted;
+            try {
+                vetted = vetting.vet(jar);
+            } catch (JarVetting.Refused e) {
+                rejected.add(new RejectedPlugin(PluginSource.jar(jar), e.getMessage()));
+                return;
+            }
+            PluginSource source = PluginSource.jar(jar, vetted.sha256());
             URL url;
             try {
-                url = jar.toUri().toURL();
+                url = vetted.copy().toUri().toURL();
             } catch (MalformedURLException e) {
                 rejected.add(new RejectedPlugin(source, "not a loadable path: " + e.getMessage()));
                 return;
             }
-            URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url},
+            URLClassLoader loader = new PluginClassLoader("plugin:" + jar.getFileName(), url,
                     new SpiOnlyClassLoader(hostLoader));
             int before = plugins.size() + rejected.size();
             addAll(ServiceLoader.load(CompressionPlugin.class, loader), source);

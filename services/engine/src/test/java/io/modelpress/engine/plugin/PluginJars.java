@@ -27,6 +27,15 @@ final class PluginJars {
      * and writes a jar declaring it as a {@link CompressionPlugin}.
      */
     static Path build(Path folder, String jarName, String className, String source) throws IOException {
+        return build(folder, jarName, className, source, java.util.Map.of(), null);
+    }
+
+    /**
+     * As {@link #build(Path, String, String, String)}, with extra entries (name to content) and, when
+     * not null, a manifest Class-Path.
+     */
+    static Path build(Path folder, String jarName, String className, String source, java.util.Map<String, byte[]> extra,
+            String manifestClassPath) throws IOException {
         Path work = Files.createTempDirectory(folder.getParent(), "plugin-src-");
         Path sourceFile = work.resolve("test/plugins/" + className + ".java");
         Files.createDirectories(sourceFile.getParent());
@@ -47,7 +56,17 @@ final class PluginJars {
         }
         Files.createDirectories(folder);
         Path jar = folder.resolve(jarName);
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        if (manifestClassPath != null) {
+            manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, manifestClassPath);
+        }
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            for (java.util.Map.Entry<String, byte[]> entry : extra.entrySet()) {
+                out.putNextEntry(new JarEntry(entry.getKey()));
+                out.write(entry.getValue());
+                out.closeEntry();
+            }
             out.putNextEntry(new JarEntry("META-INF/services/" + CompressionPlugin.class.getName()));
             out.write(("test.plugins." + className + "\n").getBytes(StandardCharsets.UTF_8));
             out.closeEntry();
@@ -62,6 +81,28 @@ final class PluginJars {
             }
         }
         return jar;
+    }
+
+    /** An allow-list naming every jar of the folder with its sha256, as {@code sha256sum *.jar} writes it. */
+    static PluginAllowList allowAll(Path folder) throws IOException {
+        StringBuilder lines = new StringBuilder("# vetted plugin jars\n");
+        try (Stream<Path> jars = Files.list(folder)) {
+            for (Path jar : jars.filter(file -> file.toString().endsWith(".jar")).sorted().toList()) {
+                lines.append(sha256(jar)).append("  ").append(jar.getFileName()).append('\n');
+            }
+        }
+        Path file = Files.createTempFile(folder.getParent(), "allowed-", ".txt");
+        Files.writeString(file, lines);
+        return PluginAllowList.read(file);
+    }
+
+    static String sha256(Path file) throws IOException {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(Files.readAllBytes(file)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Source of a plugin with this id, SPI version expression and apply body (which sees model, options, context). */
