@@ -119,11 +119,15 @@ public final class Planner {
                     continue;
                 }
                 double from = (double) i / total;
-                listener.progress("plan " + (i + 1) + "/" + total, from, chainText(chain) + " (" + i + " of " + total
-                        + " done; best so far: " + Selection.best(trials).map(Planner::brief).orElse("none") + ")");
+                // Every line says which candidate runs, how many are done and the best so far.
+                String label = "plan " + (i + 1) + "/" + total;
+                String standing = i + " of " + total + " done, best so far: "
+                        + Selection.best(trials).map(Planner::brief).orElse("none yet");
+                listener.progress(label, from, chainText(chain) + "; " + standing);
                 Path folder = trialsFolder.resolve("trial-" + i);
-                CompressionReport report = runTrial(request, chain, folder, listener, from, 1.0 / total, reference,
-                        prefix);
+                CompressionReport report = runTrial(request, chain, folder, (stage, fraction, message) -> listener.progress(
+                        label + " " + stage, fraction, chainText(chain) + (message.isEmpty() ? "" : ": " + message)
+                                + "; " + standing), from, 1.0 / total, reference, prefix);
                 Trial trial = trial(i, chain, rationale, report, searched, dropMeasure,
                         operatorCheck(folder, report, request.profile()), reference.stoppedOnProbe());
                 if (trial.meetsBudget() && timed(searched)) {
@@ -249,7 +253,7 @@ public final class Planner {
         CompressionRequest trial = new CompressionRequest(request.model(), request.profile(), chain, folder,
                 request.calibration(), request.evaluation(), Optional.empty());
         return engine.compress(trial, (stage, fraction, message) ->
-                listener.progress("plan: " + stage, from + span * fraction, message), reference, prefix);
+                listener.progress(stage, from + span * fraction, message), reference, prefix);
     }
 
     /** Whether candidates are timed: a latency or memory budget asks (the benchmark also measures the session's memory). */
@@ -296,7 +300,9 @@ public final class Planner {
 
     /** A finished candidate in a few words, for progress. */
     private static String brief(Trial trial) {
-        return trial.chainText() + ", " + trial.bytes() + " bytes";
+        String steps = String.join(" -> ", trial.chain().stream().map(ChainStep::pluginId).toList());
+        return steps + String.format(java.util.Locale.ROOT, ", %.1f MiB, drop %.2f points", trial.bytes() / 1048576.0,
+                trial.drop().orElse(100));
     }
 
     /** The written model's operators against an integer-only profile's precisions, when the chain produced one. */
