@@ -44,6 +44,9 @@ public final class Planner {
     /** Timing per candidate: enough to check a latency budget, short enough to try many. */
     static final BenchmarkSettings TRIAL_TIMING = new BenchmarkSettings(0, 3, 15);
 
+    /** Why a candidate was not tried when the time limit cut the search. */
+    public static final String TIME_RAN_OUT = "the planning time limit ran out first";
+
     private final CompressionEngine engine;
     private final List<Candidates.Template> catalogue;
     private final boolean probe;
@@ -114,7 +117,7 @@ public final class Planner {
                 String rationale = matched.templates().get(i).rationale();
                 // Checked between candidates only, in the fixed order: a cut-off leaves the later ones untried.
                 if (elapsed(started) > request.budget().timeLimit().toMillis()) {
-                    trials.add(notTried(i, chain, rationale, "the planning time limit ran out first"));
+                    trials.add(notTried(i, chain, rationale, TIME_RAN_OUT));
                     reports.add(null);
                     continue;
                 }
@@ -154,7 +157,7 @@ public final class Planner {
                         ? "no candidate meets the budget; kept the original. The closest was " + closest.get().chainText()
                                 + " (" + figures(closest.get(), dropMeasure) + "), which misses: "
                                 + String.join("; ", closest.get().violations())
-                        : "no candidate could be judged; kept the original")
+                        : "no candidate could be judged; kept the original") + cutShort(trials)
                         + latencyNote.map(note -> "; the latency budget was not checked: " + note).orElse("");
                 Planning planning = new Planning(Optional.empty(), false, explanation, dropMeasure, searched, judged,
                         Selection.pareto(trials), elapsed(started), judging.judgedOn(), List.of(),
@@ -386,7 +389,15 @@ public final class Planner {
         long measured = trials.stream().filter(Trial::measured).count();
         return "chose " + chosen.chainText() + ": the smallest of the " + trials.stream().filter(Trial::meetsBudget).count()
                 + " candidates (of " + measured + " measured) that meet the budget and the fidelity floors ("
-                + figures(chosen, dropMeasure) + ")";
+                + figures(chosen, dropMeasure) + ")" + cutShort(trials);
+    }
+
+    /** When the time limit cut the search: which candidates it left out, so a reader knows the choice is of a prefix. */
+    private static String cutShort(List<Trial> trials) {
+        List<String> untried = trials.stream().filter(trial -> trial.error().orElse("").equals(TIME_RAN_OUT))
+                .map(trial -> "#" + trial.index()).toList();
+        return untried.isEmpty() ? "" : "; the time limit ran out before " + String.join(", ", untried)
+                + ", so this is the best of the candidates tried before them in the fixed order";
     }
 
     private static Trial notTried(int index, List<ChainStep> chain, String rationale, String reason) {

@@ -104,6 +104,21 @@ class PlannerDeterminismTest {
         }
     }
 
+    @Test
+    void aTimeLimitThatRunsOutLeavesTheLaterCandidatesUntriedAndSaysSo() throws Exception {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        Budget noTime = Budget.of(TestProfiles.cpu()).withTimeLimit(java.time.Duration.ofNanos(1));
+        CompressionReport report = plan(new Planner(engine), model, noTime, "cut");
+
+        Planning planning = report.planning().orElseThrow();
+        List<Trial> untried = planning.trials().stream()
+                .filter(trial -> trial.error().orElse("").equals(Planner.TIME_RAN_OUT)).toList();
+        assertFalse(untried.isEmpty());
+        untried.forEach(trial -> assertEquals(Trial.NOT_TRIED, trial.outcome()));
+        assertEquals(CompressionReport.KEPT_ORIGINAL, report.status(), "nothing finished, nothing is passed off");
+        assertTrue(planning.explanation().contains("the time limit ran out before #0"), planning.explanation());
+    }
+
     private CompressionReport plan(Planner planner, Path model, Budget budget, String name) {
         return planner.compress(new PlanRequest(model, TestProfiles.cpu(), budget, temp.resolve(name),
                 Optional.of(data()), Optional.empty()), ProgressListener.NONE);
