@@ -119,6 +119,25 @@ class PlannerDeterminismTest {
         assertTrue(planning.explanation().contains("the time limit ran out before #0"), planning.explanation());
     }
 
+    @Test
+    void theCleanUpRunsOnceAndEveryChainThatBeginsWithItStartsFromItsResult() throws Exception {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        List<String> stages = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompressionReport report = new Planner(engine).compress(new PlanRequest(model, TestProfiles.cpu(),
+                Budget.of(TestProfiles.cpu()), temp.resolve("out"), Optional.of(data()), Optional.empty()),
+                (stage, fraction, message) -> stages.add(stage));
+
+        Planning planning = report.planning().orElseThrow();
+        long chainsWithCleanUp = planning.trials().stream().filter(Trial::measured)
+                .filter(trial -> trial.chain().get(0).pluginId().equals("graph-cleanup")).count();
+        assertTrue(chainsWithCleanUp > 2, planning.trials().toString());
+        assertEquals(1, stages.stream().filter(stage -> stage.endsWith(" graph-cleanup")).distinct().count(),
+                "the clean-up step ran for one candidate only: " + stages);
+        // the chosen chain's report still lists the clean-up it started from
+        assertEquals("graph-cleanup", report.steps().get(0).plugin());
+        assertEquals("done", report.steps().get(0).status());
+    }
+
     private CompressionReport plan(Planner planner, Path model, Budget budget, String name) {
         return planner.compress(new PlanRequest(model, TestProfiles.cpu(), budget, temp.resolve(name),
                 Optional.of(data()), Optional.empty()), ProgressListener.NONE);
