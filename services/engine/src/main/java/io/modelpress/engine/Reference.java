@@ -43,12 +43,14 @@ public final class Reference implements Measurement, AutoCloseable {
     private final String description;
     private final Optional<CalibrationData> evaluation;
     private final ProbeCheck check;
+    private final Optional<String> unavailable;
     private Accuracy originalAccuracy;
     private Optional<String> stoppedOnProbe = Optional.empty();
 
     private Reference(OrtRunner original, Evaluator.Inputs inputs, Optional<CalibrationData> evaluation,
-            ProbeCheck check) {
+            ProbeCheck check, Optional<String> unavailable) {
         this.original = original;
+        this.unavailable = unavailable;
         this.expected = new Recorded(original);
         this.samples = List.copyOf(inputs.samples());
         this.description = inputs.description();
@@ -56,18 +58,16 @@ public final class Reference implements Measurement, AutoCloseable {
         this.check = check;
     }
 
-    /**
-     * @throws EngineException when the original does not load in ONNX Runtime
-     */
+    /** A reference; when the original does not load in ONNX Runtime, every measure says so and judges nothing. */
     public static Reference open(Path original, Evaluator.Data data, ProbeCheck check) {
         Objects.requireNonNull(check, "check is null");
-        OrtRunner runner;
         try {
-            runner = OrtRunner.open(original, RunnerOptions.DEFAULT);
+            OrtRunner runner = OrtRunner.open(original, RunnerOptions.DEFAULT);
+            return new Reference(runner, Evaluator.inputs(runner, data), data.evaluation(), check, Optional.empty());
         } catch (ModelException e) {
-            throw new EngineException("the original model does not load in ONNX Runtime: " + e.getMessage(), e);
+            return new Reference(null, new Evaluator.Inputs(List.of(), "none"), data.evaluation(), check,
+                    Optional.of("not measured: the original model does not load in ONNX Runtime: " + e.getMessage()));
         }
-        return new Reference(runner, Evaluator.inputs(runner, data), data.evaluation(), check);
     }
 
     /** Judging samples every candidate that passes the probe is compared on. */
@@ -84,6 +84,10 @@ public final class Reference implements Measurement, AutoCloseable {
     public Measured measure(Path originalFile, Path compressed, Evaluator.Data data, String executionProvider,
             ProgressListener listener) {
         stoppedOnProbe = Optional.empty();
+        if (unavailable.isPresent()) {
+            return new Measured(new CompressionReport.FidelityReport("none", false, List.of(), unavailable),
+                    Optional.empty(), Optional.empty());
+        }
         try (OrtRunner actual = OrtRunner.open(compressed, RunnerOptions.DEFAULT)) {
             ModelRunner adapted = SelectedInputs.adapt(actual);
             try {
@@ -126,7 +130,9 @@ public final class Reference implements Measurement, AutoCloseable {
 
     @Override
     public void close() {
-        original.close();
+        if (original != null) {
+            original.close();
+        }
     }
 
     /** The original's outputs, each sample run once and kept: the same inputs go to every candidate. */
