@@ -29,8 +29,7 @@ final class Probe {
         for (OutputFidelity output : probe) {
             boolean perSample = output.meanCosine() != output.minCosine();
             if (perSample && output.minCosine() < budget.floors().worstCosine()) {
-                return Optional.of(String.format("%soutput '%s' has a sample at cosine %.4f, under the worst-sample "
-                        + "floor %.4f", where, output.output(), output.minCosine(), budget.floors().worstCosine()));
+                return Optional.of(String.format("%soutput '%s' worst-sample cosine %.4f is under the floor %.4f", where, output.output(), output.minCosine(), budget.floors().worstCosine()));
             }
             double meanAtBest = atBest(output.meanCosine(), probed, total);
             if (perSample && meanAtBest < budget.floors().meanCosine()) {
