@@ -7,6 +7,7 @@ import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
 import io.modelpress.engine.Evaluator;
 import io.modelpress.engine.Judging;
+import io.modelpress.engine.Measurement;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.Reference;
 import io.modelpress.engine.ReportHtml;
@@ -43,6 +44,8 @@ public final class Planner {
 
     /** Timing per candidate: enough to check a latency budget, short enough to try many. */
     static final BenchmarkSettings TRIAL_TIMING = new BenchmarkSettings(0, 3, 15);
+
+    private static final String PACKAGE = "package";
 
     /** Why a candidate was not tried when the time limit cut the search. */
     public static final String TIME_RAN_OUT = "the planning time limit ran out first";
@@ -128,7 +131,8 @@ public final class Planner {
                         + Selection.best(trials).map(Planner::brief).orElse("none yet");
                 listener.progress(label, from, chainText(chain) + "; " + standing);
                 Path folder = trialsFolder.resolve("trial-" + i);
-                CompressionReport report = runTrial(request, chain, folder, (stage, fraction, message) -> listener.progress(
+                List<ChainStep> run = searched(chain);
+                CompressionReport report = runTrial(request, run, folder, (stage, fraction, message) -> listener.progress(
                         label + " " + stage, fraction, chainText(chain) + (message.isEmpty() ? "" : ": " + message)
                                 + "; " + standing), from, 1.0 / total, reference, prefix);
                 Trial trial = trial(i, chain, rationale, report, searched, dropMeasure,
@@ -142,7 +146,7 @@ public final class Planner {
                 }
                 reports.add(report);
                 trials.add(trial);
-                prefix = prefix.isPresent() ? prefix : sharedPrefix(original, chain, report, folder, matched.chains(), i);
+                prefix = prefix.isPresent() ? prefix : sharedPrefix(original, run, report, folder, matched.chains(), i);
             }
             matched.excluded().forEach(excluded -> trials.add(new Trial(trials.size(), excluded.chain(),
                     excluded.rationale(), Trial.NOT_TRIED, 0, Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
@@ -165,6 +169,13 @@ public final class Planner {
                 return keepOriginal(request, judging, planning, hint, listener);
             }
             Trial winner = judged.get(best.get().index());
+            if (searched(winner.chain()).size() < winner.chain().size()) {
+                CompressionReport packaged = finishPackaging(request, winner, reports.get(winner.index()), original,
+                        trialsFolder.resolve("trial-" + winner.index()), listener);
+                reports.set(winner.index(), packaged);
+                winner = winner.withPackagedBytes(packaged.compressed().packagedBytes());
+                judged.set(winner.index(), winner);
+            }
             String explanation = explain(winner, trials, dropMeasure)
                     + latencyNote.map(note -> "; the latency budget was not checked: " + note).orElse("");
             List<BudgetCheck> checks = checks(winner, budget, latencyNote, reports.get(winner.index()));
@@ -257,6 +268,30 @@ public final class Planner {
                 request.calibration(), request.evaluation(), Optional.empty());
         return engine.compress(trial, (stage, fraction, message) ->
                 listener.progress(stage, from + span * fraction, message), reference, prefix);
+    }
+
+    /**
+     * The steps a candidate is searched with: a trailing {@code package} step returns the model unchanged
+     * (it writes a compressed copy beside it), so nothing the search compares depends on it, and it runs
+     * for the chosen candidate only (zstd at level 19 on a large model takes minutes).
+     */
+    static List<ChainStep> searched(List<ChainStep> chain) {
+        return chain.size() > 1 && chain.get(chain.size() - 1).pluginId().equals(PACKAGE)
+                ? chain.subList(0, chain.size() - 1) : chain;
+    }
+
+    /** The chosen candidate's deferred packaging, run on its model; its measured figures are kept as they are. */
+    private CompressionReport finishPackaging(PlanRequest request, Trial winner, CompressionReport searchedReport,
+            OnnxModel original, Path folder, ProgressListener listener) {
+        List<ChainStep> run = searched(winner.chain());
+        CompressionEngine.Prefix done = new CompressionEngine.Prefix(original, run,
+                engine.load(folder.resolve(searchedReport.compressed().file())), searchedReport.steps());
+        CompressionRequest trial = new CompressionRequest(request.model(), request.profile(), winner.chain(), folder,
+                request.calibration(), request.evaluation(), Optional.empty());
+        Measurement measured = (originalFile, compressed, data, provider, progress) -> new Measurement.Measured(
+                searchedReport.fidelity(), searchedReport.accuracy(), searchedReport.benchmark());
+        return engine.compress(trial, (stage, fraction, message) -> listener.progress("plan: package the choice "
+                + stage, 0.99, message), measured, Optional.of(done));
     }
 
     /** Whether candidates are timed: a latency or memory budget asks (the benchmark also measures the session's memory). */

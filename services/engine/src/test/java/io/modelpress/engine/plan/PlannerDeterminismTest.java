@@ -138,6 +138,26 @@ class PlannerDeterminismTest {
         assertEquals("done", report.steps().get(0).status());
     }
 
+    @Test
+    void packagingRunsForTheChosenCandidateOnlyAndItsFiguresAreKept() throws Exception {
+        Path model = MnistModels.copy(temp.resolve("in"));
+        // 200 kB: of the candidates only Deep Compression (about 0.12 MB) fits.
+        Budget small = Budget.of(TestProfiles.cpu()).withMaxBytes(200_000);
+        List<String> stages = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompressionReport report = new Planner(engine).compress(new PlanRequest(model, TestProfiles.cpu(), small,
+                temp.resolve("out"), Optional.of(data()), Optional.empty()), (stage, fraction, message) -> stages.add(stage));
+
+        Trial chosen = report.planning().orElseThrow().chosen().orElseThrow();
+        assertEquals("package", chosen.chain().get(chosen.chain().size() - 1).pluginId(), chosen.chainText());
+        assertTrue(chosen.packagedBytes().isPresent() && report.compressed().packagedBytes().isPresent());
+        assertEquals(chosen.packagedBytes(), report.compressed().packagedBytes());
+        assertEquals("done", report.steps().get(report.steps().size() - 1).status());
+        assertEquals(chosen.fidelity(), report.fidelity().outputs(), "the figures it was chosen on");
+        List<String> packaging = stages.stream().filter(stage -> stage.endsWith(" package")).distinct().toList();
+        assertEquals(1, packaging.size(), packaging.toString());
+        assertTrue(packaging.get(0).startsWith("plan: package the choice"), packaging.toString());
+    }
+
     private CompressionReport plan(Planner planner, Path model, Budget budget, String name) {
         return planner.compress(new PlanRequest(model, TestProfiles.cpu(), budget, temp.resolve(name),
                 Optional.of(data()), Optional.empty()), ProgressListener.NONE);
