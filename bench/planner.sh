@@ -16,6 +16,7 @@
 # Usage: bench/planner.sh [profile] [extra compress options...]   (default profile x86-vnni)
 #   CSV=path   where the raw CSV goes (default bench/planner.csv)
 #   MINILM=0   leaves MiniLM out; MINILM_VARIANTS=0 plans it once only (no loaded, no time-limited run)
+#   BEFORE=csv an earlier run's CSV: adds a table of planning times and choices, before and after
 # Needs the command line built: ./mvnw -DskipTests package
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -122,6 +123,26 @@ for run in "${runs[@]}"; do
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+cat <<'INTRO'
+# The planner on real models
+
+What it measures: `bin/modelpress compress MODEL --profile PROFILE` without `--plugin`, so the
+planner tries every candidate chain the installed plugins allow for the profile, in its fixed
+order, judges each in ONNX Runtime on data it did not tune on, and keeps the smallest result within
+the profile's budget and fidelity floors, or keeps the original (`kept-original`). "planning" is
+the planner's own clock (report.json `planning.planningMillis`): every candidate compressed, loaded
+and judged; the JVM start, reading the data and the final timing of the choice are not in it.
+"candidates measured" counts those judged (on the probe or on all the judging data) of all
+candidates, with those a time limit left untried. "drop", in points: lost top-1 accuracy with
+labelled data (MNIST), otherwise lost agreement with the original on the judging part.
+
+Data: PlannerBenchData (the CLI's tests) makes 32 realistic inputs of batch 1 for the wakeword
+model, the OCR models and the Silero models, and digits (with 2,000 labelled held-out digits) for
+MNIST; MiniLM gets the 200 sentences of bench/data/minilm-sentences.txt through `modelpress data`
+and its own tokenizer (32 tokens). MiniLM is planned three times: on the machine as it is, under
+load (a busy loop per core, started and stopped by the script) and with `--time-limit 60s`.
+INTRO
+echo
 echo "- Command: \`$command\` (profile $profile; CSV: \`$(realpath --relative-to="$root" "$csv")\`)"
 echo "- Commit: $commit. Date: $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo "- Machine: $cpu, $(nproc) cores, $java_version."
@@ -137,4 +158,25 @@ if [ -n "${heldout:-}" ]; then
   echo '```'
   echo "$heldout"
   echo '```'
+fi
+# BEFORE=an earlier run's CSV: its planning times and choices beside these, row by row
+if [ -n "${BEFORE:-}" ] && [ -f "$BEFORE" ]; then
+  echo
+  echo "Against an earlier run (\`$(realpath --relative-to="$root" "$BEFORE")\`): planning time and choice, row by row."
+  echo
+  echo "| run | planning before | planning after | chosen before | chosen after |"
+  echo "|---|---|---|---|---|"
+  python3 - "$BEFORE" "$csv" <<'PY'
+import csv, sys
+before = {row["label"]: row for row in csv.DictReader(open(sys.argv[1]))}
+for row in csv.DictReader(open(sys.argv[2])):
+    old = before.get(row["label"])
+    def secs(r):
+        return "—" if r is None else "%.1f s" % (int(r["planning_ms"]) / 1000)
+    def chosen(r):
+        if r is None:
+            return "—"
+        return (r["chosen_chain"] or "—") + ("" if r["met_budget"] == "true" else " (kept the original; closest)")
+    print("| %s | %s | %s | %s | %s |" % (row["label"], secs(old), secs(row), chosen(old), chosen(row)))
+PY
 fi
