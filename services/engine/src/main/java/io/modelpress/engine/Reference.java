@@ -89,7 +89,8 @@ public final class Reference implements Measurement, AutoCloseable {
                     Optional.empty(), Optional.empty());
         }
         try (OrtRunner actual = OrtRunner.open(compressed, RunnerOptions.DEFAULT)) {
-            ModelRunner adapted = SelectedInputs.adapt(actual);
+            // kept per sample too, so the probe's samples are not run again when all are judged
+            ModelRunner adapted = new Recorded(SelectedInputs.adapt(actual));
             try {
                 if (samples.size() > PROBE_SAMPLES) {
                     listener.progress("verify", 0.85, "probe: the first " + PROBE_SAMPLES + " judging samples");
@@ -135,7 +136,7 @@ public final class Reference implements Measurement, AutoCloseable {
         }
     }
 
-    /** The original's outputs, each sample run once and kept: the same inputs go to every candidate. */
+    /** A model's outputs, each sample run once and kept: the same inputs go to every candidate. */
     private static final class Recorded implements ModelRunner {
         private final ModelRunner runner;
         private final Map<Map<String, TensorData>, Map<String, TensorData>> outputs = new IdentityHashMap<>();
