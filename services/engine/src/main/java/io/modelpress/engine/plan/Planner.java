@@ -338,8 +338,7 @@ public final class Planner {
 
     /** A finished candidate in a few words, for progress. */
     private static String brief(Trial trial) {
-        String steps = String.join(" -> ", trial.chain().stream().map(ChainStep::pluginId).toList());
-        return steps + String.format(java.util.Locale.ROOT, ", %.1f MiB, drop %.2f points", trial.bytes() / 1048576.0,
+        return trial.chainText() + String.format(java.util.Locale.ROOT, ", %.1f MiB, drop %.2f points", trial.bytes() / 1048576.0,
                 trial.drop().orElse(100));
     }
 
