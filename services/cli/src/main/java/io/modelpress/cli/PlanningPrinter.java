@@ -25,6 +25,14 @@ final class PlanningPrinter {
                             trial.verdict().map(verdict -> "  (" + verdict + ")").orElse("")));
         }
         out.println("  * chosen, p on the Pareto front of size, latency and drop");
+        java.util.List<String> untried = planning.trials().stream()
+                .filter(trial -> trial.outcome().equals(Trial.NOT_TRIED)
+                        && trial.error().orElse("").equals(io.modelpress.engine.plan.Planner.TIME_RAN_OUT))
+                .map(trial -> "#" + trial.index()).toList();
+        if (!untried.isEmpty()) {
+            out.printf("  untried, the time limit ran out first: %s (the choice is the best of the candidates tried "
+                    + "before them, in the fixed order; --time-limit gives more time)%n", String.join(", ", untried));
+        }
         planning.closest().ifPresent(closest -> out.printf("  kept the original; #%d came closest%n", closest.index()));
         planning.checks().forEach(check -> out.printf("  budget %s: %s (limit %s%s)%s%n", check.budget(), check.state(),
                 check.limit(), check.actual().map(actual -> ", measured " + actual).orElse(""),

@@ -142,6 +142,18 @@ class CliTest {
     }
 
     @Test
+    void aPlanTheTimeLimitCutListsTheCandidatesItLeftUntried() throws IOException {
+        Path model = temp.resolve("mlp.onnx");
+        TestModels.mlp(16, 32, 8, 3).save(model, SaveOptions.inline());
+        Path out = temp.resolve("cut");
+        Run cut = run("compress", model.toString(), "--profile", "x86-vnni", "--time-limit", "0s", "--quiet", "--out",
+                out.toString());
+        assertEquals(ModelpressCli.KEPT_ORIGINAL, cut.exit(), cut.out() + cut.err());
+        assertTrue(cut.out().contains("untried, the time limit ran out first: #0, #1"), cut.out());
+        assertTrue(cut.out().contains("the time limit ran out before #0"), cut.out());
+    }
+
+    @Test
     void everyCommandExplainsItselfWithHelp() {
         List<List<String>> commands = new ArrayList<>();
         collect(new picocli.CommandLine(new ModelpressCli()), new ArrayList<>(), commands);

@@ -60,7 +60,7 @@ public class Compressor {
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
     private static final double DOWNLOAD_SHARE = 0.1;
     private static final int MAX_REASON_CHARS = 2048;
-    /** The planner's candidates and their steps ("plan 3/12", "plan: step 1/2 ...") are one stage: "plan". */
+    /** The planner's candidates and their steps ("plan 3/12", "plan 3/12 step 1/2 ...") are one stage: "plan". */
     private static final java.util.regex.Pattern PLANNER_STAGE = java.util.regex.Pattern.compile("(: plan)\\b.*$");
     /** Set by the connector's delayed-retry-topic failure strategy on a record it sends again. */
     static final String REDELIVERY_HEADER = "delayed-retry-count";

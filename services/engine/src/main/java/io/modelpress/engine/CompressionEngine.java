@@ -131,11 +131,42 @@ public final class CompressionEngine {
      * @throws EngineException for bad input: an unknown plugin, invalid options, an invalid model
      */
     public CompressionReport compress(CompressionRequest request, ProgressListener listener) {
+        return compress(request, listener, Measurement.FULL, Optional.empty());
+    }
+
+    /**
+     * The first steps of a chain, already run: the planner runs a prefix its candidates share once.
+     *
+     * @param original the original model as loaded
+     * @param chain the steps that ran
+     * @param model the model they produced
+     * @param steps their reports
+     */
+    public record Prefix(OnnxModel original, List<ChainStep> chain, OnnxModel model,
+            List<CompressionReport.StepReport> steps) {
+
+        public Prefix {
+            Objects.requireNonNull(original, "original is null");
+            chain = List.copyOf(chain);
+            Objects.requireNonNull(model, "model is null");
+            steps = List.copyOf(steps);
+        }
+    }
+
+    /**
+     * As {@link #compress(CompressionRequest, ProgressListener)}, measured as given, and starting after
+     * {@code prefix} when the request's chain begins with its steps (they are not run again).
+     */
+    public CompressionReport compress(CompressionRequest request, ProgressListener listener, Measurement measurement,
+            Optional<Prefix> prefix) {
         long started = System.nanoTime();
         cancelled.set(false);
         List<PlannedStep> planned = plan(request.chain(), request.profile());
         listener.progress("load", 0, request.model().getFileName().toString());
-        OnnxModel original = load(request.model());
+        Optional<Prefix> start = prefix.filter(p -> p.steps().size() == p.chain().size()
+                && request.chain().size() >= p.chain().size()
+                && request.chain().subList(0, p.chain().size()).equals(p.chain()));
+        OnnxModel original = start.map(Prefix::original).orElseGet(() -> load(request.model()));
         request.calibration().ifPresent(data -> InputCheck.check(original, data, "calibration data"));
         request.evaluation().ifPresent(data -> {
             InputCheck.check(original, data, "evaluation data");
@@ -145,10 +176,10 @@ public final class CompressionEngine {
         CompressionReport.ModelFacts originalFacts = facts(request.model(), original, original.sourceDigest().orElseThrow(),
                 original.sourceBytes(), Optional.empty(), Optional.empty());
 
-        List<CompressionReport.StepReport> steps = new ArrayList<>();
-        OnnxModel current = original;
+        List<CompressionReport.StepReport> steps = new ArrayList<>(start.map(Prefix::steps).orElse(List.of()));
+        OnnxModel current = start.map(Prefix::model).orElse(original);
         int total = planned.size();
-        for (int i = 0; i < total; i++) {
+        for (int i = steps.size(); i < total; i++) {
             PlannedStep step = planned.get(i);
             String stage = "step " + (i + 1) + "/" + total + " " + step.plugin().id();
             double from = 0.05 + 0.75 * i / total;
@@ -173,17 +204,11 @@ public final class CompressionEngine {
         // Judged on what the plugins never saw: the judging part of the data, or generated inputs.
         Evaluator.Data data = new Evaluator.Data(judging.judge(), judging.labelled(), request.benchmark(),
                 request.profile().batchSize(), InputGenerator.indexBounds(original));
-        listener.progress("verify", 0.85, "fidelity in ONNX Runtime");
-        CompressionReport.FidelityReport fidelity = Evaluator.fidelity(request.model(), saved.modelFile(), data);
-        Optional<CompressionReport.AccuracyReport> accuracy = Optional.empty();
-        Optional<CompressionReport.BenchmarkReport> benchmark = Optional.empty();
-        if (fidelity.runsInOnnxRuntime()) {
-            listener.progress("verify", 0.9, "accuracy");
-            accuracy = Evaluator.accuracy(request.model(), saved.modelFile(), data);
-            listener.progress("benchmark", 0.93, "original and compressed side by side");
-            benchmark = Evaluator.benchmark(request.model(), saved.modelFile(), data,
-                    request.profile().executionProvider());
-        }
+        Measurement.Measured measured = measurement.measure(request.model(), saved.modelFile(), data,
+                request.profile().executionProvider(), listener);
+        CompressionReport.FidelityReport fidelity = measured.fidelity();
+        Optional<CompressionReport.AccuracyReport> accuracy = measured.accuracy();
+        Optional<CompressionReport.BenchmarkReport> benchmark = measured.benchmark();
         boolean allDone = steps.stream().allMatch(step -> step.status().equals("done"));
         String status = !allDone ? CompressionReport.PARTIAL
                 : judging.verified() ? CompressionReport.COMPLETE : CompressionReport.UNVERIFIED;
@@ -225,7 +250,12 @@ public final class CompressionEngine {
                 judging.report(Evaluator.GENERATED_SAMPLES), Optional.empty());
     }
 
-    private OnnxModel load(Path file) {
+    /**
+     * Loads a model with this engine's limits.
+     *
+     * @throws EngineException when it is no valid model
+     */
+    public OnnxModel load(Path file) {
         try {
             return OnnxModel.load(file, limits);
         } catch (ModelException e) {

@@ -159,10 +159,12 @@ public final class Evaluator {
                 "first sample of the " + description, Benchmarker.EXECUTION_PROVIDER, note, Optional.empty()));
     }
 
-    private record Inputs(List<Map<String, TensorData>> samples, String description) {
+    /** The samples a model is judged on, and how they were made. */
+    public record Inputs(List<Map<String, TensorData>> samples, String description) {
     }
 
-    private static Inputs inputs(OrtRunner runner, Data data) {
+    /** The judging samples for this data: the calibration samples, or inputs generated for the original. */
+    public static Inputs inputs(OrtRunner runner, Data data) {
         if (data.calibration().isPresent()) {
             CalibrationData calibration = data.calibration().get();
             return new Inputs(IntStream.range(0, calibration.size()).mapToObj(calibration::sample).toList(),

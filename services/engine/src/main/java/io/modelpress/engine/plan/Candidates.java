@@ -31,6 +31,10 @@ public final class Candidates {
     record Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly) {
     }
 
+    /**
+     * The search order, fixed and documented (README): the planner tries candidates in this order and
+     * a time limit cuts it from the end, so what a cut leaves out is always the same tail.
+     */
     static final List<Template> CATALOGUE = List.of(
             template("lossless clean-up only: the baseline every other candidate must beat", false, CLEANUP),
             template("int8 weights, activations quantized at run time: about 4x smaller, fast on int8 hardware", false,

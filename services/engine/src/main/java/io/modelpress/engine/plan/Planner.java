@@ -5,11 +5,16 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.Evaluator;
 import io.modelpress.engine.Judging;
+import io.modelpress.engine.Measurement;
 import io.modelpress.engine.ProgressListener;
+import io.modelpress.engine.Reference;
+import io.modelpress.engine.ReportHtml;
 import io.modelpress.engine.Reports;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.inference.Benchmarker;
+import io.modelpress.inference.InputGenerator;
 import io.modelpress.inference.OutputFidelity;
 import io.modelpress.model.LoadLimits;
 import io.modelpress.model.OnnxModel;
@@ -40,8 +45,14 @@ public final class Planner {
     /** Timing per candidate: enough to check a latency budget, short enough to try many. */
     static final BenchmarkSettings TRIAL_TIMING = new BenchmarkSettings(0, 3, 15);
 
+    private static final String PACKAGE = "package";
+
+    /** Why a candidate was not tried when the time limit cut the search. */
+    public static final String TIME_RAN_OUT = "the planning time limit ran out first";
+
     private final CompressionEngine engine;
     private final List<Candidates.Template> catalogue;
+    private final boolean probe;
 
     public Planner(CompressionEngine engine) {
         this(engine, Candidates.CATALOGUE);
@@ -49,8 +60,17 @@ public final class Planner {
 
     /** A planner that tries only these templates: for tests about judging rather than search. */
     Planner(CompressionEngine engine, List<Candidates.Template> catalogue) {
+        this(engine, catalogue, true);
+    }
+
+    /**
+     * @param probe whether a candidate the probe rules out is judged no further; without it every
+     *     candidate is judged on all the judging data (for tests that the probe never changes a choice)
+     */
+    Planner(CompressionEngine engine, List<Candidates.Template> catalogue, boolean probe) {
         this.engine = Objects.requireNonNull(engine, "engine is null");
         this.catalogue = List.copyOf(catalogue);
+        this.probe = probe;
     }
 
     public CompressionReport compress(PlanRequest request, ProgressListener listener) {
@@ -83,25 +103,50 @@ public final class Planner {
             return keepOriginal(request, judging, planning, hint, listener);
         }
         Path trialsFolder = createTrialsFolder(engine);
-        try {
+        OnnxModel original = engine.load(request.model());
+        Evaluator.Data judgingData = new Evaluator.Data(judging.judge(), judging.labelled(), Optional.empty(),
+                request.profile().batchSize(), InputGenerator.indexBounds(original));
+        Budget probeBudget = searched;
+        boolean labelled = judging.labelled().isPresent();
+        try (Reference reference = Reference.open(request.model(), judgingData,
+                (figures, probed, all) -> probe ? Probe.cannotMeet(figures, probed, all, probeBudget, labelled)
+                        : Optional.empty())) {
             List<Trial> trials = new ArrayList<>();
             List<CompressionReport> reports = new ArrayList<>();
+            Optional<CompressionEngine.Prefix> prefix = Optional.empty();
             int total = matched.chains().size();
             for (int i = 0; i < total; i++) {
                 List<ChainStep> chain = matched.chains().get(i);
                 String rationale = matched.templates().get(i).rationale();
+                // Checked between candidates only, in the fixed order: a cut-off leaves the later ones untried.
                 if (elapsed(started) > request.budget().timeLimit().toMillis()) {
-                    trials.add(notTried(i, chain, rationale, "the planning time limit ran out first"));
+                    trials.add(notTried(i, chain, rationale, TIME_RAN_OUT));
                     reports.add(null);
                     continue;
                 }
                 double from = (double) i / total;
-                listener.progress("plan " + (i + 1) + "/" + total, from, chainText(chain));
-                CompressionReport report = runTrial(request, searched, chain, trialsFolder.resolve("trial-" + i), listener,
-                        from, 1.0 / total);
+                // Every line says which candidate runs, how many are done and the best so far.
+                String label = "plan " + (i + 1) + "/" + total;
+                String standing = i + " of " + total + " done, best so far: "
+                        + Selection.best(trials).map(Planner::brief).orElse("none yet");
+                listener.progress(label, from, chainText(chain) + "; " + standing);
+                Path folder = trialsFolder.resolve("trial-" + i);
+                List<ChainStep> run = searched(chain);
+                CompressionReport report = runTrial(request, run, folder, (stage, fraction, message) -> listener.progress(
+                        label + " " + stage, fraction, chainText(chain) + (message.isEmpty() ? "" : ": " + message)
+                                + "; " + standing), from, 1.0 / total, reference, prefix);
+                Trial trial = trial(i, chain, rationale, report, searched, dropMeasure,
+                        operatorCheck(folder, report, request.profile()), reference.stoppedOnProbe());
+                if (trial.meetsBudget() && timed(searched)) {
+                    // Timed only when everything else is met: a latency cannot save a candidate that misses.
+                    report = report.withBenchmark(time(request, folder.resolve(report.compressed().file()), judging,
+                            original));
+                    trial = trial(i, chain, rationale, report, searched, dropMeasure,
+                            operatorCheck(folder, report, request.profile()), Optional.empty());
+                }
                 reports.add(report);
-                trials.add(trial(i, chain, rationale, report, searched, dropMeasure,
-                        operatorCheck(trialsFolder.resolve("trial-" + i), report, request.profile())));
+                trials.add(trial);
+                prefix = prefix.isPresent() ? prefix : sharedPrefix(original, run, report, folder, matched.chains(), i);
             }
             matched.excluded().forEach(excluded -> trials.add(new Trial(trials.size(), excluded.chain(),
                     excluded.rationale(), Trial.NOT_TRIED, 0, Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
@@ -116,7 +161,7 @@ public final class Planner {
                         ? "no candidate meets the budget; kept the original. The closest was " + closest.get().chainText()
                                 + " (" + figures(closest.get(), dropMeasure) + "), which misses: "
                                 + String.join("; ", closest.get().violations())
-                        : "no candidate could be judged; kept the original")
+                        : "no candidate could be judged; kept the original") + cutShort(trials)
                         + latencyNote.map(note -> "; the latency budget was not checked: " + note).orElse("");
                 Planning planning = new Planning(Optional.empty(), false, explanation, dropMeasure, searched, judged,
                         Selection.pareto(trials), elapsed(started), judging.judgedOn(), List.of(),
@@ -124,6 +169,13 @@ public final class Planner {
                 return keepOriginal(request, judging, planning, hint, listener);
             }
             Trial winner = judged.get(best.get().index());
+            if (searched(winner.chain()).size() < winner.chain().size()) {
+                CompressionReport packaged = finishPackaging(request, winner, reports.get(winner.index()), original,
+                        trialsFolder.resolve("trial-" + winner.index()), listener);
+                reports.set(winner.index(), packaged);
+                winner = winner.withPackagedBytes(packaged.compressed().packagedBytes());
+                judged.set(winner.index(), winner);
+            }
             String explanation = explain(winner, trials, dropMeasure)
                     + latencyNote.map(note -> "; the latency budget was not checked: " + note).orElse("");
             List<BudgetCheck> checks = checks(winner, budget, latencyNote, reports.get(winner.index()));
@@ -210,17 +262,84 @@ public final class Planner {
         return checks;
     }
 
-    private CompressionReport runTrial(PlanRequest request, Budget budget, List<ChainStep> chain, Path folder, ProgressListener listener,
-            double from, double span) {
-        // Timed when a latency or memory budget asks: the benchmark also measures the session's memory.
-        Optional<BenchmarkSettings> timing = budget.maxLatencyMillis().isPresent() || budget.maxMemoryBytes().isPresent()
-                ? Optional.of(new BenchmarkSettings(request.profile().threads(), TRIAL_TIMING.warmup(),
-                        TRIAL_TIMING.iterations()))
-                : Optional.empty();
+    private CompressionReport runTrial(PlanRequest request, List<ChainStep> chain, Path folder, ProgressListener listener,
+            double from, double span, Reference reference, Optional<CompressionEngine.Prefix> prefix) {
         CompressionRequest trial = new CompressionRequest(request.model(), request.profile(), chain, folder,
-                request.calibration(), request.evaluation(), timing);
+                request.calibration(), request.evaluation(), Optional.empty());
         return engine.compress(trial, (stage, fraction, message) ->
-                listener.progress("plan: " + stage, from + span * fraction, message));
+                listener.progress(stage, from + span * fraction, message), reference, prefix);
+    }
+
+    /**
+     * The steps a candidate is searched with: a trailing {@code package} step returns the model unchanged
+     * (it writes a compressed copy beside it), so nothing the search compares depends on it, and it runs
+     * for the chosen candidate only (zstd at level 19 on a large model takes minutes).
+     */
+    static List<ChainStep> searched(List<ChainStep> chain) {
+        return chain.size() > 1 && chain.get(chain.size() - 1).pluginId().equals(PACKAGE)
+                ? chain.subList(0, chain.size() - 1) : chain;
+    }
+
+    /** The chosen candidate's deferred packaging, run on its model; its measured figures are kept as they are. */
+    private CompressionReport finishPackaging(PlanRequest request, Trial winner, CompressionReport searchedReport,
+            OnnxModel original, Path folder, ProgressListener listener) {
+        List<ChainStep> run = searched(winner.chain());
+        CompressionEngine.Prefix done = new CompressionEngine.Prefix(original, run,
+                engine.load(folder.resolve(searchedReport.compressed().file())), searchedReport.steps());
+        CompressionRequest trial = new CompressionRequest(request.model(), request.profile(), winner.chain(), folder,
+                request.calibration(), request.evaluation(), Optional.empty());
+        Measurement measured = (originalFile, compressed, data, provider, progress) -> new Measurement.Measured(
+                searchedReport.fidelity(), searchedReport.accuracy(), searchedReport.benchmark());
+        return engine.compress(trial, (stage, fraction, message) -> listener.progress("plan: package the choice "
+                + stage, 0.99, message), measured, Optional.of(done));
+    }
+
+    /** Whether candidates are timed: a latency or memory budget asks (the benchmark also measures the session's memory). */
+    private static boolean timed(Budget budget) {
+        return budget.maxLatencyMillis().isPresent() || budget.maxMemoryBytes().isPresent();
+    }
+
+    private static Optional<CompressionReport.BenchmarkReport> time(PlanRequest request, Path compressed, Judging judging,
+            OnnxModel original) {
+        BenchmarkSettings settings = new BenchmarkSettings(request.profile().threads(), TRIAL_TIMING.warmup(),
+                TRIAL_TIMING.iterations());
+        Evaluator.Data data = new Evaluator.Data(judging.judge(), Optional.empty(), Optional.of(settings),
+                request.profile().batchSize(), InputGenerator.indexBounds(original));
+        return Evaluator.benchmark(request.model(), compressed, data, request.profile().executionProvider());
+    }
+
+    /**
+     * A finished candidate whose chain begins a later one (the lossless clean-up begins almost every
+     * chain): its model is where those later chains start, instead of running the same steps again.
+     * Only a chain that wrote nothing but its model qualifies, so that no step's artifact goes missing.
+     */
+    private Optional<CompressionEngine.Prefix> sharedPrefix(OnnxModel original, List<ChainStep> chain,
+            CompressionReport report, Path folder, List<List<ChainStep>> chains, int index) {
+        boolean begins = chains.subList(index + 1, chains.size()).stream()
+                .anyMatch(later -> later.size() > chain.size() && later.subList(0, chain.size()).equals(chain));
+        boolean done = report.steps().size() == chain.size()
+                && report.steps().stream().allMatch(step -> step.status().equals("done"));
+        if (!begins || !done || !onlyModelIn(folder, report)) {
+            return Optional.empty();
+        }
+        return Optional.of(new CompressionEngine.Prefix(original, chain,
+                engine.load(folder.resolve(report.compressed().file())), report.steps()));
+    }
+
+    private static boolean onlyModelIn(Path folder, CompressionReport report) {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.map(file -> file.getFileName().toString()).allMatch(name -> name.equals(report.compressed().file())
+                    || report.compressed().dataFile().map(name::equals).orElse(false) || name.equals(Reports.FILE)
+                    || name.equals(ReportHtml.FILE));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A finished candidate in a few words, for progress. */
+    private static String brief(Trial trial) {
+        return trial.chainText() + String.format(java.util.Locale.ROOT, ", %.1f MiB, drop %.2f points", trial.bytes() / 1048576.0,
+                trial.drop().orElse(100));
     }
 
     /** The written model's operators against an integer-only profile's precisions, when the chain produced one. */
@@ -233,7 +352,7 @@ public final class Planner {
     }
 
     private static Trial trial(int index, List<ChainStep> chain, String rationale, CompressionReport report, Budget budget,
-            String dropMeasure, Optional<String> operators) {
+            String dropMeasure, Optional<String> operators, Optional<String> stoppedOnProbe) {
         Optional<String> failedStep = report.steps().stream().filter(step -> step.status().equals("failed"))
                 .map(step -> step.plugin() + ": " + step.error().orElse("failed")).findFirst();
         if (failedStep.isPresent() || !report.fidelity().runsInOnnxRuntime()) {
@@ -242,6 +361,16 @@ public final class Planner {
             return new Trial(index, chain, rationale, Trial.FAILED, report.compressed().bytes(),
                     report.compressed().packagedBytes(), OptionalDouble.empty(), OptionalDouble.empty(), List.of(),
                     Optional.of(error));
+        }
+        if (stoppedOnProbe.isPresent()) {
+            // Judged on the probe only: its figures are the probe's, the drop over all samples is unknown.
+            List<String> violations = new ArrayList<>(List.of(stoppedOnProbe.get()));
+            violations.addAll(Selection.violations(report.compressed().bytes(), OptionalDouble.empty(), 0, dropMeasure,
+                    budget));
+            operators.ifPresent(violations::add);
+            return new Trial(index, chain, rationale, Trial.MEASURED, report.compressed().bytes(),
+                    report.compressed().packagedBytes(), OptionalDouble.empty(), OptionalDouble.empty(), violations,
+                    Optional.empty(), report.fidelity().outputs(), OptionalLong.empty(), Optional.empty());
         }
         OptionalDouble drop = drop(report);
         OptionalDouble latency = report.benchmark().flatMap(CompressionReport.BenchmarkReport::compressed)
@@ -294,7 +423,15 @@ public final class Planner {
         long measured = trials.stream().filter(Trial::measured).count();
         return "chose " + chosen.chainText() + ": the smallest of the " + trials.stream().filter(Trial::meetsBudget).count()
                 + " candidates (of " + measured + " measured) that meet the budget and the fidelity floors ("
-                + figures(chosen, dropMeasure) + ")";
+                + figures(chosen, dropMeasure) + ")" + cutShort(trials);
+    }
+
+    /** When the time limit cut the search: which candidates it left out, so a reader knows the choice is of a prefix. */
+    private static String cutShort(List<Trial> trials) {
+        List<String> untried = trials.stream().filter(trial -> trial.error().orElse("").equals(TIME_RAN_OUT))
+                .map(trial -> "#" + trial.index()).toList();
+        return untried.isEmpty() ? "" : "; the time limit ran out before " + String.join(", ", untried)
+                + ", so this is the best of the candidates tried before them in the fixed order";
     }
 
     private static Trial notTried(int index, List<ChainStep> chain, String rationale, String reason) {

@@ -67,6 +67,12 @@ public record Trial(int index, List<ChainStep> chain, String rationale, String o
                 fidelity, memoryBytes, Optional.of(text));
     }
 
+    /** The same trial with the size its packaging step reported, once that step ran. */
+    public Trial withPackagedBytes(Optional<Long> packaged) {
+        return new Trial(index, chain, rationale, outcome, bytes, packaged, latencyMillis, drop, violations, error,
+                fidelity, memoryBytes, verdict);
+    }
+
     public String chainText() {
         return String.join(" -> ", chain.stream().map(ChainStep::toString).toList());
     }
