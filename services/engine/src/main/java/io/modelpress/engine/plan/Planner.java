@@ -127,6 +127,8 @@ public final class Planner {
             String explanation = explain(winner, trials, dropMeasure)
                     + latencyNote.map(note -> "; the latency budget was not checked: " + note).orElse("");
             List<BudgetCheck> checks = checks(winner, budget, latencyNote, reports.get(winner.index()));
+            checks.add(OperatorCheck.budgetCheck(operators(trialsFolder.resolve("trial-" + winner.index()),
+                    reports.get(winner.index()), request.profile()), request.profile()));
             Planning planning = new Planning(Optional.of(winner), true, explanation, dropMeasure, searched, judged,
                     Selection.pareto(judged), elapsed(started), judging.judgedOn(), checks, Optional.empty());
             CompressionReport trialReport = reports.get(winner.index());
@@ -223,13 +225,17 @@ public final class Planner {
                 listener.progress("plan: " + stage, from + span * fraction, message));
     }
 
-    /** The written model's operators against an integer-only profile's precisions, when the chain produced one. */
+    /** Why the written model's operators do not fit the profile (see {@link OperatorCheck}), when the chain produced one. */
     private static Optional<String> operatorCheck(Path trialFolder, CompressionReport report, HardwareProfile profile) {
+        return operators(trialFolder, report, profile).flatMap(check -> check.violation(profile));
+    }
+
+    private static Optional<OperatorCheck> operators(Path trialFolder, CompressionReport report, HardwareProfile profile) {
         Path file = trialFolder.resolve(report.compressed().file());
-        if (!Files.exists(file)) {
+        if (!OperatorCheck.applies(profile) || !Files.exists(file)) {
             return Optional.empty();
         }
-        return IntegerCompute.violation(OnnxModel.load(file, LoadLimits.DEFAULT), profile);
+        return Optional.of(OperatorCheck.of(OnnxModel.load(file, LoadLimits.DEFAULT), profile));
     }
 
     private static Trial trial(int index, List<ChainStep> chain, String rationale, CompressionReport report, Budget budget,
