@@ -106,6 +106,8 @@ public final class Planner {
             matched.excluded().forEach(excluded -> trials.add(new Trial(trials.size(), excluded.chain(),
                     excluded.rationale(), Trial.NOT_TRIED, 0, Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
                     List.of(), Optional.of(excluded.reason()))));
+            MemoryCheck memory = new MemoryCheck(searched, request.profile(), listener);
+            memory.settle(trials, index -> trialsFolder.resolve("trial-" + index).resolve(reports.get(index).compressed().file()));
 
             Optional<Trial> best = Selection.best(trials);
             Optional<Trial> closest = best.isPresent() ? Optional.empty() : Selection.closest(trials, searched);
@@ -127,6 +129,7 @@ public final class Planner {
             String explanation = explain(winner, trials, dropMeasure)
                     + latencyNote.map(note -> "; the latency budget was not checked: " + note).orElse("");
             List<BudgetCheck> checks = checks(winner, budget, latencyNote, reports.get(winner.index()));
+            memory.budgetCheck(winner).ifPresent(checks::add);
             checks.add(OperatorCheck.budgetCheck(operators(trialsFolder.resolve("trial-" + winner.index()),
                     reports.get(winner.index()), request.profile()), request.profile()));
             Planning planning = new Planning(Optional.of(winner), true, explanation, dropMeasure, searched, judged,
@@ -203,19 +206,13 @@ public final class Planner {
                         + report.benchmark().flatMap(CompressionReport.BenchmarkReport::unavailable).orElse("no timing")))
                 : BudgetCheck.measured("latency", limit + " ms", String.format("%.2f ms", chosen.latencyMillis().getAsDouble()),
                         chosen.latencyMillis().getAsDouble() <= limit)));
-        budget.maxMemoryBytes().ifPresent(limit -> checks.add(chosen.memoryBytes().isEmpty()
-                ? BudgetCheck.notChecked("memory", limit + " bytes", "the session's memory could not be measured here")
-                : new BudgetCheck("memory", limit + " bytes", Optional.of(chosen.memoryBytes().getAsLong() + " bytes"),
-                        chosen.memoryBytes().getAsLong() <= limit ? BudgetCheck.MET : BudgetCheck.MISSED,
-                        Optional.of("resident memory this process gained loading and warming up the compressed model's "
-                                + "ONNX Runtime session on this host"))));
         return checks;
     }
 
     private CompressionReport runTrial(PlanRequest request, Budget budget, List<ChainStep> chain, Path folder, ProgressListener listener,
             double from, double span) {
-        // Timed when a latency or memory budget asks: the benchmark also measures the session's memory.
-        Optional<BenchmarkSettings> timing = budget.maxLatencyMillis().isPresent() || budget.maxMemoryBytes().isPresent()
+        // Timed when a latency budget asks; memory is measured apart, for finalists only (see MemoryCheck).
+        Optional<BenchmarkSettings> timing = budget.maxLatencyMillis().isPresent()
                 ? Optional.of(new BenchmarkSettings(request.profile().threads(), TRIAL_TIMING.warmup(),
                         TRIAL_TIMING.iterations()))
                 : Optional.empty();
@@ -252,9 +249,8 @@ public final class Planner {
         OptionalDouble drop = drop(report);
         OptionalDouble latency = report.benchmark().flatMap(CompressionReport.BenchmarkReport::compressed)
                 .map(bench -> OptionalDouble.of(bench.p50Millis())).orElse(OptionalDouble.empty());
-        OptionalLong memory = report.benchmark().flatMap(CompressionReport.BenchmarkReport::compressed)
-                .filter(bench -> bench.sessionMemoryBytes() > 0)
-                .map(bench -> OptionalLong.of(bench.sessionMemoryBytes())).orElse(OptionalLong.empty());
+        // Memory is left to MemoryCheck, which measures finalists in a process of their own.
+        OptionalLong memory = OptionalLong.empty();
         List<String> violations = new ArrayList<>(Selection.violations(report.compressed().bytes(), latency, memory,
                 drop.orElse(100), dropMeasure, report.fidelity().outputs(), budget));
         operators.ifPresent(violations::add);

@@ -1,0 +1,55 @@
+package io.modelpress.engine.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.modelpress.inference.SessionMemory;
+import io.modelpress.model.ModelException;
+import io.modelpress.testkit.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A session's peak memory, measured in a process of its own, follows what the model holds. */
+class SessionMemoryTest {
+
+    private static final long MCU_SRAM = 512 * 1024;
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void aModelHoldingFourMebibytesOfWeightsIsMeasuredAboveThemAndFarAboveATinyOne() throws Exception {
+        Path large = save(TestModels.mlp(1024, 1024, 10, 1), "large");
+        Path tiny = save(TestModels.mlp(4, 4, 2, 1), "tiny");
+
+        SessionMemory largeSession = SessionMemory.measure(large, 1, 1);
+        SessionMemory tinySession = SessionMemory.measure(tiny, 1, 1);
+
+        assertTrue(largeSession.peakBytes() >= Files.size(large), "a session holds its weights: " + largeSession
+                + " for a file of " + Files.size(large) + " bytes");
+        assertTrue(largeSession.peakBytes() > MCU_SRAM, "obviously more than a microcontroller's SRAM: " + largeSession);
+        assertTrue(tinySession.peakBytes() < largeSession.peakBytes() / 4, tinySession + " against " + largeSession);
+        assertTrue(tinySession.fixedBytes() > 0 && tinySession.fixedBytes() < largeSession.peakBytes(),
+                "the runtime's fixed cost is measured and small: " + tinySession);
+    }
+
+    @Test
+    void aFileThatIsNotAModelGetsOneLineSayingSo() throws Exception {
+        Path file = temp.resolve("broken/model.onnx");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "not a model");
+        ModelException error = assertThrows(ModelException.class, () -> SessionMemory.measure(file, 1, 1));
+        assertTrue(error.getMessage().startsWith("cannot measure the session's memory: "), error.getMessage());
+        assertEquals(1, error.getMessage().lines().count(), error.getMessage());
+    }
+
+    private Path save(io.modelpress.model.OnnxModel model, String name) throws Exception {
+        Path file = temp.resolve(name).resolve("model.onnx");
+        Files.createDirectories(file.getParent());
+        model.save(file);
+        return file;
+    }
+}
