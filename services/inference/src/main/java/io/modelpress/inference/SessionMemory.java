@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  */
 public record SessionMemory(long peakBytes, long fixedBytes) {
 
-    /** Symbolic dims other than the batch, as for generated judging inputs. */
-    static final int SYMBOLIC_DIM = 32;
+    /** Symbolic dims other than the batch, tried in turn as for generated judging inputs. */
+    static final int[] SYMBOLIC_DIMS = {32, 512, 4096};
 
     /** How long a measurement may take before the child is ended: loading a large model is the slow part. */
     public static final Duration TIMEOUT = Duration.ofMinutes(3);

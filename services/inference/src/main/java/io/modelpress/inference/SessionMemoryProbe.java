@@ -66,7 +66,7 @@ public final class SessionMemoryProbe {
 
     private static long[] measure(Path file, int batch, int threads) throws OrtException, IOException {
         OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-        Map<String, TensorData> inputs = inputs(file, batch);
+        OnnxModel model = OnnxModel.load(file, LoadLimits.DEFAULT);
         byte[] trivial = identityModel();
         // A first session brings the runtime's code and its one-time state in: neither belongs to any model.
         try (OrtSession.SessionOptions options = options(threads);
@@ -84,7 +84,8 @@ public final class SessionMemoryProbe {
             // A first session on the model itself, kept open, pages in the code of its kernels (file-backed pages
             // count as resident) and holds on to what it allocated, so the measured one reuses nothing of it.
             try (OrtSession first = environment.createSession(file.toString(), options)) {
-                runOnce(environment, first, inputs);
+                Map<String, TensorData> inputs = runnableInputs(environment, first, model, batch);
+                model = null; // its heap pages stay resident; the measured window allocates little on the heap
                 System.gc();
 
                 resetPeak();
@@ -123,9 +124,26 @@ public final class SessionMemoryProbe {
         }
     }
 
-    /** Generated inputs for the graph's inputs, as the planner's generated inputs are made, before anything is measured. */
-    private static Map<String, TensorData> inputs(Path file, int batch) {
-        OnnxModel model = OnnxModel.load(file, LoadLimits.DEFAULT);
+    /**
+     * Generated inputs the model runs on, as the planner's generated inputs are made: symbolic dims other than the
+     * batch at the shortest of {@link SessionMemory#SYMBOLIC_DIMS} that runs (audio models refuse short windows).
+     */
+    private static Map<String, TensorData> runnableInputs(OrtEnvironment environment, OrtSession session,
+            OnnxModel model, int batch) throws OrtException {
+        OrtException first = null;
+        for (int length : SessionMemory.SYMBOLIC_DIMS) {
+            Map<String, TensorData> inputs = inputs(model, batch, length);
+            try {
+                runOnce(environment, session, inputs);
+                return inputs;
+            } catch (OrtException e) {
+                first = first == null ? e : first;
+            }
+        }
+        throw first;
+    }
+
+    private static Map<String, TensorData> inputs(OnnxModel model, int batch, int length) {
         GraphProto graph = model.proto().getGraph();
         Set<String> initializers = new HashSet<>();
         graph.getInitializerList().forEach(tensor -> initializers.add(tensor.getName()));
@@ -147,7 +165,7 @@ public final class SessionMemoryProbe {
             }
             specs.put(input.getName(), new InputSpec(input.getName(), DataType.of(tensor.getElemType()), shape, names));
         }
-        InputGenerator generator = new InputGenerator(batch, SessionMemory.SYMBOLIC_DIM)
+        InputGenerator generator = new InputGenerator(batch, length)
                 .withIndexBounds(InputGenerator.indexBounds(model));
         return generator.generate(specs, 1, 1).get(0);
     }
