@@ -10,13 +10,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -41,26 +44,57 @@ public record SessionMemory(long peakBytes, long fixedBytes) {
 
     /** How the figure was obtained, for reports. */
     public static final String METHOD = "peak resident memory (VmHWM) a fresh process gained creating the model's ONNX "
-            + "Runtime CPU session (no arena, kernels already loaded) and running one inference on generated inputs, "
+            + "Runtime CPU session (no arena, kernels already loaded) and running one inference on a judging sample "
+            + "(generated inputs without data), "
             + "less what a one-node graph's session gains; weights held by the session included";
 
     /**
-     * Measures a model file (its external data beside it).
+     * Measures a model file (its external data beside it) on generated inputs.
      *
      * @throws ModelException with one line saying why, when it cannot be measured here
      */
     public static SessionMemory measure(Path modelFile, int batchSize, int threads) {
+        return measure(modelFile, batchSize, threads, Optional.empty());
+    }
+
+    /**
+     * Measures a model file (its external data beside it) running on {@code sample} when given (real data has the
+     * shapes the model will see), else on generated inputs at {@code batchSize}.
+     *
+     * @throws ModelException with one line saying why, when it cannot be measured here
+     */
+    public static SessionMemory measure(Path modelFile, int batchSize, int threads,
+            Optional<Map<String, TensorData>> sample) {
         Objects.requireNonNull(modelFile, "modelFile is null");
+        Objects.requireNonNull(sample, "sample is null");
         if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
             throw new ModelException("session memory is measured from /proc, which this system ("
                     + System.getProperty("os.name") + ") does not have");
         }
+        Path inputs = null;
+        try {
+            if (sample.isPresent()) {
+                inputs = Files.createTempFile("modelpress-memory-", ".inputs");
+                SessionMemoryProbe.writeInputs(inputs, sample.get());
+            }
+            return run(modelFile, batchSize, threads, Optional.ofNullable(inputs));
+        } catch (IOException e) {
+            throw new ModelException("cannot hand the sample to the session memory probe: " + e.getMessage(), e);
+        } finally {
+            if (inputs != null) {
+                inputs.toFile().delete();
+            }
+        }
+    }
+
+    private static SessionMemory run(Path modelFile, int batchSize, int threads, Optional<Path> inputs) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // A heap made resident at start, one GC thread and the light compiler: the JVM's own growth stays
                 // out of the measured window.
                 "-Xms48m", "-Xmx" + heapMegabytes(modelFile) + "m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-cp", classPath(), SessionMemoryProbe.class.getName(),
                 modelFile.toAbsolutePath().toString(), Integer.toString(batchSize), Integer.toString(threads)));
+        inputs.ifPresent(file -> command.add(file.toString()));
         String output;
         int exit;
         try {

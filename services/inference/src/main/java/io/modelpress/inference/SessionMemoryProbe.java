@@ -18,7 +18,13 @@ import io.modelpress.model.LoadLimits;
 import io.modelpress.model.ModelException;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.TensorData;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +32,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -48,13 +55,18 @@ public final class SessionMemoryProbe {
     private SessionMemoryProbe() {
     }
 
-    /** @param args the model file, the batch size, the intra-op threads (0: the runtime's choice) */
+    /**
+     * @param args the model file, the batch size, the intra-op threads (0: the runtime's choice) and optionally a
+     *     file of inputs written by {@link #writeInputs}
+     */
     public static void main(String[] args) {
         try {
-            if (args.length != 3) {
-                throw new IllegalArgumentException("usage: SessionMemoryProbe <model.onnx> <batch> <threads>");
+            if (args.length != 3 && args.length != 4) {
+                throw new IllegalArgumentException("usage: SessionMemoryProbe <model.onnx> <batch> <threads> [inputs]");
             }
-            long[] figures = measure(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+            Optional<Map<String, TensorData>> given = args.length == 4 ? Optional.of(readInputs(Path.of(args[3])))
+                    : Optional.empty();
+            long[] figures = measure(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]), given);
             System.out.println(PREFIX + "peak=" + figures[0] + " fixed=" + figures[1]);
             System.exit(0);
         } catch (Exception | LinkageError e) {
@@ -64,7 +76,8 @@ public final class SessionMemoryProbe {
         }
     }
 
-    private static long[] measure(Path file, int batch, int threads) throws OrtException, IOException {
+    private static long[] measure(Path file, int batch, int threads, Optional<Map<String, TensorData>> given)
+            throws OrtException, IOException {
         OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
         OnnxModel model = OnnxModel.load(file, LoadLimits.DEFAULT);
         byte[] trivial = identityModel();
@@ -84,7 +97,13 @@ public final class SessionMemoryProbe {
             // A first session on the model itself, kept open, pages in the code of its kernels (file-backed pages
             // count as resident) and holds on to what it allocated, so the measured one reuses nothing of it.
             try (OrtSession first = environment.createSession(file.toString(), options)) {
-                Map<String, TensorData> inputs = runnableInputs(environment, first, model, batch);
+                Map<String, TensorData> inputs;
+                if (given.isPresent()) {
+                    inputs = given.get();
+                    runOnce(environment, first, inputs);
+                } else {
+                    inputs = runnableInputs(environment, first, model, batch);
+                }
                 model = null; // its heap pages stay resident; the measured window allocates little on the heap
                 System.gc();
 
@@ -170,8 +189,49 @@ public final class SessionMemoryProbe {
         return generator.generate(specs, 1, 1).get(0);
     }
 
+    /** Writes named tensors for {@link #readInputs}: count, then name, type, dims and bytes of each. */
+    static void writeInputs(Path file, Map<String, TensorData> inputs) throws IOException {
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+            out.writeInt(inputs.size());
+            for (Map.Entry<String, TensorData> input : inputs.entrySet()) {
+                TensorData tensor = input.getValue();
+                out.writeUTF(input.getKey());
+                out.writeUTF(tensor.type().name());
+                long[] shape = tensor.shape();
+                out.writeInt(shape.length);
+                for (long dim : shape) {
+                    out.writeLong(dim);
+                }
+                ByteBuffer data = tensor.data();
+                byte[] bytes = new byte[data.remaining()];
+                data.get(bytes);
+                out.writeInt(bytes.length);
+                out.write(bytes);
+            }
+        }
+    }
+
+    static Map<String, TensorData> readInputs(Path file) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            Map<String, TensorData> inputs = new LinkedHashMap<>();
+            int count = in.readInt();
+            for (int i = 0; i < count; i++) {
+                String name = in.readUTF();
+                DataType type = DataType.valueOf(in.readUTF());
+                long[] shape = new long[in.readInt()];
+                for (int d = 0; d < shape.length; d++) {
+                    shape[d] = in.readLong();
+                }
+                byte[] bytes = new byte[in.readInt()];
+                in.readFully(bytes);
+                inputs.put(name, new TensorData(type, shape, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)));
+            }
+            return inputs;
+        }
+    }
+
     private static TensorData scalar() {
-        java.nio.ByteBuffer data = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, 1f);
+        ByteBuffer data = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 1f);
         return new TensorData(DataType.FLOAT, new long[] {1}, data);
     }
 

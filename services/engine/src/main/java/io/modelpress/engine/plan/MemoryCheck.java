@@ -1,11 +1,15 @@
 package io.modelpress.engine.plan;
 
+import io.modelpress.engine.Judging;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.inference.SessionMemory;
 import io.modelpress.model.ModelException;
 import io.modelpress.spi.HardwareProfile;
+import io.modelpress.spi.TensorData;
 import java.nio.file.Path;
+import java.nio.ByteBuffer;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,12 +28,16 @@ final class MemoryCheck {
     private final Budget budget;
     private final HardwareProfile profile;
     private final ProgressListener listener;
+    private final Optional<Map<String, TensorData>> sample;
     private final Map<Integer, String> unmeasured = new HashMap<>();
 
-    MemoryCheck(Budget budget, HardwareProfile profile, ProgressListener listener) {
+    /** @param judging the data that judges the candidates: its first sample is what the session runs on */
+    MemoryCheck(Budget budget, HardwareProfile profile, Judging judging, ProgressListener listener) {
         this.budget = Objects.requireNonNull(budget, "budget is null");
         this.profile = Objects.requireNonNull(profile, "profile is null");
         this.listener = Objects.requireNonNull(listener, "listener is null");
+        this.sample = judging.judge().filter(data -> data.size() > 0)
+                .map(data -> atBatch(data.sample(0), profile.batchSize()));
     }
 
     /**
@@ -52,7 +60,7 @@ final class MemoryCheck {
             listener.progress("plan: memory", 1, "measuring the session memory of " + trial.chainText());
             try {
                 SessionMemory memory = SessionMemory.measure(modelFile.apply(trial.index()), profile.batchSize(),
-                        profile.threads());
+                        profile.threads(), sample);
                 Optional<String> over = memory.peakBytes() > limit
                         ? Optional.of("session memory " + memory.peakBytes() + " bytes is over the " + limit + " allowed")
                         : Optional.empty();
@@ -61,6 +69,32 @@ final class MemoryCheck {
                 unmeasured.put(trial.index(), e.getMessage());
             }
         }
+    }
+
+    /**
+     * The first {@code batch} rows of a sample whose inputs share a larger first dim: memory is checked at the
+     * profile's batch size, whatever batches the data came in. Inputs without that first dim stay as they are.
+     */
+    static Map<String, TensorData> atBatch(Map<String, TensorData> sample, int batch) {
+        long rows = sample.values().stream().filter(t -> t.shape().length > 0).mapToLong(t -> t.shape()[0]).max().orElse(0);
+        if (rows <= batch) {
+            return sample;
+        }
+        Map<String, TensorData> cut = new LinkedHashMap<>();
+        sample.forEach((name, tensor) -> {
+            long[] shape = tensor.shape();
+            if (shape.length == 0 || shape[0] != rows) {
+                cut.put(name, tensor);
+                return;
+            }
+            ByteBuffer data = tensor.data();
+            int keep = (int) (data.remaining() / rows * batch);
+            ByteBuffer head = data.slice();
+            head.limit(keep);
+            shape[0] = batch;
+            cut.put(name, new TensorData(tensor.type(), shape, head));
+        });
+        return cut;
     }
 
     /** The memory budget as checked for the chosen trial; empty when the budget bounds no memory. */
@@ -76,6 +110,7 @@ final class MemoryCheck {
         long bytes = chosen.memoryBytes().getAsLong();
         return Optional.of(new BudgetCheck("memory", limit, Optional.of(bytes + " bytes"),
                 bytes <= budget.maxMemoryBytes().getAsLong() ? BudgetCheck.MET : BudgetCheck.MISSED,
-                Optional.of(SessionMemory.METHOD + ", at batch " + profile.batchSize() + " on this host")));
+                Optional.of(SessionMemory.METHOD + (sample.isPresent() ? "" : ", at batch " + profile.batchSize())
+                        + " on this host")));
     }
 }

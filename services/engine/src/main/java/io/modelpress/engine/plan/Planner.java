@@ -106,7 +106,7 @@ public final class Planner {
             matched.excluded().forEach(excluded -> trials.add(new Trial(trials.size(), excluded.chain(),
                     excluded.rationale(), Trial.NOT_TRIED, 0, Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
                     List.of(), Optional.of(excluded.reason()))));
-            MemoryCheck memory = new MemoryCheck(searched, request.profile(), listener);
+            MemoryCheck memory = new MemoryCheck(searched, request.profile(), judging, listener);
             memory.settle(trials, index -> trialsFolder.resolve("trial-" + index).resolve(reports.get(index).compressed().file()));
 
             Optional<Trial> best = Selection.best(trials);

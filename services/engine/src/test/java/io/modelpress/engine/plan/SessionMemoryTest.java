@@ -1,14 +1,19 @@
 package io.modelpress.engine.plan;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelpress.inference.SessionMemory;
 import io.modelpress.model.ModelException;
+import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.TestModels;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +39,25 @@ class SessionMemoryTest {
         assertTrue(tinySession.peakBytes() < largeSession.peakBytes() / 4, tinySession + " against " + largeSession);
         assertTrue(tinySession.fixedBytes() > 0 && tinySession.fixedBytes() < largeSession.peakBytes(),
                 "the runtime's fixed cost is measured and small: " + tinySession);
+    }
+
+    @Test
+    void aJudgingSampleIsCutToTheProfilesBatchAndRunsInTheProbe() throws Exception {
+        float[] rows = new float[4 * 1024];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = i;
+        }
+        TensorData rate = TensorData.ofLongs(new long[0], new long[] {16000});
+        Map<String, TensorData> sample = MemoryCheck.atBatch(Map.of("x", TensorData.ofFloats(new long[] {4, 1024}, rows),
+                "sr", rate), 1);
+        assertArrayEquals(new long[] {1, 1024}, sample.get("x").shape());
+        assertEquals(1023f, sample.get("x").data().order(ByteOrder.LITTLE_ENDIAN).getFloat(4 * 1023));
+        assertEquals(4 * 1024, sample.get("x").data().remaining());
+        assertEquals(rate, sample.get("sr"), "an input without the batch dim is kept");
+
+        Path large = save(TestModels.mlp(1024, 1024, 10, 1), "large");
+        SessionMemory onData = SessionMemory.measure(large, 1, 1, Optional.of(Map.of("x", sample.get("x"))));
+        assertTrue(onData.peakBytes() >= Files.size(large), onData.toString());
     }
 
     @Test
