@@ -44,9 +44,8 @@ public record SessionMemory(long peakBytes, long fixedBytes) {
 
     /** How the figure was obtained, for reports. */
     public static final String METHOD = "peak resident memory (VmHWM) a fresh process gained creating the model's ONNX "
-            + "Runtime CPU session (no arena, kernels already loaded) and running one inference on a judging sample "
-            + "(generated inputs without data), "
-            + "less what a one-node graph's session gains; weights held by the session included";
+            + "Runtime CPU session (no arena, kernels already loaded) and running one inference, less what a one-node "
+            + "graph's session gains; weights held by the session included";
 
     /**
      * Measures a model file (its external data beside it) on generated inputs.

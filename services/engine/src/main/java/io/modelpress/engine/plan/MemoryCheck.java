@@ -110,7 +110,7 @@ final class MemoryCheck {
         long bytes = chosen.memoryBytes().getAsLong();
         return Optional.of(new BudgetCheck("memory", limit, Optional.of(bytes + " bytes"),
                 bytes <= budget.maxMemoryBytes().getAsLong() ? BudgetCheck.MET : BudgetCheck.MISSED,
-                Optional.of(SessionMemory.METHOD + (sample.isPresent() ? "" : ", at batch " + profile.batchSize())
-                        + " on this host")));
+                Optional.of(SessionMemory.METHOD + "; run on " + (sample.isPresent() ? "the first judging sample"
+                        : "generated inputs") + " at batch " + profile.batchSize() + ", on this host")));
     }
 }
