@@ -3,9 +3,11 @@ package io.modelpress.spi;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A hardware target and what a compressed model must meet on it. Profiles are data (JSON or YAML
@@ -25,11 +27,15 @@ import java.util.Set;
  * @param minMeanCosine floor on every output's mean cosine to the original's, if the profile sets one
  * @param minWorstCosine floor on every output's worst-sample cosine, if the profile sets one
  * @param requireRealData whether a result judged on generated inputs alone may never be published as complete
+ * @param operators the ONNX operators the target runs, when the profile declares them: {@code Conv} for the default
+ *     domain, {@code com.microsoft.QGemm} for another; a compressed graph using any other is refused. Empty when the
+ *     profile declares none, and then nothing is checked
  */
 public record HardwareProfile(String id, String description, Set<Precision> precisions,
         QuantizedFormat quantizedFormat, String executionProvider, OptionalLong memoryBudgetBytes,
         OptionalLong sizeBudgetBytes, OptionalDouble latencyBudgetMillis, double maxAccuracyDrop, int batchSize,
-        int threads, OptionalDouble minMeanCosine, OptionalDouble minWorstCosine, boolean requireRealData) {
+        int threads, OptionalDouble minMeanCosine, OptionalDouble minWorstCosine, boolean requireRealData,
+        Optional<Set<String>> operators) {
 
     /** A profile with the default fidelity floors, accepting results judged on generated inputs. */
     public HardwareProfile(String id, String description, Set<Precision> precisions, QuantizedFormat quantizedFormat,
@@ -38,6 +44,16 @@ public record HardwareProfile(String id, String description, Set<Precision> prec
         this(id, description, precisions, quantizedFormat, executionProvider, memoryBudgetBytes, sizeBudgetBytes,
                 latencyBudgetMillis, maxAccuracyDrop, batchSize, threads, OptionalDouble.empty(), OptionalDouble.empty(),
                 false);
+    }
+
+    /** A profile that declares no operator list. */
+    public HardwareProfile(String id, String description, Set<Precision> precisions, QuantizedFormat quantizedFormat,
+            String executionProvider, OptionalLong memoryBudgetBytes, OptionalLong sizeBudgetBytes,
+            OptionalDouble latencyBudgetMillis, double maxAccuracyDrop, int batchSize, int threads,
+            OptionalDouble minMeanCosine, OptionalDouble minWorstCosine, boolean requireRealData) {
+        this(id, description, precisions, quantizedFormat, executionProvider, memoryBudgetBytes, sizeBudgetBytes,
+                latencyBudgetMillis, maxAccuracyDrop, batchSize, threads, minMeanCosine, minWorstCosine, requireRealData,
+                Optional.empty());
     }
 
     public HardwareProfile {
@@ -54,7 +70,11 @@ public record HardwareProfile(String id, String description, Set<Precision> prec
         Objects.requireNonNull(latencyBudgetMillis, "latencyBudgetMillis is null");
         Objects.requireNonNull(minMeanCosine, "minMeanCosine is null");
         Objects.requireNonNull(minWorstCosine, "minWorstCosine is null");
+        Objects.requireNonNull(operators, "operators is null");
+        // Sorted for the same reason as the precisions: the profile is part of identities.
+        operators = operators.map(names -> Collections.unmodifiableSet(new TreeSet<>(names)));
     }
+
 
     public boolean runs(Precision precision) {
         return precisions.contains(precision);

@@ -56,7 +56,9 @@ final class DemoCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE})")
     Path dashboardJar;
 
-    @Option(names = "--once", description = "exit after the sample's results: 0 when every profile completed, else 1")
+    @Option(names = "--once", description = "exit after the sample's results: 0 when the service published a result "
+            + "for every profile (complete, unverified or kept-original; the summary counts each), 1 when a profile "
+            + "failed or went unanswered")
     boolean once;
 
     @Option(names = "--profile", paramLabel = "ID", description = "a profile to compress the sample for; repeat for more"
@@ -116,7 +118,7 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 if (once) {
                     if (!answered) {
-                        out.printf("no complete answer within %s; the service's log: %s%n", timeout, work.resolve("service/service.log"));
+                        out.printf("not every profile was answered within %s; the service's log: %s%n", timeout, work.resolve("service/service.log"));
                     }
                     return answered && outcome.succeeded() ? ModelpressCli.OK : ModelpressCli.FAILED;
                 }

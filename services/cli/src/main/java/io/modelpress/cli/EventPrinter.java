@@ -159,6 +159,14 @@ final class EventPrinter {
         }
         outcome.modelFailures().forEach(failure -> out.printf("  model failed at %s: %s%n",
                 failure.path("stage").asText(), failure.path("reason").asText()));
+        for (ModelOutcome.ProfileOutcome profile : outcome.profiles()) {
+            if (profile.status().filter(status -> !status.equals("complete")).isPresent()) {
+                JsonNode result = profile.result().orElseThrow();
+                out.printf("  %s (%s): %s%n", profile.status().get(), profile.profile(), result.hasNonNull("hint")
+                        ? result.get("hint").asText() : "only generated inputs judged it: give calibration or evaluation data");
+            }
+        }
+        out.printf("  %s: %s%n", outcome.succeeded() ? "answered" : "NOT answered", outcome.tally());
         out.flush();
     }
 

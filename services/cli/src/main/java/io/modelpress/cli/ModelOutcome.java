@@ -21,8 +21,9 @@ final class ModelOutcome {
             return failure.isPresent() || result.isPresent() && benchmark.isPresent();
         }
 
-        boolean complete() {
-            return failure.isEmpty() && result.map(data -> data.path("status").asText().equals("complete")).orElse(false);
+        /** The result's status ({@code complete}, {@code unverified}, {@code kept-original}), when one came and nothing failed. */
+        Optional<String> status() {
+            return failure.isPresent() ? Optional.empty() : result.map(data -> data.path("status").asText());
         }
     }
 
@@ -78,9 +79,38 @@ final class ModelOutcome {
         return !modelFailures.isEmpty() || profiles.values().stream().allMatch(ProfileOutcome::answered);
     }
 
-    /** Every profile has a complete result and nothing failed. */
+    /**
+     * The service answered every profile with a published result and nothing failed. Any status counts: an
+     * {@code unverified} result is published (only generated inputs judged it), and {@code kept-original} is
+     * the planner's honest answer that nothing met the budget, not a failure of the service. The summary says
+     * which is which ({@link #tally()}).
+     */
     boolean succeeded() {
-        return modelFailures.isEmpty() && profiles.values().stream().allMatch(ProfileOutcome::complete);
+        return modelFailures.isEmpty() && profiles.values().stream().allMatch(profile -> profile.answered()
+                && profile.status().isPresent());
+    }
+
+    /** One line: how many profiles ended in each way, e.g. {@code 1 complete, 1 kept-original, 1 failed}. */
+    String tally() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (String status : List.of("complete", "unverified", "kept-original", "failed", "no answer")) {
+            counts.put(status, 0);
+        }
+        for (ProfileOutcome profile : profiles.values()) {
+            String ending = profile.failure().isPresent() ? "failed" : profile.result().isEmpty() ? "no answer"
+                    : profile.status().orElseThrow();
+            counts.merge(ending, 1, Integer::sum);
+        }
+        List<String> parts = new ArrayList<>();
+        counts.forEach((status, count) -> {
+            if (count > 0) {
+                parts.add(count + " " + status);
+            }
+        });
+        if (!modelFailures.isEmpty()) {
+            parts.add("the model failed as a whole");
+        }
+        return String.join(", ", parts);
     }
 
     List<ProfileOutcome> profiles() {

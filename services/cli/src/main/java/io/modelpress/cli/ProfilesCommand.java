@@ -29,9 +29,11 @@ final class ProfilesCommand implements Callable<Integer> {
                     profile.precisions().stream().sorted().map(Precision::label).collect(Collectors.joining("/")),
                     profile.quantizedFormat().label(), profile.executionProvider(), profile.batchSize(),
                     profile.threads() == 0 ? "auto" : Integer.toString(profile.threads()));
-            out.printf("  budgets: memory %s, size %s, latency %s, accuracy drop %.1f points%n%n",
+            out.printf("  budgets: memory %s, size %s, latency %s, accuracy drop %.1f points%n",
                     bytes(profile.memoryBudgetBytes()), bytes(profile.sizeBudgetBytes()),
                     millis(profile.latencyBudgetMillis()), profile.maxAccuracyDrop());
+            out.printf("  operators: %s%n%n", profile.operators().map(names -> String.join(", ", names))
+                    .orElse("not declared (not checked)"));
         }
         return ModelpressCli.OK;
     }

@@ -68,7 +68,7 @@ class DemoPiecesTest {
     }
 
     @Test
-    void anOutcomeIsDoneWhenEveryProfileIsAnsweredAndSucceedsOnlyWhenAllCompleted() throws IOException {
+    void anOutcomeIsDoneWhenEveryProfileIsAnsweredAndFailsWhenAProfileFailed() throws IOException {
         ModelOutcome outcome = new ModelOutcome("m", "1", List.of("x86-vnni", "mcu"));
         assertFalse(outcome.accept(event(EventFeed.RESULTS, "other", "{\"version\":\"1\",\"profile\":\"mcu\"}")));
         assertFalse(outcome.accept(event(EventFeed.RESULTS, "m", "{\"version\":\"2\",\"profile\":\"mcu\"}")));
@@ -88,6 +88,29 @@ class DemoPiecesTest {
         assertTrue(table.toString().contains("compress: over the size budget"), table.toString());
         assertTrue(table.toString().lines().anyMatch(line -> line.matches("\\s+x86-vnni\\s+complete\\s+labelled-data\\s.*")),
                 "the table says what judged each result: " + table);
+        assertTrue(table.toString().contains("NOT answered: 1 complete, 1 failed"), table.toString());
+    }
+
+    @Test
+    void unverifiedAndKeptOriginalResultsArePublishedAnswersAndTheSummaryCountsEach() throws IOException {
+        ModelOutcome outcome = new ModelOutcome("m", "1", List.of("x86-vnni", "wasm", "mcu"));
+        outcome.accept(event(EventFeed.RESULTS, "m", "{\"version\":\"1\",\"profile\":\"x86-vnni\",\"status\":\"complete\"}"));
+        outcome.accept(event(EventFeed.RESULTS, "m", "{\"version\":\"1\",\"profile\":\"wasm\",\"status\":\"unverified\"}"));
+        outcome.accept(event(EventFeed.RESULTS, "m", "{\"version\":\"1\",\"profile\":\"mcu\",\"status\":\"kept-original\","
+                + "\"hint\":\"nothing met the budget\"}"));
+        for (String profile : List.of("x86-vnni", "wasm", "mcu")) {
+            assertFalse(outcome.succeeded(), "not before every benchmark is in");
+            outcome.accept(event(EventFeed.BENCHMARKS, "m", "{\"version\":\"1\",\"profile\":\"" + profile + "\"}"));
+        }
+        assertTrue(outcome.done());
+        assertTrue(outcome.succeeded(), "every profile has a published result; none failed");
+        assertEquals("1 complete, 1 unverified, 1 kept-original", outcome.tally());
+
+        StringWriter table = new StringWriter();
+        new EventPrinter(new PrintWriter(table, true)).summary(outcome);
+        assertTrue(table.toString().contains("kept-original (mcu): nothing met the budget"), table.toString());
+        assertTrue(table.toString().contains("unverified (wasm): only generated inputs judged it"), table.toString());
+        assertTrue(table.toString().contains("answered: 1 complete, 1 unverified, 1 kept-original"), table.toString());
     }
 
     @Test

@@ -175,7 +175,7 @@ public final class ServiceBenchmark {
         }
         var result = profile.result().orElseThrow();
         var fidelity = result.path("fidelity").path("outputs").path(0);
-        return new Timing(modelId, seconds, profile.complete(), result.path("replayed").asBoolean(),
+        return new Timing(modelId, seconds, profile.status().filter("complete"::equals).isPresent(), result.path("replayed").asBoolean(),
                 String.format(Locale.ROOT, "%s -> %s (%.2fx), output cosine %.4f (worst %.4f) on %s",
                         Format.bytes(result.path("sizes").path("originalBytes").asLong()),
                         Format.bytes(result.path("sizes").path("compressedBytes").asLong()),

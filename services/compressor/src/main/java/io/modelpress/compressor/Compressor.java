@@ -231,7 +231,7 @@ public class Compressor {
                     budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads(),
                     budgets.minMeanCosine().isPresent() ? budgets.minMeanCosine() : profile.minMeanCosine(),
                     budgets.minWorstCosine().isPresent() ? budgets.minWorstCosine() : profile.minWorstCosine(),
-                    profile.requireRealData() || config.requireRealData());
+                    profile.requireRealData() || config.requireRealData(), profile.operators());
         }
 
         /**

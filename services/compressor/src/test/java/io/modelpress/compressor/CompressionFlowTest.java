@@ -327,6 +327,13 @@ class CompressionFlowTest {
             assertTrue(chosen.get(0).path("violations").size() > 0, () -> "a missed budget says what it misses: " + choice);
         }
         assertEquals(choice.path("explanation"), report.path("planning").path("explanation"), "report.json has the search");
+        List<String> operators = new ArrayList<>();
+        choice.path("checks").forEach(check -> {
+            if (check.path("budget").asText().equals("operators")) {
+                operators.add(check.path("state").asText());
+            }
+        });
+        assertEquals(List.of("not-checked"), operators, () -> "a profile without an operator list says so: " + choice);
         assertTrue(report.path("benchmark").path("compressed").path("p50Millis").asDouble() > 0,
                 "the chosen model is timed against the original");
     }

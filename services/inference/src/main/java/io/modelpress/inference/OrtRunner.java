@@ -115,7 +115,7 @@ public final class OrtRunner implements ModelRunner {
         Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, TensorData> input : inputs.entrySet()) {
-                tensors.put(input.getKey(), toOrt(input.getKey(), input.getValue()));
+                tensors.put(input.getKey(), toOrt(environment, input.getKey(), input.getValue()));
             }
             try (OrtSession.Result result = session.run(tensors)) {
                 Map<String, TensorData> outputs = new LinkedHashMap<>();
@@ -140,7 +140,7 @@ public final class OrtRunner implements ModelRunner {
         }
     }
 
-    private OnnxTensor toOrt(String name, TensorData value) throws OrtException {
+    static OnnxTensor toOrt(OrtEnvironment environment, String name, TensorData value) throws OrtException {
         OnnxJavaType javaType = switch (value.type()) {
             case FLOAT -> OnnxJavaType.FLOAT;
             case DOUBLE -> OnnxJavaType.DOUBLE;

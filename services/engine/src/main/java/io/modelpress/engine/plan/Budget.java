@@ -13,8 +13,9 @@ import java.util.OptionalLong;
  *     percentage points: 1 is one point
  * @param maxBytes largest model file (with external data) accepted, if bounded
  * @param maxLatencyMillis median latency accepted at the profile's batch size, if bounded
- * @param maxMemoryBytes memory the compressed model's session may take while it runs (measured as the resident
- *     memory the process gains loading and running it), if bounded
+ * @param maxMemoryBytes memory the compressed model's session may take while it runs, if bounded: measured for
+ *     the finalists as the peak a fresh process's session reaches loading the model and running it once (see
+ *     {@link MemoryCheck})
  * @param floors fidelity every output keeps, whatever the drop
  * @param timeLimit how long planning may run; the best result so far is returned when it runs out
  */

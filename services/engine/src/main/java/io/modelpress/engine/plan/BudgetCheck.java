@@ -7,7 +7,7 @@ import java.util.Optional;
  * One budget as checked against the chosen result: met, missed, or not checked here (and why), never
  * "met" by default.
  *
- * @param budget {@code accuracy-drop}, {@code size}, {@code latency}, {@code memory} or {@code fidelity-floors}
+ * @param budget {@code accuracy-drop}, {@code size}, {@code latency}, {@code memory}, {@code fidelity-floors} or {@code operators}
  * @param limit the bound, with its unit
  * @param actual the measured figure, with its unit, when measured
  * @param state {@link #MET}, {@link #MISSED} or {@link #NOT_CHECKED}

@@ -40,7 +40,9 @@ final class Hints {
                     && trial.memoryBytes().getAsLong() > budget.maxMemoryBytes().getAsLong()) {
                 loosen.add("the memory budget to " + trial.memoryBytes().getAsLong() + " bytes (budgets.memory-mb)");
             }
-            help.add("nothing met the budget; " + trial.chainText() + " came closest" + (loosen.isEmpty() ? ""
+            help.add("nothing met the budget; " + trial.chainText() + " came closest" + (loosen.isEmpty()
+                    ? (trial.violations().isEmpty() ? "" : " but misses what no budget loosens: "
+                            + String.join("; ", trial.violations()))
                     : " and would pass with " + String.join(", ", loosen)));
         }
         if (!judging.verified()) {

@@ -151,6 +151,8 @@ public final class Planner {
             matched.excluded().forEach(excluded -> trials.add(new Trial(trials.size(), excluded.chain(),
                     excluded.rationale(), Trial.NOT_TRIED, 0, Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
                     List.of(), Optional.of(excluded.reason()))));
+            MemoryCheck memory = new MemoryCheck(searched, request.profile(), judging, listener);
+            memory.settle(trials, index -> trialsFolder.resolve("trial-" + index).resolve(reports.get(index).compressed().file()));
 
             Optional<Trial> best = Selection.best(trials);
             Optional<Trial> closest = best.isPresent() ? Optional.empty() : Selection.closest(trials, searched);
@@ -179,6 +181,9 @@ public final class Planner {
             String explanation = explain(winner, trials, dropMeasure)
                     + latencyNote.map(note -> "; the latency budget was not checked: " + note).orElse("");
             List<BudgetCheck> checks = checks(winner, budget, latencyNote, reports.get(winner.index()));
+            memory.budgetCheck(winner).ifPresent(checks::add);
+            checks.add(OperatorCheck.budgetCheck(operators(trialsFolder.resolve("trial-" + winner.index()),
+                    reports.get(winner.index()), request.profile()), request.profile()));
             Planning planning = new Planning(Optional.of(winner), true, explanation, dropMeasure, searched, judged,
                     Selection.pareto(judged), elapsed(started), judging.judgedOn(), checks, Optional.empty());
             CompressionReport trialReport = reports.get(winner.index());
@@ -253,12 +258,6 @@ public final class Planner {
                         + report.benchmark().flatMap(CompressionReport.BenchmarkReport::unavailable).orElse("no timing")))
                 : BudgetCheck.measured("latency", limit + " ms", String.format("%.2f ms", chosen.latencyMillis().getAsDouble()),
                         chosen.latencyMillis().getAsDouble() <= limit)));
-        budget.maxMemoryBytes().ifPresent(limit -> checks.add(chosen.memoryBytes().isEmpty()
-                ? BudgetCheck.notChecked("memory", limit + " bytes", "the session's memory could not be measured here")
-                : new BudgetCheck("memory", limit + " bytes", Optional.of(chosen.memoryBytes().getAsLong() + " bytes"),
-                        chosen.memoryBytes().getAsLong() <= limit ? BudgetCheck.MET : BudgetCheck.MISSED,
-                        Optional.of("resident memory this process gained loading and warming up the compressed model's "
-                                + "ONNX Runtime session on this host"))));
         return checks;
     }
 
@@ -294,9 +293,9 @@ public final class Planner {
                 + stage, 0.99, message), measured, Optional.of(done));
     }
 
-    /** Whether candidates are timed: a latency or memory budget asks (the benchmark also measures the session's memory). */
+    /** Whether candidates are timed: a latency budget asks (memory is measured apart, for finalists only: see MemoryCheck). */
     private static boolean timed(Budget budget) {
-        return budget.maxLatencyMillis().isPresent() || budget.maxMemoryBytes().isPresent();
+        return budget.maxLatencyMillis().isPresent();
     }
 
     private static Optional<CompressionReport.BenchmarkReport> time(PlanRequest request, Path compressed, Judging judging,
@@ -342,13 +341,17 @@ public final class Planner {
                 trial.drop().orElse(100));
     }
 
-    /** The written model's operators against an integer-only profile's precisions, when the chain produced one. */
+    /** Why the written model's operators do not fit the profile (see {@link OperatorCheck}), when the chain produced one. */
     private static Optional<String> operatorCheck(Path trialFolder, CompressionReport report, HardwareProfile profile) {
+        return operators(trialFolder, report, profile).flatMap(check -> check.violation(profile));
+    }
+
+    private static Optional<OperatorCheck> operators(Path trialFolder, CompressionReport report, HardwareProfile profile) {
         Path file = trialFolder.resolve(report.compressed().file());
-        if (!Files.exists(file)) {
+        if (!OperatorCheck.applies(profile) || !Files.exists(file)) {
             return Optional.empty();
         }
-        return IntegerCompute.violation(OnnxModel.load(file, LoadLimits.DEFAULT), profile);
+        return Optional.of(OperatorCheck.of(OnnxModel.load(file, LoadLimits.DEFAULT), profile));
     }
 
     private static Trial trial(int index, List<ChainStep> chain, String rationale, CompressionReport report, Budget budget,
@@ -375,9 +378,8 @@ public final class Planner {
         OptionalDouble drop = drop(report);
         OptionalDouble latency = report.benchmark().flatMap(CompressionReport.BenchmarkReport::compressed)
                 .map(bench -> OptionalDouble.of(bench.p50Millis())).orElse(OptionalDouble.empty());
-        OptionalLong memory = report.benchmark().flatMap(CompressionReport.BenchmarkReport::compressed)
-                .filter(bench -> bench.sessionMemoryBytes() > 0)
-                .map(bench -> OptionalLong.of(bench.sessionMemoryBytes())).orElse(OptionalLong.empty());
+        // Memory is left to MemoryCheck, which measures finalists in a process of their own.
+        OptionalLong memory = OptionalLong.empty();
         List<String> violations = new ArrayList<>(Selection.violations(report.compressed().bytes(), latency, memory,
                 drop.orElse(100), dropMeasure, report.fidelity().outputs(), budget));
         operators.ifPresent(violations::add);

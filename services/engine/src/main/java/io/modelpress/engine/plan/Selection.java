@@ -52,6 +52,11 @@ final class Selection {
             excess += (trial.latencyMillis().getAsDouble() - budget.maxLatencyMillis().getAsDouble())
                     / budget.maxLatencyMillis().getAsDouble();
         }
+        if (budget.maxMemoryBytes().isPresent() && trial.memoryBytes().isPresent()
+                && trial.memoryBytes().getAsLong() > budget.maxMemoryBytes().getAsLong()) {
+            excess += (double) (trial.memoryBytes().getAsLong() - budget.maxMemoryBytes().getAsLong())
+                    / budget.maxMemoryBytes().getAsLong();
+        }
         for (OutputFidelity output : trial.fidelity()) {
             excess += Math.max(0, budget.floors().meanCosine() - output.meanCosine()) / 0.01;
             excess += Math.max(0, budget.floors().worstCosine() - output.minCosine()) / 0.01;

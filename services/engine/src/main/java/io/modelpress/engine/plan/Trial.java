@@ -21,7 +21,7 @@ import java.util.OptionalLong;
  * @param violations budgets and floors the result misses, each with by how much; empty when it meets all
  * @param error why it failed, if it did
  * @param fidelity every output's figures against the original on the judging data
- * @param memoryBytes resident memory the compressed model's session took, when measured
+ * @param memoryBytes peak memory the compressed model's session took (see {@link MemoryCheck}), when measured
  * @param verdict why it was chosen, or why it lost
  */
 public record Trial(int index, List<ChainStep> chain, String rationale, String outcome, long bytes,
@@ -71,6 +71,14 @@ public record Trial(int index, List<ChainStep> chain, String rationale, String o
     public Trial withPackagedBytes(Optional<Long> packaged) {
         return new Trial(index, chain, rationale, outcome, bytes, packaged, latencyMillis, drop, violations, error,
                 fidelity, memoryBytes, verdict);
+    }
+
+    /** This trial with its session memory measured, and the violation it adds when over the budget. */
+    Trial withMemory(long bytes, Optional<String> violation) {
+        List<String> all = new java.util.ArrayList<>(violations);
+        violation.ifPresent(all::add);
+        return new Trial(index, chain, rationale, outcome, this.bytes, packagedBytes, latencyMillis, drop, all, error,
+                fidelity, OptionalLong.of(bytes), verdict);
     }
 
     public String chainText() {

@@ -15,9 +15,11 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
@@ -114,7 +116,19 @@ final class ProfileParser {
                 integer(source, document, "threads", DEFAULT_THREADS),
                 optional(document.path("fidelity-floors"), "mean-cosine"),
                 optional(document.path("fidelity-floors"), "worst-cosine"),
-                document.path("require-real-data").asBoolean(false));
+                document.path("require-real-data").asBoolean(false),
+                operators(document));
+    }
+
+    /** The declared operator list, as written ({@code Conv}, {@code com.microsoft.QGemm}); absent when not declared. */
+    private static Optional<Set<String>> operators(JsonNode document) {
+        JsonNode list = document.get("operators");
+        if (list == null) {
+            return Optional.empty();
+        }
+        Set<String> names = new TreeSet<>();
+        list.forEach(name -> names.add(name.textValue()));
+        return Optional.of(names);
     }
 
     private static OptionalDouble optional(JsonNode parent, String field) {
