@@ -5,6 +5,7 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.Evaluator;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.Reports;

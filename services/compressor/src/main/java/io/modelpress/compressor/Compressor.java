@@ -10,6 +10,9 @@ import io.modelpress.engine.ReportHtml;
 import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.data.raw.RawArchive;
+import io.modelpress.engine.job.BudgetOverrides;
+import io.modelpress.engine.job.PlanChoice;
+import io.modelpress.engine.job.RequestIdentity;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.model.ModelDigest;
 import io.modelpress.model.ModelException;
@@ -218,20 +221,8 @@ public class Compressor {
         }
 
         private HardwareProfile applyBudgets(HardwareProfile profile) {
-            if (model.budgets().isEmpty() && !config.requireRealData()) {
-                return profile;
-            }
-            RegisteredModel.Budgets budgets = model.budgets().orElse(new RegisteredModel.Budgets(null, null, null, null,
-                    null, null));
-            return new HardwareProfile(profile.id(), profile.description(), profile.precisions(),
-                    profile.quantizedFormat(), profile.executionProvider(),
-                    budgets.memoryBytes().isPresent() ? budgets.memoryBytes() : profile.memoryBudgetBytes(),
-                    budgets.sizeBytes().isPresent() ? budgets.sizeBytes() : profile.sizeBudgetBytes(),
-                    budgets.latencyMillis().isPresent() ? budgets.latencyMillis() : profile.latencyBudgetMillis(),
-                    budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads(),
-                    budgets.minMeanCosine().isPresent() ? budgets.minMeanCosine() : profile.minMeanCosine(),
-                    budgets.minWorstCosine().isPresent() ? budgets.minWorstCosine() : profile.minWorstCosine(),
-                    profile.requireRealData() || config.requireRealData());
+            return model.budgets().map(RegisteredModel.Budgets::overrides).orElse(BudgetOverrides.NONE)
+                    .applyTo(profile, config.requireRealData());
         }
 
         /**
@@ -440,25 +431,12 @@ public class Compressor {
             return runner.run(choice, input.modelFile(), profile, out, calibration, evaluation, listener);
         }
 
-        /**
-         * What makes two requests the same request, so that the second is answered from storage:
-         * the profile as applied, the named chain's plan or the planner's budget and the installed
-         * plugins it chooses among, and the digests of the calibration and evaluation data.
-         */
+        /** What makes two requests the same request, so that the second is answered from storage. */
         private String requestDigest(HardwareProfile profile, PlanChoice choice, Optional<List<EventData.PlanStep>> plan,
                 Input input) {
-            Map<String, Object> identity = new LinkedHashMap<>();
-            identity.put("profile", profile);
-            if (choice.planned()) {
-                identity.put("budget", EventData.BudgetView.of(choice.budget().orElseThrow()));
-                identity.put("plugins", setup.plugins().all().stream()
-                        .map(plugin -> plugin.id() + "@" + plugin.plugin().version()).sorted().toList());
-            } else {
-                identity.put("plan", plan.orElseThrow());
-            }
-            input.calibration().ifPresent(data -> identity.put("calibration", data.sha256()));
-            input.evaluation().ifPresent(data -> identity.put("evaluation", data.sha256()));
-            return CanonicalJson.digest(identity, 16);
+            return RequestIdentity.requestDigest(profile, choice, plan.map(Compressor::entries).orElse(List.of()),
+                    setup.plugins().all().stream().map(plugin -> plugin.id() + "@" + plugin.plugin().version()).toList(),
+                    input.calibration().map(DataFile::sha256), input.evaluation().map(DataFile::sha256));
         }
 
         private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out, Known known,
@@ -723,8 +701,8 @@ public class Compressor {
      * id consumers may deduplicate on: the same registration of the same request always gets the same one.
      */
     static String eventId(RegisteredModel model, String inputDigest, String profile, String requestDigest, Topic topic) {
-        return sha256(model.modelId() + "/" + model.version() + "/" + inputDigest + "/" + profile + "/" + requestDigest
-                + "/" + topic.eventType()).substring(0, 32);
+        return RequestIdentity.eventId(model.modelId(), model.version(), inputDigest, profile, requestDigest,
+                topic.eventType());
     }
 
     private static String chainText(List<EventData.PlanStep> steps) {
@@ -733,14 +711,13 @@ public class Compressor {
 
     /** The profile as applied and the plan: with the input digest, what makes a result the same result. */
     static String planDigest(HardwareProfile profile, List<EventData.PlanStep> plan) {
-        Map<String, Object> identity = new LinkedHashMap<>();
-        identity.put("profile", profile);
-        identity.put("plan", plan);
-        return CanonicalJson.digest(identity, 16);
+        return RequestIdentity.planDigest(profile, entries(plan));
     }
 
-    private static String sha256(String text) {
-        return HexFormat.of().formatHex(ObjectStore.sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
+    /** The event's plan steps as the engine's plan entries: the same fields, so the same canonical text. */
+    private static List<CompressionReport.PlanEntry> entries(List<EventData.PlanStep> plan) {
+        return plan.stream().map(step -> new CompressionReport.PlanEntry(step.plugin(), step.version(), step.options()))
+                .toList();
     }
 
     private static List<Path> list(Path folder) {
