@@ -1,10 +1,17 @@
 package io.modelpress.cli;
 
+import io.modelpress.engine.EngineException;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.HardwareProfile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -46,6 +53,30 @@ final class DataOptions {
     /** @param inputRanks the model's, see {@link NpzData#inputRanks} */
     Optional<CalibrationData> evaluation(Map<String, Integer> inputRanks) {
         return Optional.ofNullable(evaluation).map(file -> NpzData.read(file, inputRanks, dataBatch, MAX_DATA_BYTES));
+    }
+
+    /** The sha256 of the calibration file's bytes: a part of the request's identity. */
+    Optional<String> calibrationSha256() {
+        return Optional.ofNullable(calibration).map(DataOptions::sha256);
+    }
+
+    Optional<String> evaluationSha256() {
+        return Optional.ofNullable(evaluation).map(DataOptions::sha256);
+    }
+
+    private static String sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, read);
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (IOException e) {
+            throw new EngineException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
     }
 
     BenchmarkSettings benchmarkSettings(HardwareProfile profile) {

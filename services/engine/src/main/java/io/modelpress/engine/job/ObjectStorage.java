@@ -10,6 +10,28 @@ import java.util.Optional;
  */
 public interface ObjectStorage {
 
+    /** Storage that holds nothing and keeps nothing: every request is computed, no result is kept. */
+    ObjectStorage NONE = new ObjectStorage() {
+        @Override
+        public Optional<String> readText(String key) {
+            return Optional.empty();
+        }
+
+        @Override
+        public boolean exists(String key) {
+            return false;
+        }
+
+        @Override
+        public void writeText(String key, String text, String contentType) {
+        }
+
+        @Override
+        public boolean putIfAbsent(Path file, String key, String contentType) {
+            return false;
+        }
+    };
+
     /** The object's text, or empty when there is no such object. */
     Optional<String> readText(String key);
 
