@@ -9,6 +9,7 @@ import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.data.raw.RawArchive;
 import io.modelpress.engine.job.BudgetOverrides;
 import io.modelpress.engine.job.CompressionJob;
+import io.modelpress.engine.job.DeclaredFiles;
 import io.modelpress.engine.job.Replay;
 import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.job.RequestIdentity;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -245,7 +247,7 @@ public class Compressor {
             String fileSha = downloadModelPart(artifact, modelFile, budget, true);
             boolean verified = model.sha256().map(fileSha::equals).orElse(false);
             SortedMap<String, Path> external = new TreeMap<>();
-            for (String location : DeclaredFiles.of(modelFile)) {
+            for (String location : declaredFiles(modelFile)) {
                 control.check();
                 Path target = folder.resolve(location);
                 createDirectories(target.getParent());
@@ -272,6 +274,17 @@ public class Compressor {
             Optional<DataFile> calibration = fetchData(calibrationUri, work.resolve("data"), "calibration");
             Optional<DataFile> evaluation = fetchData(evaluationUri, work.resolve("data"), "evaluation");
             return new Input(artifact, modelFile, digest, budget.used, inputRanks, calibration, evaluation);
+        }
+
+        /** The external data files the model declares: only these are fetched beside it. */
+        private SortedSet<String> declaredFiles(Path modelFile) {
+            try {
+                return DeclaredFiles.of(modelFile);
+            } catch (DeclaredFiles.OutsideFolder e) {
+                throw new JobFailure(Stage.VALIDATE, false, e.getMessage(), e);
+            } catch (EngineException e) {
+                throw new JobFailure(Stage.LOAD, false, e.getMessage(), e);
+            }
         }
 
         /** The model file or one of its external data files, counted against the artifact limit and the work quota. */
