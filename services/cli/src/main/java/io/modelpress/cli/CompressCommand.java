@@ -126,7 +126,9 @@ final class CompressCommand implements Callable<Integer> {
         }
         CompressionReport report;
         try (ProgressBar bar = ProgressBar.onStderr(quiet)) {
-            report = job.compute(request, model, out, data.calibration(ranks), data.evaluation(ranks), bar);
+            // Data is cut into samples of the profile's batch size, as the service cuts it.
+            report = job.compute(request, model, out, data.calibration(ranks, applied.batchSize()),
+                    data.evaluation(ranks, applied.batchSize()), bar);
         }
         if (kept.isPresent()) {
             CompressionJob.Stored files = job.store(input, request, report, out, () -> { });

@@ -21,6 +21,7 @@ final class DataOptions {
 
     /** Data files larger than this are refused rather than read into memory. */
     private static final long MAX_DATA_BYTES = 2L << 30;
+    private static final int DEFAULT_BATCH = 32;
 
     @Option(names = "--calibration", paramLabel = "FILE.npz",
             description = "representative inputs: one array per model input (numpy.savez), examples along axis 0;"
@@ -32,9 +33,10 @@ final class DataOptions {
             description = "labelled inputs for accuracy: as --calibration plus an integer array 'labels'")
     Path evaluation;
 
-    @Option(names = "--data-batch", paramLabel = "N", defaultValue = "32",
-            description = "examples per sample when cutting data files (default: ${DEFAULT-VALUE})")
-    int dataBatch;
+    @Option(names = "--data-batch", paramLabel = "N",
+            description = "examples per sample when cutting data files (default: compress takes the profile's batch"
+                    + " size, as the service does; the other commands " + DEFAULT_BATCH + ")")
+    Integer dataBatch;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "50",
             description = "timed runs per model (default: ${DEFAULT-VALUE})")
@@ -47,12 +49,26 @@ final class DataOptions {
 
     /** @param inputRanks the model's, see {@link NpzData#inputRanks} */
     Optional<CalibrationData> calibration(Map<String, Integer> inputRanks) {
-        return Optional.ofNullable(calibration).map(file -> NpzData.read(file, inputRanks, dataBatch, MAX_DATA_BYTES));
+        return calibration(inputRanks, DEFAULT_BATCH);
+    }
+
+    /** @param batch examples per sample unless --data-batch says otherwise */
+    Optional<CalibrationData> calibration(Map<String, Integer> inputRanks, int batch) {
+        return Optional.ofNullable(calibration).map(file -> NpzData.read(file, inputRanks, batch(batch), MAX_DATA_BYTES));
     }
 
     /** @param inputRanks the model's, see {@link NpzData#inputRanks} */
     Optional<CalibrationData> evaluation(Map<String, Integer> inputRanks) {
-        return Optional.ofNullable(evaluation).map(file -> NpzData.read(file, inputRanks, dataBatch, MAX_DATA_BYTES));
+        return evaluation(inputRanks, DEFAULT_BATCH);
+    }
+
+    /** @param batch examples per sample unless --data-batch says otherwise */
+    Optional<CalibrationData> evaluation(Map<String, Integer> inputRanks, int batch) {
+        return Optional.ofNullable(evaluation).map(file -> NpzData.read(file, inputRanks, batch(batch), MAX_DATA_BYTES));
+    }
+
+    private int batch(int otherwise) {
+        return dataBatch == null ? otherwise : dataBatch;
     }
 
     /** The sha256 of the calibration file's bytes: a part of the request's identity. */

@@ -33,8 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (real Kafka broker and S3 server) and given to {@code modelpress compress} run the same engine job
  * and give the same report.json: the same plan, files, digests, fidelity, accuracy, planning and
  * benchmark settings. Only what no run can repeat differs: how long things took, how much session
- * memory a timed run took, and the planner's Pareto front, which rests on measured latencies. The command line is given the data batch the service takes from the
- * profile (batch size 1 for x86-vnni).
+ * memory a timed run took, and the planner's Pareto front, which rests on measured latencies.
  */
 @Timeout(value = 15, unit = TimeUnit.MINUTES) // a guard against hangs, not a performance check
 class SameReportTest {
@@ -109,7 +108,7 @@ class SameReportTest {
             Path out = temp.resolve("cli-" + request.getKey().replace('/', '-'));
             List<String> args = new ArrayList<>(List.of("compress", sample.model().toString(), "--profile", PROFILE,
                     "--out", out.toString(), "--calibration", sample.calibration().toString(), "--evaluation",
-                    sample.evaluation().toString(), "--data-batch", "1", "--quiet"));
+                    sample.evaluation().toString(), "--quiet"));
             request.getValue().forEach(step -> args.addAll(List.of("--plugin", step)));
             StringWriter printed = new StringWriter();
             int exit = ModelpressCli.run(args.toArray(String[]::new), new PrintWriter(printed, true),
