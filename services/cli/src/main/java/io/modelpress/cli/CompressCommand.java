@@ -1,26 +1,32 @@
 package io.modelpress.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.modelpress.engine.ChainStep;
 import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
-import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
 import io.modelpress.engine.ReportHtml;
 import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
+import io.modelpress.engine.job.BudgetOverrides;
+import io.modelpress.engine.job.CompressionJob;
+import io.modelpress.engine.job.FolderStorage;
+import io.modelpress.engine.job.ObjectStorage;
+import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.plan.Budget;
-import io.modelpress.engine.plan.Floors;
-import io.modelpress.engine.plan.PlanRequest;
-import io.modelpress.engine.plan.Planner;
 import io.modelpress.inference.OutputFidelity;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.HardwareProfile;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -88,6 +94,12 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
+    @Option(names = "--results", paramLabel = "DIR",
+            description = "a folder that keeps results by request, laid out as the service keeps them beside a model"
+                    + " in S3: the same request again (model, profile, chain or budget, data) is answered from it"
+                    + " instead of compressed again, and a new result is kept in it")
+    Path results;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -97,23 +109,37 @@ final class CompressCommand implements Callable<Integer> {
         }
         CompressionEngine engine = new CompressionEngine(sources.plugins(), Environment.loadLimits(), Optional.empty(),
                 Environment.stepLimit(stepTimeLimit));
-        CompressionReport report;
+        // The budget flags replace the profile's own budgets, as an event's budgets do in the service.
+        HardwareProfile applied = overrides().applyTo(profile, false);
+        PlanChoice choice;
         if (steps.isEmpty()) {
-            Budget budget = budget(profile);
-            try (ProgressBar bar = ProgressBar.onStderr(quiet)) {
-                Map<String, Integer> ranks = inputRanks();
-                report = new Planner(engine).compress(new PlanRequest(model, profile, budget, out, data.calibration(ranks),
-                        data.evaluation(ranks)), bar);
-            }
+            choice = PlanChoice.planned(Budget.of(applied).withTimeLimit(Durations.parse("--time-limit", timeLimit)));
         } else {
-            List<ChainStep> chain = steps.stream().map(ChainStep::parse).toList();
-            engine.plan(chain, profile); // refuses bad chains before the model is read
-            Files.createDirectories(out);
-            try (ProgressBar bar = ProgressBar.onStderr(quiet)) {
-                Map<String, Integer> ranks = inputRanks();
-                report = engine.compress(new CompressionRequest(model, profile, chain, out, data.calibration(ranks),
-                        data.evaluation(ranks), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(profile))), bar);
-            }
+            choice = PlanChoice.named(PlanChoice.COMMAND_LINE, steps.stream().map(ChainStep::parse).toList());
+            engine.plan(choice.chain(), applied); // refuses bad chains before the model is read
+        }
+        Optional<FolderStorage> kept = Optional.ofNullable(results).map(FolderStorage::new);
+        CompressionJob job = new CompressionJob(engine, kept.<ObjectStorage>map(storage -> storage)
+                .orElse(ObjectStorage.NONE), noBench ? Optional.empty() : Optional.of(data.benchmarkSettings(applied)));
+        OnnxModel loaded = OnnxModel.load(model, Environment.loadLimits());
+        Map<String, Integer> ranks = NpzData.inputRanks(loaded);
+        CompressionJob.Input input = new CompressionJob.Input(model, loaded.sourceDigest().orElseThrow(), "",
+                data.calibrationSha256(), data.evaluationSha256());
+        CompressionJob.Request request = job.identify(input, applied, choice);
+        Optional<String> stored = job.lookup(request);
+        if (stored.isPresent()) {
+            return answerFromResults(stdout, kept.orElseThrow(), stored.get());
+        }
+        CompressionReport report;
+        try (ProgressBar bar = ProgressBar.onStderr(quiet)) {
+            // Data is cut into samples of the profile's batch size, as the service cuts it.
+            report = job.compute(request, model, out, data.calibration(ranks, applied.batchSize()),
+                    data.evaluation(ranks, applied.batchSize()), bar);
+        }
+        if (kept.isPresent()) {
+            CompressionJob.Stored files = job.store(input, request, report, out, () -> { });
+            job.index(request, Reports.toJson(new KeptResult(files.folder(), files.files(), files.reportName())));
+            stdout.printf("kept in %s%n", kept.get().file(files.folder()));
         }
         report.planning().ifPresent(planning -> PlanningPrinter.print(stdout, planning));
         print(stdout, report);
@@ -125,42 +151,59 @@ final class CompressCommand implements Callable<Integer> {
         };
     }
 
-    private Budget budget(HardwareProfile profile) {
-        Budget budget = Budget.of(profile).withTimeLimit(Durations.parse("--time-limit", timeLimit));
-        if (maxAccuracyDrop != null) {
-            if (!(maxAccuracyDrop >= 0 && maxAccuracyDrop <= 100)) {
-                throw new EngineException("--max-accuracy-drop is in percentage points from 0 to 100 (1 = one point), not "
-                        + maxAccuracyDrop);
-            }
-            budget = budget.withMaxAccuracyDrop(maxAccuracyDrop);
+    /** The budget flags as overrides of the profile's budgets; each checked, with the flag named. */
+    private BudgetOverrides overrides() {
+        if (maxAccuracyDrop != null && !(maxAccuracyDrop >= 0 && maxAccuracyDrop <= 100)) {
+            throw new EngineException("--max-accuracy-drop is in percentage points from 0 to 100 (1 = one point), not "
+                    + maxAccuracyDrop);
         }
-        if (minMeanCosine != null || minWorstCosine != null) {
-            budget = budget.withFloors(new Floors(cosine("--min-mean-cosine", minMeanCosine, budget.floors().meanCosine()),
-                    cosine("--min-worst-cosine", minWorstCosine, budget.floors().worstCosine())));
+        if (maxSizeMb != null && !(maxSizeMb > 0)) {
+            throw new EngineException("--max-size-mb must be greater than 0, not " + maxSizeMb);
         }
-        if (maxSizeMb != null) {
-            if (!(maxSizeMb > 0)) {
-                throw new EngineException("--max-size-mb must be greater than 0, not " + maxSizeMb);
-            }
-            budget = budget.withMaxBytes((long) (maxSizeMb * 1024 * 1024));
+        if (maxLatencyMs != null && !(maxLatencyMs > 0)) {
+            throw new EngineException("--max-latency-ms must be greater than 0, not " + maxLatencyMs);
         }
-        if (maxLatencyMs != null) {
-            if (!(maxLatencyMs > 0)) {
-                throw new EngineException("--max-latency-ms must be greater than 0, not " + maxLatencyMs);
-            }
-            budget = budget.withMaxLatencyMillis(maxLatencyMs);
-        }
-        return budget;
+        return new BudgetOverrides(
+                maxSizeMb == null ? OptionalLong.empty() : OptionalLong.of((long) (maxSizeMb * 1024 * 1024)),
+                OptionalLong.empty(),
+                maxLatencyMs == null ? OptionalDouble.empty() : OptionalDouble.of(maxLatencyMs),
+                maxAccuracyDrop == null ? OptionalDouble.empty() : OptionalDouble.of(maxAccuracyDrop),
+                cosine("--min-mean-cosine", minMeanCosine), cosine("--min-worst-cosine", minWorstCosine));
     }
 
-    private static double cosine(String flag, Double value, double otherwise) {
+    private static OptionalDouble cosine(String flag, Double value) {
         if (value == null) {
-            return otherwise;
+            return OptionalDouble.empty();
         }
         if (!(value >= 0 && value <= 1)) {
             throw new EngineException(flag + " must be a cosine from 0 to 1, not " + value);
         }
-        return value;
+        return OptionalDouble.of(value);
+    }
+
+    /** What the index of a results folder holds for a request: where its files are. */
+    record KeptResult(String folder, List<String> files, String report) {
+    }
+
+    /** Copies a result kept before into the output folder under the names a fresh run writes. */
+    private int answerFromResults(PrintWriter stdout, FolderStorage kept, String entry) throws IOException {
+        KeptResult result = Reports.json().readValue(entry, KeptResult.class);
+        Files.createDirectories(out);
+        for (String name : result.files()) {
+            String written = name.equals(result.report()) ? Reports.FILE
+                    : name.startsWith("reports/") && name.endsWith(".html") ? ReportHtml.FILE : name;
+            Files.copy(kept.file(result.folder() + name), out.resolve(written), StandardCopyOption.REPLACE_EXISTING);
+        }
+        JsonNode report = Reports.json().readTree(out.resolve(Reports.FILE).toFile());
+        String status = report.path("status").asText();
+        stdout.printf("answered from %s: this request was compressed before%n", kept.file(result.folder()));
+        stdout.printf("status: %s%n", status);
+        stdout.printf("wrote %s and %s%n", out(report.path("compressed").path("file").asText()), out(Reports.FILE));
+        return switch (status) {
+            case CompressionReport.COMPLETE, CompressionReport.UNVERIFIED -> ModelpressCli.OK;
+            case CompressionReport.KEPT_ORIGINAL -> ModelpressCli.KEPT_ORIGINAL;
+            default -> ModelpressCli.FAILED;
+        };
     }
 
     /** The status in words, what judged it, and what would help when it is not complete. */
@@ -215,11 +258,6 @@ final class CompressCommand implements Callable<Integer> {
         });
         out.printf("wrote %s and %s%n", out(report.compressed().file()), out(Reports.FILE));
         out.printf("report for people: %s%n", out(ReportHtml.FILE));
-    }
-
-    /** The model's input ranks, which tell how data files hold their examples; read only when data is given. */
-    private Map<String, Integer> inputRanks() {
-        return data.given() ? NpzData.inputRanks(OnnxModel.load(model, Environment.loadLimits())) : Map.of();
     }
 
     private String out(String name) {

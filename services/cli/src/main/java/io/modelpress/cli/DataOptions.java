@@ -1,10 +1,17 @@
 package io.modelpress.cli;
 
+import io.modelpress.engine.EngineException;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.HardwareProfile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -14,6 +21,7 @@ final class DataOptions {
 
     /** Data files larger than this are refused rather than read into memory. */
     private static final long MAX_DATA_BYTES = 2L << 30;
+    private static final int DEFAULT_BATCH = 32;
 
     @Option(names = "--calibration", paramLabel = "FILE.npz",
             description = "representative inputs: one array per model input (numpy.savez), examples along axis 0;"
@@ -25,9 +33,10 @@ final class DataOptions {
             description = "labelled inputs for accuracy: as --calibration plus an integer array 'labels'")
     Path evaluation;
 
-    @Option(names = "--data-batch", paramLabel = "N", defaultValue = "32",
-            description = "examples per sample when cutting data files (default: ${DEFAULT-VALUE})")
-    int dataBatch;
+    @Option(names = "--data-batch", paramLabel = "N",
+            description = "examples per sample when cutting data files (default: compress takes the profile's batch"
+                    + " size, as the service does; the other commands " + DEFAULT_BATCH + ")")
+    Integer dataBatch;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "50",
             description = "timed runs per model (default: ${DEFAULT-VALUE})")
@@ -40,12 +49,50 @@ final class DataOptions {
 
     /** @param inputRanks the model's, see {@link NpzData#inputRanks} */
     Optional<CalibrationData> calibration(Map<String, Integer> inputRanks) {
-        return Optional.ofNullable(calibration).map(file -> NpzData.read(file, inputRanks, dataBatch, MAX_DATA_BYTES));
+        return calibration(inputRanks, DEFAULT_BATCH);
+    }
+
+    /** @param batch examples per sample unless --data-batch says otherwise */
+    Optional<CalibrationData> calibration(Map<String, Integer> inputRanks, int batch) {
+        return Optional.ofNullable(calibration).map(file -> NpzData.read(file, inputRanks, batch(batch), MAX_DATA_BYTES));
     }
 
     /** @param inputRanks the model's, see {@link NpzData#inputRanks} */
     Optional<CalibrationData> evaluation(Map<String, Integer> inputRanks) {
-        return Optional.ofNullable(evaluation).map(file -> NpzData.read(file, inputRanks, dataBatch, MAX_DATA_BYTES));
+        return evaluation(inputRanks, DEFAULT_BATCH);
+    }
+
+    /** @param batch examples per sample unless --data-batch says otherwise */
+    Optional<CalibrationData> evaluation(Map<String, Integer> inputRanks, int batch) {
+        return Optional.ofNullable(evaluation).map(file -> NpzData.read(file, inputRanks, batch(batch), MAX_DATA_BYTES));
+    }
+
+    private int batch(int otherwise) {
+        return dataBatch == null ? otherwise : dataBatch;
+    }
+
+    /** The sha256 of the calibration file's bytes: a part of the request's identity. */
+    Optional<String> calibrationSha256() {
+        return Optional.ofNullable(calibration).map(DataOptions::sha256);
+    }
+
+    Optional<String> evaluationSha256() {
+        return Optional.ofNullable(evaluation).map(DataOptions::sha256);
+    }
+
+    private static String sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, read);
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (IOException e) {
+            throw new EngineException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
     }
 
     BenchmarkSettings benchmarkSettings(HardwareProfile profile) {

@@ -2,6 +2,7 @@ package io.modelpress.compressor;
 
 import io.modelpress.engine.ChainStep;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.plan.Budget;
 import io.modelpress.spi.HardwareProfile;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,15 +1,18 @@
 package io.modelpress.compressor;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.EngineException;
 import io.modelpress.engine.ProgressListener;
-import io.modelpress.engine.ReportHtml;
-import io.modelpress.engine.Reports;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.data.raw.RawArchive;
+import io.modelpress.engine.job.BudgetOverrides;
+import io.modelpress.engine.job.CompressionJob;
+import io.modelpress.engine.job.DeclaredFiles;
+import io.modelpress.engine.job.Replay;
+import io.modelpress.engine.job.PlanChoice;
+import io.modelpress.engine.job.RequestIdentity;
 import io.modelpress.inference.BenchmarkSettings;
 import io.modelpress.model.ModelDigest;
 import io.modelpress.model.ModelException;
@@ -21,7 +24,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,12 +31,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -218,20 +219,8 @@ public class Compressor {
         }
 
         private HardwareProfile applyBudgets(HardwareProfile profile) {
-            if (model.budgets().isEmpty() && !config.requireRealData()) {
-                return profile;
-            }
-            RegisteredModel.Budgets budgets = model.budgets().orElse(new RegisteredModel.Budgets(null, null, null, null,
-                    null, null));
-            return new HardwareProfile(profile.id(), profile.description(), profile.precisions(),
-                    profile.quantizedFormat(), profile.executionProvider(),
-                    budgets.memoryBytes().isPresent() ? budgets.memoryBytes() : profile.memoryBudgetBytes(),
-                    budgets.sizeBytes().isPresent() ? budgets.sizeBytes() : profile.sizeBudgetBytes(),
-                    budgets.latencyMillis().isPresent() ? budgets.latencyMillis() : profile.latencyBudgetMillis(),
-                    budgets.maxAccuracyDrop().orElse(profile.maxAccuracyDrop()), profile.batchSize(), profile.threads(),
-                    budgets.minMeanCosine().isPresent() ? budgets.minMeanCosine() : profile.minMeanCosine(),
-                    budgets.minWorstCosine().isPresent() ? budgets.minWorstCosine() : profile.minWorstCosine(),
-                    profile.requireRealData() || config.requireRealData(), profile.operators());
+            return model.budgets().map(RegisteredModel.Budgets::overrides).orElse(BudgetOverrides.NONE)
+                    .applyTo(profile, config.requireRealData());
         }
 
         /**
@@ -258,7 +247,7 @@ public class Compressor {
             String fileSha = downloadModelPart(artifact, modelFile, budget, true);
             boolean verified = model.sha256().map(fileSha::equals).orElse(false);
             SortedMap<String, Path> external = new TreeMap<>();
-            for (String location : DeclaredFiles.of(modelFile)) {
+            for (String location : declaredFiles(modelFile)) {
                 control.check();
                 Path target = folder.resolve(location);
                 createDirectories(target.getParent());
@@ -285,6 +274,17 @@ public class Compressor {
             Optional<DataFile> calibration = fetchData(calibrationUri, work.resolve("data"), "calibration");
             Optional<DataFile> evaluation = fetchData(evaluationUri, work.resolve("data"), "evaluation");
             return new Input(artifact, modelFile, digest, budget.used, inputRanks, calibration, evaluation);
+        }
+
+        /** The external data files the model declares: only these are fetched beside it. */
+        private SortedSet<String> declaredFiles(Path modelFile) {
+            try {
+                return DeclaredFiles.of(modelFile);
+            } catch (DeclaredFiles.OutsideFolder e) {
+                throw new JobFailure(Stage.VALIDATE, false, e.getMessage(), e);
+            } catch (EngineException e) {
+                throw new JobFailure(Stage.LOAD, false, e.getMessage(), e);
+            }
         }
 
         /** The model file or one of its external data files, counted against the artifact limit and the work quota. */
@@ -373,30 +373,32 @@ public class Compressor {
                 PlanChoice choice = chooser.choose(model, profile);
                 CompressionEngine engine = setup.newEngine(input.modelFile().getParent().resolveSibling("tmp"), profile.id());
                 control.engine(engine);
-                ChainRunner runner = new ChainRunner(engine, benchmarkSettings());
-                Optional<List<EventData.PlanStep>> named = choice.planned() ? Optional.empty()
-                        : Optional.of(runner.plan(choice.chain(), profile));
-                String request = requestDigest(profile, choice, named, input);
-                known = new Known(named, named.map(steps -> planDigest(profile, steps)), Optional.of(request));
-                S3Location indexEntry = input.artifact().withKey(input.artifact().folder() + "modelpress/index/"
-                        + profile.id() + "/" + input.digest() + "/" + request + ".json");
-                Optional<String> stored = store.readText(indexEntry);
+                BucketStorage storage = new BucketStorage(store, input.artifact().bucket());
+                CompressionJob job = new CompressionJob(engine, storage, benchmarkSettings());
+                CompressionJob.Input jobInput = new CompressionJob.Input(input.modelFile(), input.digest(),
+                        input.artifact().folder(), input.calibration().map(DataFile::sha256),
+                        input.evaluation().map(DataFile::sha256));
+                CompressionJob.Request request = identify(job, jobInput, profile, choice);
+                known = new Known(request.plan().map(Compressor::steps), request.planDigest(),
+                        Optional.of(request.digest()));
+                Optional<String> stored = job.lookup(request);
                 if (stored.isPresent()) {
-                    replay(stored.get(), indexEntry, input, profile, request);
+                    replay(stored.get(), storage.location(request.indexKey()), input, profile, request.digest());
                     return;
                 }
                 Path out = input.modelFile().getParent().resolveSibling("out-" + profile.id());
-                CompressionReport report = compress(runner, choice, input, profile, out, known, from, span);
+                CompressionReport report = compress(job, request, input, profile, out, known, from, span);
                 checkQuota(input.modelFile().getParent().getParent());
-                List<EventData.PlanStep> steps = report.plan().stream().map(EventData.PlanStep::of).toList();
-                known = new Known(Optional.of(steps), Optional.of(planDigest(profile, steps)), Optional.of(request));
+                List<EventData.PlanStep> steps = steps(report.plan());
+                known = new Known(Optional.of(steps), Optional.of(CompressionJob.planDigest(request, report)),
+                        Optional.of(request.digest()));
                 metrics.compressed(profile.id(), "done", Duration.ofNanos(System.nanoTime() - started));
                 control.check();
-                ChainRunner.checkUsable(report);
+                checkUsable(report);
                 progress.publish("store " + profile.id(), Optional.of(profile.id()), from + span * 0.92, "", known, true);
                 EventData.Choice how = report.planning().map(EventData.Choice::of)
                         .orElseGet(() -> EventData.Choice.named(choice.by()));
-                Stored result = store(input, profile, report, out, known, how, indexEntry);
+                Stored result = store(job, jobInput, request, input, profile, report, out, known, how);
                 control.check();
                 publish(Topic.COMPRESSION_RESULTS, model.modelId(), result.resultId(), result.result());
                 publish(Topic.BENCHMARKS, model.modelId(), result.benchmarkId(), result.benchmark());
@@ -423,9 +425,20 @@ public class Compressor {
             }
         }
 
+        /** The request's identity; a named chain that cannot run is refused before the model is read. */
+        private CompressionJob.Request identify(CompressionJob job, CompressionJob.Input input, HardwareProfile profile,
+                PlanChoice choice) {
+            try {
+                return job.identify(input, profile, choice);
+            } catch (EngineException e) {
+                throw new JobFailure(Stage.PLAN, false, e.getMessage(), e);
+            }
+        }
+
         /** Runs the chosen chain, its progress reported within this profile's share of the model's work. */
-        private CompressionReport compress(ChainRunner runner, PlanChoice choice, Input input, HardwareProfile profile,
-                Path out, Known known, double from, double span) {
+        private CompressionReport compress(CompressionJob job, CompressionJob.Request request, Input input,
+                HardwareProfile profile, Path out, Known known, double from, double span) {
+            PlanChoice choice = request.choice();
             String stagePrefix = "compress " + profile.id() + ": ";
             progress.publish(stagePrefix + (choice.planned() ? "plan" : "chain"), Optional.of(profile.id()), from,
                     choice.planned() ? "the planner searches the candidate chains" : "chain named by " + choice.by(),
@@ -437,115 +450,56 @@ public class Compressor {
                 progress.publish(stagePrefix + stage, Optional.of(profile.id()), from + span * 0.9 * fraction, message,
                         known, false);
             };
-            return runner.run(choice, input.modelFile(), profile, out, calibration, evaluation, listener);
-        }
-
-        /**
-         * What makes two requests the same request, so that the second is answered from storage:
-         * the profile as applied, the named chain's plan or the planner's budget and the installed
-         * plugins it chooses among, and the digests of the calibration and evaluation data.
-         */
-        private String requestDigest(HardwareProfile profile, PlanChoice choice, Optional<List<EventData.PlanStep>> plan,
-                Input input) {
-            Map<String, Object> identity = new LinkedHashMap<>();
-            identity.put("profile", profile);
-            if (choice.planned()) {
-                identity.put("budget", EventData.BudgetView.of(choice.budget().orElseThrow()));
-                identity.put("plugins", setup.plugins().all().stream()
-                        .map(plugin -> plugin.id() + "@" + plugin.plugin().version()).sorted().toList());
-            } else {
-                identity.put("plan", plan.orElseThrow());
-            }
-            input.calibration().ifPresent(data -> identity.put("calibration", data.sha256()));
-            input.evaluation().ifPresent(data -> identity.put("evaluation", data.sha256()));
-            return CanonicalJson.digest(identity, 16);
-        }
-
-        private Stored store(Input input, HardwareProfile profile, CompressionReport report, Path out, Known known,
-                EventData.Choice choice, S3Location index) {
-            String prefix = input.artifact().folder() + "modelpress/" + profile.id() + "/" + report.compressed().digest() + "/";
-            String request = known.requestDigest().orElseThrow();
-            List<String> names = new ArrayList<>();
-            long uploaded = 0;
-            for (Path file : list(out)) {
-                control.check();
-                String name = storedName(file.getFileName().toString(), request);
-                // Content-addressed (the report per request): present means already written by an earlier run.
-                if (store.uploadIfAbsent(file, input.artifact().withKey(prefix + name),
-                        name.endsWith(".json") ? "application/json"
-                        : name.endsWith(".html") ? "text/html; charset=utf-8" : "application/octet-stream")) {
-                    uploaded += size(file);
+            try {
+                return job.compute(request, input.modelFile(), out, calibration, evaluation, listener);
+            } catch (EngineException e) {
+                if (choice.planned()) {
+                    throw new JobFailure(Stage.PLAN, false, e.getMessage(), e);
                 }
-                names.add(name);
+                throw e;
             }
-            metrics.uploaded(uploaded);
-            S3Location location = input.artifact().withKey(prefix + "model.onnx");
+        }
+
+        private Stored store(CompressionJob job, CompressionJob.Input jobInput, CompressionJob.Request request,
+                Input input, HardwareProfile profile, CompressionReport report, Path out, Known known,
+                EventData.Choice choice) {
+            CompressionJob.Stored files;
+            try {
+                files = job.store(jobInput, request, report, out, control::check);
+            } catch (EngineException e) {
+                throw new JobFailure(Stage.STORE, true, e.getMessage(), e);
+            }
+            metrics.uploaded(files.uploadedBytes());
+            S3Location location = input.artifact().withKey(files.folder() + "model.onnx");
             ResultEvents events = new ResultEvents(model, config.benchmark().enabled());
             EventData.CompressionResult result = events.result(input, profile, report, known, choice,
-                    input.artifact().withKey(prefix), names, storedName(Reports.FILE, request));
+                    input.artifact().withKey(files.folder()), files.files(), files.reportName());
             EventData.Benchmark benchmark = events.benchmark(input, profile, report, known);
-            String resultId = eventId(model, input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS);
-            String benchmarkId = eventId(model, input.digest(), profile.id(), request, Topic.BENCHMARKS);
+            String resultId = eventId(model, input.digest(), profile.id(), request.digest(), Topic.COMPRESSION_RESULTS);
+            String benchmarkId = eventId(model, input.digest(), profile.id(), request.digest(), Topic.BENCHMARKS);
             ObjectNode entry = EventJson.mapper().createObjectNode();
             entry.set("result", EventJson.tree(result));
             entry.set("benchmark", EventJson.tree(benchmark));
-            // Written last: an index entry means every file it points at is stored. Written once: a run
-            // that finished first (on an instance the record was taken from) already wrote it.
-            if (!store.exists(index)) {
-                store.writeText(index, EventJson.write(entry), "application/json");
-            }
+            job.index(request, EventJson.write(entry));
             return new Stored(location, resultId, result, benchmarkId, benchmark);
         }
 
-        /**
-         * The model's files keep their names in its content-addressed folder; the report is the
-         * request's own: other requests (another budget, other evaluation data) can produce the same
-         * model with a report of their own, and none may overwrite another.
-         */
-        private static String storedName(String name, String request) {
-            if (name.equals(ReportHtml.FILE)) {
-                return "reports/" + request + ".html"; // the page beside its report.json
-            }
-            return name.equals(Reports.FILE) ? "reports/" + request + ".json" : name;
-        }
-
-        /**
-         * The same request computed before: its stored result events again, marked replayed and
-         * made this registration's. A redelivered event gets the very events (and ids) it got then;
-         * another version or id registering the same bytes from the same folder gets its own.
-         */
+        /** The same request computed before: its stored events again, made this registration's. */
         private void replay(String stored, S3Location index, Input input, HardwareProfile profile, String request) {
-            JsonNode entry;
+            Replay.Events replayed;
             try {
-                entry = EventJson.mapper().readTree(stored);
-            } catch (IOException e) {
-                throw new JobFailure(Stage.STORE, false, "the stored result " + index + " is not JSON: " + e.getMessage());
+                replayed = Replay.of(stored, index.toString(), new Replay.Registration(model.modelId(), model.version(),
+                        model.artifactUri(), model.labels(), model.calibrationDataUri()));
+            } catch (EngineException e) {
+                throw new JobFailure(Stage.STORE, false, e.getMessage(), e);
             }
-            if (!(entry.get("result") instanceof ObjectNode result) || !(entry.get("benchmark") instanceof ObjectNode benchmark)) {
-                throw new JobFailure(Stage.STORE, false, "the stored result " + index + " lacks its result or benchmark event");
-            }
-            asThisRegistration(result);
-            if (result.path("input") instanceof ObjectNode registered) {
-                registered.put("artifactUri", model.artifactUri());
-            }
-            result.set("labels", EventJson.mapper().valueToTree(model.labels()));
-            if (result.path("calibration") instanceof ObjectNode calibration) {
-                model.calibrationDataUri().ifPresentOrElse(uri -> calibration.put("dataUri", uri),
-                        () -> calibration.remove("dataUri"));
-            }
-            asThisRegistration(benchmark);
             control.check();
             metrics.replayed();
             publish(Topic.COMPRESSION_RESULTS, model.modelId(),
-                    eventId(model, input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS), result);
+                    eventId(model, input.digest(), profile.id(), request, Topic.COMPRESSION_RESULTS), replayed.result());
             publish(Topic.BENCHMARKS, model.modelId(),
-                    eventId(model, input.digest(), profile.id(), request, Topic.BENCHMARKS), benchmark);
+                    eventId(model, input.digest(), profile.id(), request, Topic.BENCHMARKS), replayed.benchmark());
             LOG.infof("answered from storage (%s): computed before", index);
-        }
-
-        /** The registration's own identity on a stored event; the figures stay as they were measured. */
-        private void asThisRegistration(ObjectNode event) {
-            event.put("modelId", model.modelId()).put("version", model.version()).put("replayed", true);
         }
 
         private void failed(Optional<String> profile, Known known, JobFailure failure) {
@@ -723,8 +677,8 @@ public class Compressor {
      * id consumers may deduplicate on: the same registration of the same request always gets the same one.
      */
     static String eventId(RegisteredModel model, String inputDigest, String profile, String requestDigest, Topic topic) {
-        return sha256(model.modelId() + "/" + model.version() + "/" + inputDigest + "/" + profile + "/" + requestDigest
-                + "/" + topic.eventType()).substring(0, 32);
+        return RequestIdentity.eventId(model.modelId(), model.version(), inputDigest, profile, requestDigest,
+                topic.eventType());
     }
 
     private static String chainText(List<EventData.PlanStep> steps) {
@@ -733,22 +687,31 @@ public class Compressor {
 
     /** The profile as applied and the plan: with the input digest, what makes a result the same result. */
     static String planDigest(HardwareProfile profile, List<EventData.PlanStep> plan) {
-        Map<String, Object> identity = new LinkedHashMap<>();
-        identity.put("profile", profile);
-        identity.put("plan", plan);
-        return CanonicalJson.digest(identity, 16);
+        return RequestIdentity.planDigest(profile, entries(plan));
     }
 
-    private static String sha256(String text) {
-        return HexFormat.of().formatHex(ObjectStore.sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static List<Path> list(Path folder) {
-        try (Stream<Path> files = Files.list(folder)) {
-            return files.filter(Files::isRegularFile).sorted().toList();
-        } catch (IOException e) {
-            throw new JobFailure(Stage.STORE, true, "cannot list the output folder " + folder + ": " + e.getMessage(), e);
+    /** A result is published only when the whole plan ran and the output runs in ONNX Runtime. */
+    static void checkUsable(CompressionReport report) {
+        List<String> failedSteps = report.steps().stream().filter(step -> !step.status().equals("done"))
+                .map(step -> "step " + step.index() + " " + step.plugin() + " failed: " + step.error().orElse("no reason"))
+                .toList();
+        if (!failedSteps.isEmpty()) {
+            throw new JobFailure(Stage.COMPRESS, false, String.join("; ", failedSteps));
         }
+        if (!report.fidelity().runsInOnnxRuntime()) {
+            throw new JobFailure(Stage.COMPRESS, false, "the compressed model does not run in ONNX Runtime: "
+                    + report.fidelity().unavailable().orElse("no reason given"));
+        }
+    }
+
+    private static List<EventData.PlanStep> steps(List<CompressionReport.PlanEntry> plan) {
+        return plan.stream().map(EventData.PlanStep::of).toList();
+    }
+
+    /** The event's plan steps as the engine's plan entries: the same fields, so the same canonical text. */
+    private static List<CompressionReport.PlanEntry> entries(List<EventData.PlanStep> plan) {
+        return plan.stream().map(step -> new CompressionReport.PlanEntry(step.plugin(), step.version(), step.options()))
+                .toList();
     }
 
     private static long size(Path file) {

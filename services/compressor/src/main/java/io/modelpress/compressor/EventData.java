@@ -1,6 +1,7 @@
 package io.modelpress.compressor;
 
 import io.modelpress.engine.CompressionReport;
+import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.plan.Budget;
 import io.modelpress.engine.plan.BudgetCheck;
 import io.modelpress.engine.plan.Planning;

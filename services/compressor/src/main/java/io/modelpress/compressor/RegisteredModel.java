@@ -1,5 +1,6 @@
 package io.modelpress.compressor;
 
+import io.modelpress.engine.job.BudgetOverrides;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -42,6 +43,12 @@ public record RegisteredModel(String modelId, String version, String artifactUri
             maxAccuracyDrop = maxAccuracyDrop == null ? OptionalDouble.empty() : maxAccuracyDrop;
             minMeanCosine = minMeanCosine == null ? OptionalDouble.empty() : minMeanCosine;
             minWorstCosine = minWorstCosine == null ? OptionalDouble.empty() : minWorstCosine;
+        }
+
+        /** The same budgets as the engine's job applies them to a profile. */
+        public BudgetOverrides overrides() {
+            return new BudgetOverrides(sizeBytes, memoryBytes, latencyMillis, maxAccuracyDrop, minMeanCosine,
+                    minWorstCosine);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.modelpress.compressor;
 
+import io.modelpress.engine.job.CanonicalJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,29 +1,53 @@
 package io.modelpress.compressor;
 
+import io.modelpress.engine.job.PlanChoice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import io.modelpress.engine.job.PlanChoice;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import io.modelpress.engine.job.PlanChoice;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.modelpress.engine.job.PlanChoice;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.modelpress.engine.job.PlanChoice;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.modelpress.engine.job.PlanChoice;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.ChainStep;
+import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.profile.HardwareProfiles;
+import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.spi.HardwareProfile;
+import io.modelpress.engine.job.PlanChoice;
 import io.quarkus.runtime.configuration.DurationConverter;
+import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.EnvConfigSource;
+import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.PropertiesConfigSource;
+import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.SmallRyeConfig;
+import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import io.modelpress.engine.job.PlanChoice;
 import java.io.IOException;
+import io.modelpress.engine.job.PlanChoice;
 import java.net.URL;
+import io.modelpress.engine.job.PlanChoice;
 import java.nio.file.Files;
+import io.modelpress.engine.job.PlanChoice;
 import java.nio.file.Path;
+import io.modelpress.engine.job.PlanChoice;
 import java.time.Duration;
+import io.modelpress.engine.job.PlanChoice;
 import java.util.HashMap;
+import io.modelpress.engine.job.PlanChoice;
 import java.util.List;
+import io.modelpress.engine.job.PlanChoice;
 import java.util.Map;
+import io.modelpress.engine.job.PlanChoice;
 import java.util.Optional;
+import io.modelpress.engine.job.PlanChoice;
 import org.junit.jupiter.api.Test;
 
 /** The settings README.md documents, given as environment variables the way a container gets them. */

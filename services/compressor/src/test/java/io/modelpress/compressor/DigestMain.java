@@ -1,5 +1,6 @@
 package io.modelpress.compressor;
 
+import io.modelpress.engine.job.CanonicalJson;
 import io.modelpress.engine.profile.HardwareProfiles;
 import io.modelpress.spi.HardwareProfile;
 import java.util.LinkedHashMap;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.modelpress.engine.job.DeclaredFiles;
 import io.modelpress.model.SaveOptions;
 import io.modelpress.testkit.TestModels;
 import java.nio.charset.StandardCharsets;

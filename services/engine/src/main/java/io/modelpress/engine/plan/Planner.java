@@ -189,9 +189,11 @@ public final class Planner {
             CompressionReport trialReport = reports.get(winner.index());
             String status = !judging.verified() ? CompressionReport.UNVERIFIED : CompressionReport.COMPLETE;
             CompressionReport report = trialReport.withPlanning(planning, status, trialReport.hint());
-            publish(trialsFolder.resolve("trial-" + winner.index()), request.outputFolder(), report);
+            copyFiles(trialsFolder.resolve("trial-" + winner.index()), request.outputFolder());
+            CompressionReport timed = timed(request, report, listener);
+            Reports.writeReport(request.outputFolder().resolve(Reports.FILE), timed);
             listener.progress("done", 1, winner.chainText());
-            return report;
+            return timed;
         } finally {
             deleteQuietly(trialsFolder);
         }
@@ -209,7 +211,8 @@ public final class Planner {
     private CompressionReport keepOriginal(PlanRequest request, Judging judging, Planning planning, String hint,
             ProgressListener listener) {
         CompressionReport kept = engine.keepOriginal(request.model(), request.profile(), request.outputFolder(), judging);
-        CompressionReport report = kept.withPlanning(planning, CompressionReport.KEPT_ORIGINAL, Optional.of(hint));
+        CompressionReport report = timed(request, kept.withPlanning(planning, CompressionReport.KEPT_ORIGINAL,
+                Optional.of(hint)), listener);
         Reports.writeReport(request.outputFolder().resolve(Reports.FILE), report);
         listener.progress("done", 1, "kept the original");
         return report;
@@ -449,8 +452,23 @@ public final class Planner {
         return (System.nanoTime() - started) / 1_000_000;
     }
 
-    /** Moves the chosen trial's files into the output folder and writes the report with the planning in it. */
-    private static void publish(Path trialFolder, Path outputFolder, CompressionReport report) {
+    /**
+     * The chosen model timed against the original as the request asks, the way a named chain's result
+     * is timed, so that report.json is written once with the figures every adapter publishes.
+     */
+    private static CompressionReport timed(PlanRequest request, CompressionReport report, ProgressListener listener) {
+        if (request.timing().isEmpty() || !report.fidelity().runsInOnnxRuntime()) {
+            return report;
+        }
+        listener.progress("benchmark", 0.97, "the chosen model and the original side by side");
+        return report.withBenchmark(Evaluator.benchmark(request.model(),
+                request.outputFolder().resolve(report.compressed().file()), new Evaluator.Data(request.calibration(),
+                        Optional.empty(), request.timing(), request.profile().batchSize()),
+                request.profile().executionProvider()));
+    }
+
+    /** Copies the chosen trial's files into the output folder; the report is written after. */
+    private static void copyFiles(Path trialFolder, Path outputFolder) {
         try {
             Files.createDirectories(outputFolder);
             try (Stream<Path> files = Files.list(trialFolder)) {
@@ -461,7 +479,6 @@ public final class Planner {
         } catch (IOException e) {
             throw new EngineException("cannot write to " + outputFolder + ": " + e.getMessage(), e);
         }
-        Reports.writeReport(outputFolder.resolve(Reports.FILE), report);
     }
 
     private static Path createTrialsFolder(CompressionEngine engine) {

@@ -1,4 +1,4 @@
-package io.modelpress.compressor;
+package io.modelpress.engine.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -18,6 +18,8 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -59,12 +61,21 @@ public final class CanonicalJson {
 
     /** The first {@code hexDigits} hex digits of the SHA-256 of the value's canonical text. */
     public static String digest(Object value, int hexDigits) {
-        byte[] hash = ObjectStore.sha256().digest(write(value).getBytes(StandardCharsets.UTF_8));
-        return HexFormat.of().formatHex(hash).substring(0, hexDigits);
+        return sha256(write(value)).substring(0, hexDigits);
+    }
+
+    /** The SHA-256 of a text's UTF-8 bytes, lowercase hex. */
+    public static String sha256(String text) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
     }
 
     /** A double as its exact value rounded to 17 significant digits, trailing zeros dropped: one text per double. */
-    static String number(double value) {
+    public static String number(double value) {
         if (Double.isNaN(value) || Double.isInfinite(value)) {
             return Double.toString(value);
         }

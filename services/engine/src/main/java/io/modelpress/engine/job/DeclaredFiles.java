@@ -1,4 +1,4 @@
-package io.modelpress.compressor;
+package io.modelpress.engine.job;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
@@ -8,6 +8,7 @@ import ai.onnx.proto.OnnxMl.SparseTensorProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.CodedInputStream;
+import io.modelpress.engine.EngineException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,18 +22,26 @@ import java.util.TreeSet;
  * Only these are fetched beside the model, never whatever else its folder holds. A location that
  * is absolute or climbs out of the model's folder is refused.
  */
-final class DeclaredFiles {
+public final class DeclaredFiles {
 
     private static final int RECURSION_LIMIT = 200;
 
     private DeclaredFiles() {
     }
 
+    /** A declared location that is no relative path inside the model's folder. */
+    public static final class OutsideFolder extends EngineException {
+        OutsideFolder(String message) {
+            super(message);
+        }
+    }
+
     /**
      * @return the relative locations, sorted
-     * @throws JobFailure at stage LOAD when the file is no ONNX model, at VALIDATE for a location that escapes
+     * @throws OutsideFolder for a location that is absolute or climbs out of the model's folder
+     * @throws EngineException when the file is no ONNX model
      */
-    static SortedSet<String> of(Path modelFile) {
+    public static SortedSet<String> of(Path modelFile) {
         ModelProto model;
         try (InputStream in = Files.newInputStream(modelFile)) {
             CodedInputStream coded = CodedInputStream.newInstance(in);
@@ -40,7 +49,7 @@ final class DeclaredFiles {
             coded.setSizeLimit(Integer.MAX_VALUE);
             model = ModelProto.parseFrom(coded);
         } catch (IOException e) {
-            throw new JobFailure(Stage.LOAD, false, "the model file is not a valid ONNX model: " + e.getMessage(), e);
+            throw new EngineException("the model file is not a valid ONNX model: " + e.getMessage(), e);
         }
         SortedSet<String> locations = new TreeSet<>();
         if (model.hasGraph()) {
@@ -83,11 +92,11 @@ final class DeclaredFiles {
     private static String checked(String tensor, String location) {
         String refused = "tensor '" + tensor + "' names external data '" + location + "'";
         if (location.isEmpty() || location.startsWith("/") || location.contains("\\") || location.contains(":")) {
-            throw new JobFailure(Stage.VALIDATE, false, refused + ": external data must be a relative path in the model's folder");
+            throw new OutsideFolder(refused + ": external data must be a relative path in the model's folder");
         }
         for (String segment : location.split("/", -1)) {
             if (segment.equals("..") || segment.equals(".") || segment.isEmpty()) {
-                throw new JobFailure(Stage.VALIDATE, false, refused + ": a path with '" + segment
+                throw new OutsideFolder(refused + ": a path with '" + segment
                         + "'; external data must lie in the model's folder");
             }
         }

@@ -1,4 +1,4 @@
-package io.modelpress.compressor;
+package io.modelpress.engine.job;
 
 import io.modelpress.engine.ChainStep;
 import io.modelpress.engine.plan.Budget;
@@ -7,16 +7,17 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * How the chain for one profile is found: named by the event, named by the service's
- * configuration, or searched by the engine's planner under a budget.
+ * How the chain for one profile is found: named by the request (an event, the command line), named
+ * by the service's configuration, or searched by the engine's planner under a budget.
  *
- * @param by {@link #EVENT}, {@link #CONFIGURATION} or {@link #PLANNER}
+ * @param by {@link #EVENT}, {@link #COMMAND_LINE}, {@link #CONFIGURATION} or {@link #PLANNER}
  * @param chain the named chain; empty when the planner searches
  * @param budget what the planner's result must meet; empty for a named chain
  */
 public record PlanChoice(String by, List<ChainStep> chain, Optional<Budget> budget) {
 
     public static final String EVENT = "event";
+    public static final String COMMAND_LINE = "command-line";
     public static final String CONFIGURATION = "configuration";
     public static final String PLANNER = "planner";
 
@@ -29,11 +30,11 @@ public record PlanChoice(String by, List<ChainStep> chain, Optional<Budget> budg
         }
     }
 
-    static PlanChoice named(String by, List<ChainStep> chain) {
+    public static PlanChoice named(String by, List<ChainStep> chain) {
         return new PlanChoice(by, chain, Optional.empty());
     }
 
-    static PlanChoice planned(Budget budget) {
+    public static PlanChoice planned(Budget budget) {
         return new PlanChoice(PLANNER, List.of(), Optional.of(budget));
     }
 
