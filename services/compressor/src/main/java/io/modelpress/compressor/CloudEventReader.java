@@ -2,6 +2,7 @@ package io.modelpress.compressor;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.modelpress.common.EventSchemas;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package io.modelpress.compressor;
 
+import io.modelpress.common.EventSchemas;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,5 +1,7 @@
 package io.modelpress.compressor;
 
+import io.modelpress.common.EventSchemas;
+
 /** The outgoing channels (topics are mapped to them in application.properties) and their CloudEvents types. */
 public enum Topic {
     COMPRESSION_RESULTS("compression-results", "io.modelpress.compression.result", EventSchemas.COMPRESSION_RESULT),

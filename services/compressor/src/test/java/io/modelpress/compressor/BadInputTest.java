@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.minio.MinioClient;
+import io.modelpress.common.EventSchemas;
 import io.modelpress.compressor.testplugins.ErrorPlugin;
 import io.modelpress.compressor.testplugins.ThrowingPlugin;
 import io.modelpress.testkit.TestModels;

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.minio.MinioClient;
+import io.modelpress.common.EventSchemas;
 import io.modelpress.inference.InputGenerator;
 import io.modelpress.inference.OrtRunner;
 import io.modelpress.inference.RunnerOptions;

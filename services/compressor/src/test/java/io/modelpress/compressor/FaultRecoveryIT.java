@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
+import io.modelpress.common.EventSchemas;
 import io.modelpress.compressor.ServiceRestartIT.Service;
 import io.modelpress.compressor.testplugins.ErrorPlugin;
 import io.modelpress.compressor.testplugins.HoldPlugin;

@@ -11,6 +11,7 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.Result;
 import io.minio.messages.Item;
+import io.modelpress.common.EventSchemas;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.data.NpzWriter;
 import io.modelpress.model.OnnxModel;

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.minio.BucketExistsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
+import io.modelpress.common.TrustedCertificates;
 import io.modelpress.compressor.ServiceRestartIT.Service;
 import io.modelpress.localstack.LocalStack;
 import io.modelpress.testkit.TestModels;

@@ -3,6 +3,7 @@ package io.modelpress.bridge.registry;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.modelpress.common.EventSchemas;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

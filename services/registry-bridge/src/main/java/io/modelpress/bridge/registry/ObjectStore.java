@@ -14,6 +14,7 @@ import io.minio.Result;
 import io.minio.UploadObjectArgs;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
+import io.modelpress.common.TrustedCertificates;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

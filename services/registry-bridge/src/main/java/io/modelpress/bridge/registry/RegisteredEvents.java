@@ -2,6 +2,7 @@ package io.modelpress.bridge.registry;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.modelpress.common.EventSchemas;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

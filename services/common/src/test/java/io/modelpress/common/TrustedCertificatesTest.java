@@ -1,4 +1,4 @@
-package io.modelpress.compressor;
+package io.modelpress.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

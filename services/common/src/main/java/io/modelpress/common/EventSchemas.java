@@ -1,8 +1,10 @@
-package io.modelpress.compressor;
+package io.modelpress.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.PathType;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import java.io.IOException;
@@ -14,8 +16,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The event schemas of {@code schemas/}, packaged into this module (see its pom) so the service
- * validates against exactly the copy it was built with.
+ * The event schemas of {@code schemas/}, packaged into this module (see its pom) so every service
+ * validates against exactly the copy it was built with. Problems name the field as
+ * {@code data.labels: must have at most 64 properties}.
  */
 public final class EventSchemas {
 
@@ -25,7 +28,7 @@ public final class EventSchemas {
     public static final String PROGRESS = "progress";
     public static final String FAILURE = "failure";
 
-    private static final String FOLDER = "io/modelpress/compressor/schemas/";
+    private static final String FOLDER = "io/modelpress/common/schemas/";
     private static final Map<String, JsonSchema> SCHEMAS = new ConcurrentHashMap<>();
 
     private EventSchemas() {
@@ -52,9 +55,9 @@ public final class EventSchemas {
             if (in == null) {
                 throw new IllegalStateException("resource " + resource + " is missing from the class path");
             }
-            JsonNode document = EventJson.mapper().readTree(in);
-            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
-                    .getSchema(document, SchemaValidatorsConfig.builder().locale(Locale.ROOT).build());
+            JsonNode document = new ObjectMapper().readTree(in);
+            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(document,
+                    SchemaValidatorsConfig.builder().locale(Locale.ROOT).pathType(PathType.LEGACY).build());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + resource, e);
         }

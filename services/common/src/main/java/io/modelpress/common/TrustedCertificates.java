@@ -1,4 +1,4 @@
-package io.modelpress.dashboard;
+package io.modelpress.common;
 
 import static java.util.Objects.requireNonNull;
 
@@ -26,7 +26,7 @@ import okhttp3.OkHttpClient;
  * Trust for an S3 endpoint with a private CA: the CA certificates of a PEM file, with or without the
  * JDK's own, as the MinIO client's HTTP client. Hostname checking stays as OkHttp does it.
  */
-final class TrustedCertificates {
+public final class TrustedCertificates {
 
     /** MinIO's own default; ObjectStore sets the configured timeouts on the client afterwards. */
     private static final long DEFAULT_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(5);
@@ -35,7 +35,7 @@ final class TrustedCertificates {
     }
 
     /** MinIO's default HTTP client, trusting the CAs of {@code pemFile} (and the JDK's when {@code withJdkCas}). */
-    static OkHttpClient httpClient(Path pemFile, boolean withJdkCas) {
+    public static OkHttpClient httpClient(Path pemFile, boolean withJdkCas) {
         X509TrustManager trust = trustManager(pemFile, withJdkCas);
         try {
             SSLContext context = SSLContext.getInstance("TLS");
@@ -52,7 +52,7 @@ final class TrustedCertificates {
      *
      * @throws IllegalStateException naming MODELPRESS_S3_CA_FILE when the file is missing or holds no certificate
      */
-    static X509TrustManager trustManager(Path pemFile, boolean withJdkCas) {
+    public static X509TrustManager trustManager(Path pemFile, boolean withJdkCas) {
         requireNonNull(pemFile, "pemFile is null");
         List<X509Certificate> certificates = read(pemFile);
         try {
