@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
-import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,13 +41,5 @@ class TrustedCertificatesTest {
         IllegalStateException notPem = assertThrows(IllegalStateException.class,
                 () -> TrustedCertificates.trustManager(text, true));
         assertTrue(notPem.getMessage().startsWith("MODELPRESS_S3_CA_FILE=" + text), notPem.getMessage());
-    }
-
-    @Test
-    void anUntrustedServerCertificateIsReportedWithTheSettingToCheck() {
-        JobFailure failure = ObjectStore.failure(Stage.DOWNLOAD, "cannot download s3://models/a.onnx",
-                new SSLHandshakeException("PKIX path building failed"));
-        assertTrue(failure.getMessage().contains("MODELPRESS_S3_CA_FILE"), failure.getMessage());
-        assertTrue(failure.retryable(), "a record is not lost to a trust setting that is being fixed");
     }
 }
