@@ -45,7 +45,7 @@ wall=$(( $(date +%s) - start ))
 report="$out/$profile/report.json"
 
 echo "the chosen model against the original on 100 sentences it never saw" >&2
-"$modelpress" bench "$cache/minilm-l6.onnx" "$out/$profile/model.onnx" --calibration "$out/heldout.npz" \
+"$modelpress" bench "$cache/minilm-l6.onnx" "$out/$profile/model.onnx" --calibration "$out/heldout.npz" --data-batch 1 \
   --iterations 5 > "$out/heldout.txt" 2> /dev/null
 after="$(load)"
 
@@ -69,7 +69,7 @@ choices and fidelity do not).
 - Data: \`modelpress data\` turns the 200 sentences of \`bench/data/minilm-sentences.txt\` into
   \`input_ids\`, \`attention_mask\` and \`token_type_ids\` int64[200, 32]; the planner splits them by
   its documented rule (a seeded shuffle, the first third judges, the rest tunes).
-- Then \`modelpress bench\` compares the chosen model with the original on the 100 other sentences
+- Then \`modelpress bench\` compares the chosen model with the original, sentence by sentence, on the 100 other sentences
   of \`bench/data/minilm-heldout.txt\`, which neither tuning nor judging saw.
 
 ## What the planner chose

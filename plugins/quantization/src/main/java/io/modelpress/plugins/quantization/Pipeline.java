@@ -150,6 +150,17 @@ final class Pipeline {
         Writer writer = new Writer(work, perChannel, symmetric, form, memo);
         scheme.write(writer, mix.full(), mix.weightOnly());
         OnnxModel output = work.withProto(writer.edit.build());
+        if (target > 0) {
+            // The layers the target kept in float compute in float from fp16 storage, unless that costs the target.
+            Writer halved = new Writer(work, perChannel, symmetric, form, memo);
+            scheme.write(halved, mix.full(), mix.weightOnly());
+            long stored = kept(selection.candidates(), mix).stream().filter(halved::halfInPlace).count();
+            OnnxModel smaller = work.withProto(halved.edit.build());
+            if (stored > 0 && measure.get().fidelity(context, smaller) >= target) {
+                writer = halved;
+                output = smaller;
+            }
+        }
         PluginResult.Builder built = PluginResult.builder(output);
         result.build().skipped().forEach(s -> built.skipped(s.part(), s.reason()));
         prepared.changes().forEach(built::change);
@@ -283,6 +294,11 @@ final class Pipeline {
         figures.put("layers-weight-only", (double) mix.weightOnly().size());
         figures.put("layers-kept-float", (double) kept.size());
         return mix;
+    }
+
+    /** The candidates a mix leaves in float. */
+    private static List<Weight> kept(List<Weight> candidates, Mix mix) {
+        return candidates.stream().filter(w -> !mix.full().contains(w) && !mix.weightOnly().contains(w)).toList();
     }
 
     /** All but the first {@code n} of {@code ranked}: integer-compute weights demoted to weight-only, the others as they are. */

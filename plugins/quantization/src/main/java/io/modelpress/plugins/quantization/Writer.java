@@ -5,6 +5,7 @@ import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import io.modelpress.model.DataType;
 import io.modelpress.model.GraphPath;
+import io.modelpress.model.HalfFloats;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
@@ -140,6 +141,30 @@ final class Writer {
             castMul(weight, q).forEach(node -> edit.addBeside(weight, node));
             count(label + " weights read through Cast and Mul (folded to float at load: fp32 speed)");
         }
+    }
+
+    /**
+     * Keeps a float weight's compute in float but stores it as fp16 under a Cast that recreates it
+     * under the same name: ONNX Runtime folds the Cast at load, so the model runs as before from a
+     * file that holds half the bytes for this weight. A weight with a value fp16 cannot hold (beyond
+     * 65504, or not finite) stays fp32, and so does one whose fp16 copy rounds a nonzero value to zero.
+     *
+     * @return whether the weight was stored as fp16
+     */
+    boolean halfInPlace(Weight weight) {
+        float[] values = floats(weight);
+        for (float value : values) {
+            if (!Float.isFinite(value) || Math.abs(value) > HalfFloats.HALF_MAX
+                    || (value != 0 && HalfFloats.floatToHalf(value) == 0)) {
+                return false;
+            }
+        }
+        edit.remove(weight);
+        String half = edit.store(weight, weight.name() + "_fp16", Tensors.ofFloat16("", weight.dims(), values));
+        edit.addBeside(weight, edit.node("Cast", List.of(half), List.of(weight.name()),
+                Nodes.attr("to", (long) DataType.FLOAT.code())));
+        count("float weights stored as fp16 (read through a Cast folded to float at load: fp32 compute)");
+        return true;
     }
 
     /** (float(q) - zeroPoint) * scale with scale and zero point shaped to broadcast along the axis. */

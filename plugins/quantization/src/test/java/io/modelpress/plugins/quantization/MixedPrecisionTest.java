@@ -84,7 +84,10 @@ class MixedPrecisionTest {
         PluginResult result = apply(model, Map.of("fidelity-target", "0.9999"), calibration);
         assertTrue(result.figures().get("fidelity-all-quantized") < 0.9999, result.figures().toString());
         assertTrue(result.figures().get("fidelity") >= 0.9999, result.figures().toString());
-        assertEquals(DataType.FLOAT, typeOf(result.model(), "w1"), "the layer that costs most stays float");
+        assertEquals(DataType.FLOAT16, typeOf(result.model(), "w1_fp16"),
+                "the layer that costs most computes in float, from fp16 storage");
+        assertTrue(result.model().proto().getGraph().getNodeList().stream().anyMatch(node -> node.getOpType().equals("Cast")
+                && node.getInput(0).equals("w1_fp16") && node.getOutput(0).equals("w1")), "read through a Cast to float as w1");
         assertEquals(1, Models.count(result.model(), "MatMulInteger"), "the other keeps integer compute");
         assertTrue(result.skipped().stream().anyMatch(s -> s.part().contains("'w1'") && s.reason().contains("automatic mode")),
                 result.skipped().toString());
