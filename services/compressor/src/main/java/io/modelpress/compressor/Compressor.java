@@ -61,8 +61,12 @@ public class Compressor {
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
     private static final double DOWNLOAD_SHARE = 0.1;
     private static final int MAX_REASON_CHARS = 2048;
-    /** The planner's candidates and their steps ("plan 3/12", "plan 3/12 step 1/2 ...") are one stage: "plan". */
-    private static final java.util.regex.Pattern PLANNER_STAGE = java.util.regex.Pattern.compile("(: plan)\\b.*$");
+    /**
+     * Each candidate of the planner's search is a stage ("plan 3/12"), whatever step of it runs
+     * ("plan 3/12 step 1/2 ..."): its start is always published, so progress says which candidate
+     * runs and how many are done, and a search costs at most one event per candidate beyond the interval.
+     */
+    static final java.util.regex.Pattern PLANNER_STAGE = java.util.regex.Pattern.compile("(: plan(?: \\d+/\\d+)?)\\b.*$");
     /** Set by the connector's delayed-retry-topic failure strategy on a record it sends again. */
     static final String REDELIVERY_HEADER = "delayed-retry-count";
 
@@ -595,7 +599,7 @@ public class Compressor {
     /**
      * Throttled progress events of one model: a change of stage always (the service's download,
      * verify, store, done; the engine's load, each step of a named chain, save, verify, benchmark,
-     * with the planner's whole search as one stage, however many candidates it tries); within a
+     * with each candidate of the planner's search one stage, whatever steps it runs); within a
      * stage at most one event per interval for each profile.
      */
     private final class Progress {
