@@ -106,6 +106,13 @@ public interface CompressorConfig {
     @WithDefault("30s")
     Duration shutdownGrace();
 
+    /**
+     * Stop by itself, as on SIGTERM (exit code 0), once it has joined the group, no model is in
+     * flight, no record has arrived for this long and every record of its partitions is committed:
+     * for one Job per waiting model (a KEDA ScaledJob). Absent: runs until stopped.
+     */
+    Optional<Duration> exitWhenIdle();
+
     /** Largest calibration or evaluation data file (.npz) fetched, in bytes. */
     @WithDefault("1073741824")
     long maxDataBytes();

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -67,6 +68,12 @@ public class ModelRegisteredConsumer {
     /** The partitions assigned to this instance now, and the topics any of them were ever of. */
     private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
     private final Set<String> assignedTopics = ConcurrentHashMap.newKeySet();
+    /** Records received and not yet finished (waiting for a slot, for their key, or running). */
+    private final AtomicInteger taken = new AtomicInteger();
+    /** When the last record arrived or the last job finished (System.nanoTime). */
+    private volatile long lastActivity = System.nanoTime();
+    /** Whether the group has given this instance its partitions (none is an answer too). */
+    private volatile boolean joined;
     private volatile boolean stopping;
     private boolean drained;
 
@@ -93,6 +100,7 @@ public class ModelRegisteredConsumer {
 
     @Incoming("model-registered")
     public CompletionStage<Void> receive(Message<byte[]> message) {
+        lastActivity = System.nanoTime();
         IncomingRecord record = toRecord(message);
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         int assignment = assignments.getOrDefault(partition, 0);
@@ -102,6 +110,7 @@ public class ModelRegisteredConsumer {
             LOG.infof("%s: its partition is no longer assigned here; left to its new owner", record);
             return CompletableFuture.completedFuture(null);
         }
+        taken.incrementAndGet();
         return slots.acquire().thenAccept(ignored -> start(message, record, partition, assignment));
     }
 
@@ -163,6 +172,8 @@ public class ModelRegisteredConsumer {
             }
             mine.complete(null);
             MDC.clear();
+            lastActivity = System.nanoTime();
+            taken.decrementAndGet();
             slots.release();
         }
     }
@@ -232,6 +243,19 @@ public class ModelRegisteredConsumer {
     void partitionsAssigned(Collection<TopicPartition> partitions) {
         partitions.forEach(partition -> assignedTopics.add(partition.topic()));
         owned.addAll(partitions);
+        joined = true;
+    }
+
+    /**
+     * Since when (System.nanoTime) nothing has happened here: the instance has joined its group, is
+     * not stopping, holds no record and none arrived since; empty while any of that is not so.
+     */
+    OptionalLong idleSince() {
+        long since = lastActivity;
+        if (!joined || stopping || taken.get() > 0) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(since);
     }
 
     /**
