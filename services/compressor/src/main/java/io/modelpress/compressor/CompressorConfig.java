@@ -108,8 +108,9 @@ public interface CompressorConfig {
 
     /**
      * Stop by itself, as on SIGTERM (exit code 0), once it has joined the group, no model is in
-     * flight, no record has arrived for this long and every record of its partitions is committed:
-     * for one Job per waiting model (a KEDA ScaledJob). Absent: runs until stopped.
+     * flight, no record has arrived for this long (a record sent to a retry topic counts as work for
+     * the longest retry delay) and the group has committed every record of the partitions assigned
+     * here: for one Job per waiting model (a KEDA ScaledJob). Absent: runs until stopped.
      */
     Optional<Duration> exitWhenIdle();
 

@@ -25,10 +25,13 @@ import org.jboss.logging.Logger;
  * for that long, so that a Job's pod (one per waiting model, a KEDA ScaledJob) ends with exit code 0
  * when the records it took are done instead of at its deadline.
  *
- * <p>Quiet is not enough: a record can sit on the topic while the connector's fetch is paused or
- * its retry delay runs. So the instance also asks, on the consumer's own polling thread (the Kafka
- * consumer is single-threaded), whether every assigned partition, retry topics included, is
- * committed up to its end; and nothing may have arrived while it asked.
+ * <p>Quiet is not enough: a record can sit on the topic while the connector's fetch is paused behind
+ * a running model. So the instance also asks, on the input consumer's own polling thread (a Kafka
+ * consumer is single-threaded), whether the group has committed every partition assigned here up
+ * to its end; nothing may have arrived while it asked. A record this instance sent to a retry topic
+ * counts as work until the longest retry delay has passed (see {@link ModelRegisteredConsumer}):
+ * the connector reads the retry topics with a consumer of its own whose offsets the service cannot
+ * see.
  */
 @ApplicationScoped
 public class IdleExit {
@@ -89,8 +92,8 @@ public class IdleExit {
                 return;
             }
             timer.shutdown();
-            signals.stop("no record for " + idle + ", none in flight, every record of this instance's partitions"
-                    + " committed (modelpress.exit-when-idle)");
+            signals.stop("no record for " + idle + ", none in flight or waiting for a redelivery, every record of"
+                    + " this instance's partitions committed (modelpress.exit-when-idle)");
         } catch (RuntimeException e) {
             // The broker did not answer in time, or the channel is not up: not idle, asked again later.
             LOG.debugf("idle check: %s", e);
@@ -101,7 +104,7 @@ public class IdleExit {
     private long waitingRecords() {
         long waiting = 0;
         for (KafkaConsumer<Object, Object> channel : kafka.<Object, Object>getConsumers(CHANNEL)) {
-            waiting += channel.runOnPollingThread(IdleExit::uncommitted).await().atMost(OFFSETS_TIMEOUT.multipliedBy(3));
+            waiting += channel.runOnPollingThread(IdleExit::uncommitted).await().atMost(OFFSETS_TIMEOUT.multipliedBy(4));
         }
         return waiting;
     }

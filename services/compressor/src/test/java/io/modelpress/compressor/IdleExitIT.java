@@ -32,12 +32,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * MODELPRESS_EXIT_WHEN_IDLE, as a Job's pod runs it: the packaged service takes the models waiting
  * on the topic, publishes their results, then stops by itself with exit code 0 and every record
- * committed; a model registered after it stopped is taken by the next instance, not lost.
+ * committed; a model registered after it stopped is taken by the next instance, not lost; and an
+ * instance that sent a model to a retry topic waits for its redelivery before it exits.
  */
 class IdleExitIT {
 
     private static final Duration WAIT = Duration.ofSeconds(180);
     private static final String GROUP = "modelpress-compressor";
+    private static final List<String> RETRY_TOPICS = List.of("modelpress.model-registered-retry_5000",
+            "modelpress.model-registered-retry_10000", "modelpress.model-registered-retry_15000");
     private static final String IDLE_LINE = "(modelpress.exit-when-idle): stopping; no new model is started";
 
     @TempDir
@@ -67,7 +70,7 @@ class IdleExitIT {
     }
 
     @Test
-    void theServiceTakesWhatWaitsThenExitsByItselfAndTheNextInstanceTakesWhatCameLater() throws Exception {
+    void theServiceTakesWhatWaitsThenExitsByItselfAndWhatComesLaterIsTakenByTheNextInstance() throws Exception {
         String uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 5), "registry/idle/1", temp);
         String sha = Fixtures.sha256Of(s3, uri);
         try (EventLog log = new EventLog(stack.bootstrapServers())) {
@@ -107,6 +110,46 @@ class IdleExitIT {
             assertEquals(1, log.matching(on(RESULTS, "idle/later")).size(), "one result for the later model");
             assertEquals(1, log.matching(on(RESULTS, "idle/first")).size(), "the first models were not redone");
             assertTrue(Files.readString(temp.resolve("second.log")).contains("idle/later"));
+
+            // A model that an S3 outage sends to a retry topic: the instance waits for the redelivery
+            // instead of exiting while the record waits out its delay there.
+            Map<String, String> retrying = environment();
+            retrying.put("MODELPRESS_FAULTS_RETRY_TOPICS", String.join(",", RETRY_TOPICS));
+            retrying.put("MODELPRESS_FAULTS_BACKOFF_MAX_DURATION", "2s");
+            retrying.put("MODELPRESS_FAULTS_BACKOFF_MAX_DELAY", "1s");
+            retrying.put("MODELPRESS_S3_TIMEOUT", "2s");
+            stack.stopS3();
+            log.sendBinary("idle/retried", "registered-idle/retried", event("idle/retried", uri, sha));
+            Service third = Service.launch(retrying, List.of(), temp.resolve("third.log"));
+            try {
+                try {
+                    await(third, "sent again later");
+                    // Longer than the idle time: were the redelivery not counted as work, it would exit now.
+                    Thread.sleep(Duration.ofSeconds(8).toMillis());
+                    assertTrue(third.process().isAlive(), () -> "exited with a redelivery waiting:\n" + third.read());
+                } finally {
+                    stack.startS3();
+                }
+                log.await(on(RESULTS, "idle/retried"), 1, WAIT);
+                assertEquals(0, third.awaitExit(WAIT), () -> "exit code of an idle stop:\n" + third.read());
+            } finally {
+                stopIfAlive(third);
+            }
+            assertTrue(third.read().contains(IDLE_LINE), third::read);
+            log.awaitNoLag(GROUP, Duration.ofSeconds(30));
+            log.drain(Duration.ofSeconds(1));
+            assertEquals(1, log.matching(on(RESULTS, "idle/retried")).size());
+            assertEquals(List.of(), log.matching(on(FAILURES, "idle/retried")));
+        }
+    }
+
+    /** Waits until the service's log holds the text. */
+    private static void await(Service service, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!service.read().contains(text)) {
+            assertTrue(System.nanoTime() < deadline, () -> "no \"" + text + "\" in the log:\n" + service.read());
+            assertTrue(service.process().isAlive(), () -> "exited before \"" + text + "\":\n" + service.read());
+            Thread.sleep(200);
         }
     }
 
