@@ -100,7 +100,7 @@ public class IdleExit {
         }
     }
 
-    /** Records on the partitions assigned here (retry topics included) that are not committed yet. */
+    /** Records on the input partitions assigned here that the group has not committed yet. */
     private long waitingRecords() {
         long waiting = 0;
         for (KafkaConsumer<Object, Object> channel : kafka.<Object, Object>getConsumers(CHANNEL)) {
