@@ -1,9 +1,11 @@
 package io.modelpress.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -93,7 +95,16 @@ class AutoscalingTest {
         JsonNode deployed = Manifests.podSpec(Overlays.production().get("Deployment", "modelpress-compressor"))
                 .path("containers").path(0);
         assertEquals(deployed.path("image"), jobContainer.path("image"), "the overlay's image reaches the Job");
-        assertEquals(Overlays.production().environment(deployed), Overlays.productionWithJobs().environment(jobContainer));
+        Map<String, String> jobEnvironment = new HashMap<>(Overlays.productionWithJobs().environment(jobContainer));
+        // The one difference: a Job's pod ends when its work is done, a Deployment's runs on.
+        String idle = jobEnvironment.remove("MODELPRESS_EXIT_WHEN_IDLE");
+        assertTrue(idle != null && Durations.parse(idle).toSeconds() > 0, "the Job's pod exits when idle: " + idle);
+        assertTrue(Durations.parse(idle).toSeconds()
+                < job.path("spec").path("jobTargetRef").path("activeDeadlineSeconds").asLong(),
+                "the deadline stays a backstop above the idle exit");
+        assertEquals(Overlays.production().environment(deployed), jobEnvironment);
+        assertFalse(Overlays.production().environment(deployed).containsKey("MODELPRESS_EXIT_WHEN_IDLE"),
+                "the Deployment's replicas run until KEDA scales them in");
         assertEquals(set(deployed.path("volumeMounts")), set(jobContainer.path("volumeMounts")));
         assertEquals(deployed.path("resources"), jobContainer.path("resources"));
         assertEquals(List.of(), Overlays.productionWithJobs().ofKind("ScaledObject"));

@@ -106,6 +106,14 @@ public interface CompressorConfig {
     @WithDefault("30s")
     Duration shutdownGrace();
 
+    /**
+     * Stop by itself, as on SIGTERM (exit code 0), once it has joined the group, no model is in
+     * flight, no record has arrived for this long (a record sent to a retry topic counts as work for
+     * the longest retry delay) and the group has committed every record of the partitions assigned
+     * here: for one Job per waiting model (a KEDA ScaledJob). Absent: runs until stopped.
+     */
+    Optional<Duration> exitWhenIdle();
+
     /** Largest calibration or evaluation data file (.npz) fetched, in bytes. */
     @WithDefault("1073741824")
     long maxDataBytes();

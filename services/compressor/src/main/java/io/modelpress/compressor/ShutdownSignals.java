@@ -51,11 +51,19 @@ public class ShutdownSignals {
     }
 
     private void onSignal(Signal signal) {
+        stop("SIG" + signal.getName());
+    }
+
+    /**
+     * Stops the service the way a signal does, on a thread of its own, once: drains, then exits with
+     * code 0 through Quarkus, whose hooks commit what finished and leave the group.
+     */
+    void stop(String why) {
         if (!received.compareAndSet(false, true)) {
-            LOG.infof("SIG%s again: already stopping", signal.getName());
+            LOG.infof("%s: already stopping", why);
             return;
         }
-        LOG.infof("SIG%s: stopping; no new model is started", signal.getName());
+        LOG.infof("%s: stopping; no new model is started", why);
         Thread stopper = new Thread(() -> {
             try {
                 consumer.drain();
