@@ -37,7 +37,6 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -74,11 +73,12 @@ public class Compressor {
     private final CompressorMetrics metrics;
     private final CrashLedger crashes;
     private final InputPolicy inputs;
+    private final WorkFolder workFolder;
     private final Guard publishing;
 
     @Inject
     public Compressor(ObjectStore store, EventPublisher events, EngineSetup setup, ChainChooser chooser,
-            CompressorConfig config, CompressorMetrics metrics, CrashLedger crashes) {
+            CompressorConfig config, CompressorMetrics metrics, CrashLedger crashes, WorkFolder workFolder) {
         this.store = store;
         this.events = events;
         this.setup = setup;
@@ -86,6 +86,7 @@ public class Compressor {
         this.config = config;
         this.metrics = metrics;
         this.crashes = crashes;
+        this.workFolder = workFolder;
         this.inputs = new InputPolicy(config.inputs().allowed());
         this.publishing = Backoff.guard("publishing", config.faults().backoff());
     }
@@ -174,11 +175,11 @@ public class Compressor {
             if (profiles.isEmpty()) {
                 return;
             }
-            Path work = config.workDir().resolve(UUID.randomUUID().toString());
+            Path folder = workFolder.newJob();
             try {
                 Input input;
                 try {
-                    input = fetch(work);
+                    input = fetch(folder);
                 } catch (JobFailure failure) {
                     failed(Optional.empty(), Known.NONE, failure);
                     return;
@@ -199,7 +200,7 @@ public class Compressor {
                 control.checkAbandoned(); // abandoned for shutdown: nothing more to say
                 failed(Optional.empty(), Known.NONE, timeout());
             } finally {
-                deleteQuietly(work);
+                deleteQuietly(folder);
             }
         }
 

@@ -90,9 +90,15 @@ class FaultRecoveryIT {
                 assertTrue(output.contains("ran out of memory"), () -> "says why it ended:\n" + output);
             }
             assertEquals(List.of(), log.matching(on(FAILURES, "oom/model")), "a crash publishes nothing");
+            // The halted run left its folder with the job's download; the second start removed the first's.
+            List<Path> halted = runFolders(temp.resolve("work-oom"));
+            assertEquals(1, halted.size(), () -> "one halted run's folder: " + halted);
+            assertTrue(filesIn(halted.get(0)).stream().anyMatch(file -> file.endsWith(".onnx")),
+                    () -> "the halted job's files: " + filesIn(halted.get(0)));
 
             Service third = Service.start(environment("work-oom"), JVM, LOGS.resolve("oom-3.log"));
             try {
+                assertFalse(Files.exists(halted.get(0)), "the halted run's folder is removed at the next start");
                 log.sendBinary("oom/after", "registered-oom-after", event("oom/after", "graph-cleanup"));
                 log.await(on(RESULTS, "oom/after"), 1, WAIT);
                 List<EventLog.Event> refused = log.await(on(FAILURES, "oom/model"), 1, WAIT);
@@ -161,6 +167,20 @@ class FaultRecoveryIT {
             // Stored once: one content-addressed folder per profile with its model and one report.
             Map<String, String> stored = Fixtures.list(s3, "registry/faults/1/modelpress/x86-vnni/");
             assertTrue(stored.keySet().stream().anyMatch(key -> key.endsWith("/model.onnx")), () -> stored.toString());
+        }
+    }
+
+    private static List<Path> runFolders(Path work) throws IOException {
+        try (var folders = Files.list(work)) {
+            return folders.filter(path -> path.getFileName().toString().startsWith(WorkFolder.RUN_PREFIX)).toList();
+        }
+    }
+
+    private static List<String> filesIn(Path folder) {
+        try (var files = Files.walk(folder)) {
+            return files.filter(Files::isRegularFile).map(Path::toString).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
