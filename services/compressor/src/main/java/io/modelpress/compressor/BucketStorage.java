@@ -36,6 +36,16 @@ final class BucketStorage implements ObjectStorage {
     }
 
     @Override
+    public String download(String key, Path target, long maxBytes) {
+        return store.download(location(key), target, maxBytes);
+    }
+
+    @Override
+    public String describe(String key) {
+        return location(key).toString();
+    }
+
+    @Override
     public boolean putIfAbsent(Path file, String key, String contentType) {
         return store.uploadIfAbsent(file, location(key), contentType);
     }

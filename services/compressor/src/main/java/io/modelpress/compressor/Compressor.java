@@ -7,14 +7,13 @@ import io.modelpress.engine.EngineException;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.data.NpzData;
 import io.modelpress.engine.data.raw.RawArchive;
+import io.modelpress.engine.job.ArtifactFetch;
 import io.modelpress.engine.job.BudgetOverrides;
 import io.modelpress.engine.job.CompressionJob;
-import io.modelpress.engine.job.DeclaredFiles;
 import io.modelpress.engine.job.Replay;
 import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.job.RequestIdentity;
 import io.modelpress.inference.BenchmarkSettings;
-import io.modelpress.model.ModelDigest;
 import io.modelpress.model.ModelException;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.CalibrationData;
@@ -34,10 +33,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.SortedSet;
-import java.util.TreeMap;
-import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -78,11 +73,12 @@ public class Compressor {
     private final CompressorMetrics metrics;
     private final CrashLedger crashes;
     private final InputPolicy inputs;
+    private final WorkFolder workFolder;
     private final Guard publishing;
 
     @Inject
     public Compressor(ObjectStore store, EventPublisher events, EngineSetup setup, ChainChooser chooser,
-            CompressorConfig config, CompressorMetrics metrics, CrashLedger crashes) {
+            CompressorConfig config, CompressorMetrics metrics, CrashLedger crashes, WorkFolder workFolder) {
         this.store = store;
         this.events = events;
         this.setup = setup;
@@ -90,6 +86,7 @@ public class Compressor {
         this.config = config;
         this.metrics = metrics;
         this.crashes = crashes;
+        this.workFolder = workFolder;
         this.inputs = new InputPolicy(config.inputs().allowed());
         this.publishing = Backoff.guard("publishing", config.faults().backoff());
     }
@@ -178,11 +175,11 @@ public class Compressor {
             if (profiles.isEmpty()) {
                 return;
             }
-            Path work = config.workDir().resolve(UUID.randomUUID().toString());
+            Path folder = workFolder.newJob();
             try {
                 Input input;
                 try {
-                    input = fetch(work);
+                    input = fetch(folder);
                 } catch (JobFailure failure) {
                     failed(Optional.empty(), Known.NONE, failure);
                     return;
@@ -203,7 +200,7 @@ public class Compressor {
                 control.checkAbandoned(); // abandoned for shutdown: nothing more to say
                 failed(Optional.empty(), Known.NONE, timeout());
             } finally {
-                deleteQuietly(work);
+                deleteQuietly(folder);
             }
         }
 
@@ -228,11 +225,9 @@ public class Compressor {
         }
 
         /**
-         * Fetches what the event names and nothing else: the model file, the external data files it
-         * declares, and the named data. The sha256 is checked before the model is loaded: against
-         * the model file as soon as it is here (nothing of it read yet), or, when the event gives
-         * the digest of the model with its external data, once those files are here too (only
-         * their locations read from the model file). Then the model is loaded once for its digest.
+         * Fetches what the event names and nothing else, by the engine's download policy (see
+         * ArtifactFetch): the model file, the external data files it declares, and the named data,
+         * the sha256 checked before the model is parsed. Then the model is loaded once for its digest.
          */
         private Input fetch(Path work) {
             S3Location artifact = inputs.check(model.artifactUri(), "artifactUri");
@@ -244,27 +239,17 @@ public class Compressor {
                         + " to accept events without one)");
             }
             progress.publish("download", Optional.empty(), 0, artifact.toString(), Known.NONE, true);
-            Path folder = work.resolve("input");
-            createDirectories(folder);
-            Path modelFile = folder.resolve(artifact.fileName());
-            Budget budget = new Budget(Math.min(config.maxArtifactBytes(), config.workQuotaBytes()));
-            String fileSha = downloadModelPart(artifact, modelFile, budget, true);
-            boolean verified = model.sha256().map(fileSha::equals).orElse(false);
-            SortedMap<String, Path> external = new TreeMap<>();
-            for (String location : declaredFiles(modelFile)) {
-                control.check();
-                Path target = folder.resolve(location);
-                createDirectories(target.getParent());
-                downloadModelPart(artifact.withKey(artifact.folder() + location), target, budget, false);
-                external.put(location, target);
-                progress.publish("download", Optional.empty(), DOWNLOAD_SHARE * 0.8 * budget.used / Math.max(1, budget.limit),
-                        location, Known.NONE, false);
+            long limit = Math.min(config.maxArtifactBytes(), config.workQuotaBytes());
+            ArtifactFetch.Model fetched;
+            try {
+                fetched = fetcher(artifact.bucket()).model(artifact.key(), model.sha256(), work.resolve("input"), limit);
+            } catch (ArtifactFetch.Mismatch e) {
+                throw mismatch(e.fileSha256(), e.withExternal());
+            } catch (ArtifactFetch.Refused e) {
+                throw refused(e, "", "MODELPRESS_MAX_ARTIFACT_BYTES, MODELPRESS_WORK_QUOTA_BYTES");
             }
             progress.publish("verify", Optional.empty(), DOWNLOAD_SHARE * 0.8, "", Known.NONE, true);
-            if (model.sha256().isPresent() && !verified && !model.sha256().get().equals(ModelDigest.of(modelFile, external))) {
-                throw mismatch(fileSha, external.isEmpty() ? Optional.empty()
-                        : Optional.of(ModelDigest.of(modelFile, external)));
-            }
+            Path modelFile = fetched.file();
             String digest;
             Map<String, Integer> inputRanks;
             try {
@@ -277,41 +262,37 @@ public class Compressor {
             inputDigest = Optional.of(digest);
             Optional<DataFile> calibration = fetchData(calibrationUri, work.resolve("data"), "calibration");
             Optional<DataFile> evaluation = fetchData(evaluationUri, work.resolve("data"), "evaluation");
-            return new Input(artifact, modelFile, digest, budget.used, inputRanks, calibration, evaluation);
+            return new Input(artifact, modelFile, digest, fetched.bytes(), inputRanks, calibration, evaluation);
         }
 
-        /** The external data files the model declares: only these are fetched beside it. */
-        private SortedSet<String> declaredFiles(Path modelFile) {
-            try {
-                return DeclaredFiles.of(modelFile);
-            } catch (DeclaredFiles.OutsideFolder e) {
-                throw new JobFailure(Stage.VALIDATE, false, e.getMessage(), e);
-            } catch (EngineException e) {
-                throw new JobFailure(Stage.LOAD, false, e.getMessage(), e);
-            }
+        /** The download policy over one bucket: each file counted, external data reported as progress. */
+        private ArtifactFetch fetcher(String bucket) {
+            return new ArtifactFetch(new BucketStorage(store, bucket), new ArtifactFetch.Listener() {
+                @Override
+                public void fetched(String key, long bytes, long modelBytes, long modelLimit) {
+                    metrics.downloaded(bytes);
+                    if (modelLimit > 0) {
+                        progress.publish("download", Optional.empty(), DOWNLOAD_SHARE * 0.8 * modelBytes / modelLimit,
+                                key.substring(key.lastIndexOf('/') + 1), Known.NONE, false);
+                    }
+                }
+
+                @Override
+                public void check() {
+                    control.check();
+                }
+            });
         }
 
-        /** The model file or one of its external data files, counted against the artifact limit and the work quota. */
-        private String downloadModelPart(S3Location location, Path target, Budget budget, boolean isModel) {
-            String sha;
-            try {
-                sha = store.download(location, target, budget.limit - budget.used);
-            } catch (JobFailure e) {
-                if (isModel && e.getMessage().contains("NoSuchKey")) {
-                    throw new JobFailure(Stage.DOWNLOAD, false, "no object at " + location, e);
-                }
-                if (e.getMessage().contains("is larger than the limit")) {
-                    throw new JobFailure(Stage.DOWNLOAD, false, "the artifact s3://" + location.bucket() + "/"
-                            + location.folder() + " (the model and the external data it declares) is over the limit of "
-                            + budget.limit + " bytes (MODELPRESS_MAX_ARTIFACT_BYTES, MODELPRESS_WORK_QUOTA_BYTES)", e);
-                }
-                throw isModel ? e : new JobFailure(e.stage(), e.retryable(), "external data file of the model: "
-                        + e.getMessage(), e);
-            }
-            long size = size(target);
-            budget.used += size;
-            metrics.downloaded(size);
-            return sha;
+        /** What the download policy refused, as a failure of the stage it belongs to. */
+        private JobFailure refused(ArtifactFetch.Refused e, String prefix, String limitSettings) {
+            return switch (e.kind()) {
+                case MISSING -> new JobFailure(Stage.DOWNLOAD, false, prefix + e.getMessage(), e);
+                case OVER_LIMIT -> new JobFailure(Stage.DOWNLOAD, false, prefix + e.getMessage() + " ("
+                        + limitSettings + ")", e);
+                case OUTSIDE_FOLDER -> new JobFailure(Stage.VALIDATE, false, prefix + e.getMessage(), e);
+                case NOT_A_MODEL -> new JobFailure(Stage.LOAD, false, prefix + e.getMessage(), e);
+            };
         }
 
         /** A data file named by the event, fetched once for all profiles. */
@@ -319,18 +300,16 @@ public class Compressor {
             if (uri.isEmpty()) {
                 return Optional.empty();
             }
-            control.check();
             S3Location location = uri.get();
-            createDirectories(folder);
             Path file = folder.resolve(what + ".npz");
-            String sha;
             try {
-                sha = store.download(location, file, config.maxDataBytes());
+                return Optional.of(new DataFile(file, fetcher(location.bucket()).data(location.key(), file,
+                        config.maxDataBytes())));
+            } catch (ArtifactFetch.Refused e) {
+                throw refused(e, what + " data: ", "MODELPRESS_MAX_DATA_BYTES");
             } catch (JobFailure e) {
                 throw new JobFailure(Stage.DOWNLOAD, e.retryable(), what + " data: " + e.getMessage(), e);
             }
-            metrics.downloaded(size(file));
-            return Optional.of(new DataFile(file, sha));
         }
 
         private Optional<CalibrationData> readData(Input input, Optional<DataFile> data, HardwareProfile profile,
@@ -641,16 +620,6 @@ public class Compressor {
         }
     }
 
-    /** What a job may still download: the artifact limit or the work quota, whichever is less. */
-    private static final class Budget {
-        private final long limit;
-        private long used;
-
-        Budget(long limit) {
-            this.limit = limit;
-        }
-    }
-
     /** The fetched artifact: where it came from, the model file, its digest, size and input ranks, and the data files. */
     record Input(S3Location artifact, Path modelFile, String digest, long bytes, Map<String, Integer> inputRanks,
             Optional<DataFile> calibration, Optional<DataFile> evaluation) {
@@ -731,14 +700,6 @@ public class Compressor {
             return files.filter(Files::isRegularFile).mapToLong(Compressor::size).sum();
         } catch (IOException | UncheckedIOException e) {
             return 0;
-        }
-    }
-
-    private static void createDirectories(Path folder) {
-        try {
-            Files.createDirectories(folder);
-        } catch (IOException e) {
-            throw new JobFailure(Stage.DOWNLOAD, true, "cannot create the work folder " + folder + ": " + e.getMessage(), e);
         }
     }
 

@@ -31,14 +31,24 @@ public class EngineSetup {
     private final CompressorConfig config;
     private final Map<String, Duration> stepLimits = new HashMap<>();
 
+    /** Plugin jars vetted into {@code java.io.tmpdir}: for tests that build a setup without a work folder. */
+    EngineSetup(CompressorConfig config) {
+        this(config, Optional.empty());
+    }
+
     @Inject
-    public EngineSetup(CompressorConfig config) {
+    public EngineSetup(CompressorConfig config, WorkFolder work) {
+        // The vetted jars' copies live in this process's work folder: removed at a clean stop or by the next start.
+        this(config, Optional.of(work.run()));
+    }
+
+    private EngineSetup(CompressorConfig config, Optional<Path> pluginCopies) {
         this.config = config;
         // From an environment variable (MODELPRESS_STEP_TIME_LIMITS__X86_VNNI_) the key arrives as
         // x86.vnni: profile ids never hold dots, so a dot can only have been a dash.
         config.stepTimeLimits().forEach((profile, limit) -> stepLimits.put(profile.replace('.', '-'), limit));
         this.plugins = PluginRegistry.discover(EngineSetup.class.getClassLoader(), config.pluginsDir(),
-                allowList(config));
+                allowList(config), pluginCopies);
         this.profiles = config.profilesDir().map(HardwareProfiles::load).orElseGet(HardwareProfiles::builtIn);
         // A model and its compressed copy must fit in the heap: refuse larger ones with a reason.
         long share = Runtime.getRuntime().maxMemory() / 3;

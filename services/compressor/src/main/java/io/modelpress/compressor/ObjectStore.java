@@ -11,6 +11,7 @@ import io.minio.UploadObjectArgs;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 import io.modelpress.common.TrustedCertificates;
+import io.modelpress.engine.job.ObjectStorage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.ByteArrayInputStream;
@@ -94,6 +95,8 @@ public class ObjectStore {
      * Streams an object to a file, at most {@code maxBytes}.
      *
      * @return the sha256 of what was written, lowercase hex
+     * @throws ObjectStorage.NotFound when there is no such object
+     * @throws ObjectStorage.TooLarge when it holds more than {@code maxBytes}
      */
     public String download(S3Location location, Path target, long maxBytes) {
         return retried(() -> downloadOnce(location, target, maxBytes));
@@ -108,14 +111,18 @@ public class ObjectStore {
             for (int read; (read = in.read(buffer)) > 0; ) {
                 total += read;
                 if (total > maxBytes) {
-                    throw new JobFailure(Stage.DOWNLOAD, false, location + " is larger than the limit of " + maxBytes
-                            + " bytes (MODELPRESS_MAX_ARTIFACT_BYTES)");
+                    throw new ObjectStorage.TooLarge(location + " is larger than the limit of " + maxBytes + " bytes");
                 }
                 sha.update(buffer, 0, read);
                 out.write(buffer, 0, read);
             }
-        } catch (JobFailure e) {
+        } catch (ObjectStorage.TooLarge e) {
             throw e;
+        } catch (ErrorResponseException e) {
+            if ("NoSuchKey".equals(e.errorResponse().code())) {
+                throw new ObjectStorage.NotFound("no object at " + location, e);
+            }
+            throw failure(Stage.DOWNLOAD, "cannot download " + location, e);
         } catch (Exception e) {
             throw failure(Stage.DOWNLOAD, "cannot download " + location, e);
         }

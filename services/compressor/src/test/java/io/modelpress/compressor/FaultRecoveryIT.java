@@ -43,6 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FaultRecoveryIT {
 
     private static final Duration WAIT = Duration.ofSeconds(150);
+    /** How long S3 is stopped while models arrive. */
+    private static final Duration OUTAGE = Duration.ofSeconds(60);
     /** A restarted instance gets the partition once the dead one's session is over: short here. */
     private static final List<String> JVM = List.of(
             "-Dmp.messaging.incoming.model-registered.session.timeout.ms=6000",
@@ -90,9 +92,13 @@ class FaultRecoveryIT {
                 assertTrue(output.contains("ran out of memory"), () -> "says why it ended:\n" + output);
             }
             assertEquals(List.of(), log.matching(on(FAILURES, "oom/model")), "a crash publishes nothing");
+            // A halt skips the clean stop, so the halted run's folder stays; the second start removed the first's.
+            List<Path> halted = runFolders(temp.resolve("work-oom"));
+            assertEquals(1, halted.size(), () -> "one halted run's folder: " + halted);
 
             Service third = Service.start(environment("work-oom"), JVM, LOGS.resolve("oom-3.log"));
             try {
+                assertFalse(Files.exists(halted.get(0)), "the halted run's folder is removed at the next start");
                 log.sendBinary("oom/after", "registered-oom-after", event("oom/after", "graph-cleanup"));
                 log.await(on(RESULTS, "oom/after"), 1, WAIT);
                 List<EventLog.Event> refused = log.await(on(FAILURES, "oom/model"), 1, WAIT);
@@ -110,21 +116,25 @@ class FaultRecoveryIT {
     }
 
     @Test
-    void s3AwayForTensOfSecondsAndTheBrokerRestartedMidModelLoseNothing() throws Exception {
+    void s3AwayForAMinuteAndTheBrokerRestartedMidModelLoseNothing() throws Exception {
         Path hold = Files.createFile(temp.resolve("hold-broker"));
         try (EventLog log = new EventLog(stack.bootstrapServers())) {
             Service service = Service.start(environment("work-outages"), JVM, LOGS.resolve("outages.log"));
             try {
-                // S3 goes away while models wait; longer than a job's backoff, so the retry topic takes them.
+                // S3 goes away for a minute while models wait; longer than a job's backoff, so the retry
+                // topics take them (10 + 20 + 40 s of delays: the third redelivery comes after S3 is back).
                 stack.stopS3();
                 long stopped = System.nanoTime();
                 log.sendBinary("outage/s3-a", "registered-s3-a", event("outage/s3-a", "graph-cleanup"));
                 log.sendBinary("outage/s3-b", "registered-s3-b", event("outage/s3-b", "graph-cleanup"));
                 awaitLog(service, "sent again later", WAIT);
-                Thread.sleep(Math.max(0, Duration.ofSeconds(20).toMillis() - (System.nanoTime() - stopped) / 1_000_000));
+                Thread.sleep(Math.max(0, OUTAGE.toMillis() - (System.nanoTime() - stopped) / 1_000_000));
+                long outage = (System.nanoTime() - stopped) / 1_000_000;
                 stack.startS3();
                 log.await(on(RESULTS, "outage/s3-a"), 1, WAIT);
                 log.await(on(RESULTS, "outage/s3-b"), 1, WAIT);
+                System.out.printf("S3 away %d ms; both results %d ms after it came back%n", outage,
+                        (System.nanoTime() - stopped) / 1_000_000 - outage);
 
                 // The broker goes away while a model is in the middle of its chain.
                 log.sendBinary("outage/broker", "registered-broker-1", event("outage/broker", "graph-cleanup",
@@ -164,6 +174,12 @@ class FaultRecoveryIT {
         }
     }
 
+    private static List<Path> runFolders(Path work) throws IOException {
+        try (var folders = Files.list(work)) {
+            return folders.filter(path -> path.getFileName().toString().startsWith(WorkFolder.RUN_PREFIX)).toList();
+        }
+    }
+
     private static String event(String id, String... chain) {
         return Fixtures.withChain(Fixtures.unsigned(id, uri, "x86-vnni").put("sha256", sha), chain).toString();
     }
@@ -192,8 +208,8 @@ class FaultRecoveryIT {
         environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DURATION", "4s");
         environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DELAY", "1s");
         environment.put("MODELPRESS_S3_TIMEOUT", "3s");
-        environment.put("MODELPRESS_FAULTS_RETRY_TOPICS", "modelpress.model-registered-retry_5000,"
-                + "modelpress.model-registered-retry_10000,modelpress.model-registered-retry_15000");
+        environment.put("MODELPRESS_FAULTS_RETRY_TOPICS", "modelpress.model-registered-retry_10000,"
+                + "modelpress.model-registered-retry_20000,modelpress.model-registered-retry_40000");
         environment.put("QUARKUS_HTTP_PORT", "0");
         return environment;
     }

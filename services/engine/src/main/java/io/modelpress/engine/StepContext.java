@@ -1,6 +1,7 @@
 package io.modelpress.engine;
 
 import io.modelpress.inference.OrtRunner;
+import io.modelpress.inference.RunnerOptions;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.HardwareProfile;
@@ -60,7 +61,8 @@ final class StepContext implements PluginContext {
 
     @Override
     public ModelRunner runner(OnnxModel model) {
-        return OrtRunner.open(model);
+        // A model too large for one buffer is staged in the step's own folder, not java.io.tmpdir.
+        return OrtRunner.open(model, RunnerOptions.DEFAULT, Optional.of(tempDir));
     }
 
 }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** A model running in ONNX Runtime on the CPU. */
 public final class OrtRunner implements ModelRunner {
@@ -44,13 +45,23 @@ public final class OrtRunner implements ModelRunner {
     }
 
     public static OrtRunner open(OnnxModel model, RunnerOptions options) {
+        return open(model, options, Optional.empty());
+    }
+
+    /**
+     * Opens a session on an in-memory model; one over {@link SaveOptions#INLINE_LIMIT} is first
+     * written to a new folder under {@code stagingFolder} (else {@code java.io.tmpdir}), removed as
+     * soon as ONNX Runtime has read it.
+     */
+    public static OrtRunner open(OnnxModel model, RunnerOptions options, Optional<Path> stagingFolder) {
         try (OrtSession.SessionOptions sessionOptions = options.toSessionOptions()) {
             OrtEnvironment environment = OrtEnvironments.shared();
             if (model.serializedSize() < SaveOptions.INLINE_LIMIT) {
                 return new OrtRunner(environment.createSession(model.toByteArray(), sessionOptions));
             }
             // Too large for one protobuf buffer: ONNX Runtime reads it from a folder with external data.
-            Path folder = Files.createTempDirectory("modelpress-ort-");
+            Path folder = stagingFolder.isPresent() ? Files.createTempDirectory(stagingFolder.get(), "ort-")
+                    : Files.createTempDirectory("modelpress-ort-");
             try {
                 Path file = folder.resolve("model.onnx");
                 model.save(file, SaveOptions.external("model.onnx.data"));

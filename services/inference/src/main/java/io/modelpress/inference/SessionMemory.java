@@ -73,7 +73,8 @@ public record SessionMemory(long peakBytes, long fixedBytes) {
         Path inputs = null;
         try {
             if (sample.isPresent()) {
-                inputs = Files.createTempFile("modelpress-memory-", ".inputs");
+                // Beside the model: in a job that is its work folder, counted and removed with it.
+                inputs = Files.createTempFile(modelFile.toAbsolutePath().getParent(), ".memory-", ".inputs");
                 SessionMemoryProbe.writeInputs(inputs, sample.get());
             }
             return run(modelFile, batchSize, threads, Optional.ofNullable(inputs));

@@ -2,11 +2,16 @@ package io.modelpress.engine.job;
 
 import io.modelpress.engine.EngineException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -45,6 +50,34 @@ public final class FolderStorage implements ObjectStorage {
     }
 
     @Override
+    public String download(String key, Path target, long maxBytes) {
+        Path file = file(key);
+        MessageDigest sha = sha256();
+        byte[] buffer = new byte[1 << 16];
+        long total = 0;
+        try (InputStream in = Files.newInputStream(file); OutputStream out = Files.newOutputStream(target)) {
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                total += read;
+                if (total > maxBytes) {
+                    throw new TooLarge(file + " is larger than the limit of " + maxBytes + " bytes");
+                }
+                sha.update(buffer, 0, read);
+                out.write(buffer, 0, read);
+            }
+        } catch (NoSuchFileException e) {
+            throw new NotFound("no file " + file, e);
+        } catch (IOException e) {
+            throw new EngineException("cannot copy " + file + " to " + target + ": " + e.getMessage(), e);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    @Override
+    public String describe(String key) {
+        return root.resolve(key).normalize().toString();
+    }
+
+    @Override
     public boolean exists(String key) {
         return Files.isRegularFile(file(key));
     }
@@ -77,6 +110,14 @@ public final class FolderStorage implements ObjectStorage {
             return true;
         } catch (IOException e) {
             throw new EngineException("cannot store " + source + " as " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
         }
     }
 }

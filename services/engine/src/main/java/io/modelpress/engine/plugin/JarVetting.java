@@ -12,6 +12,7 @@ import java.util.Enumeration;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -44,10 +45,17 @@ final class JarVetting {
     }
 
     private final PluginAllowList allowed;
+    private final Optional<Path> copiesParent;
     private Path copies;
 
     JarVetting(PluginAllowList allowed) {
+        this(allowed, Optional.empty());
+    }
+
+    /** @param copiesParent where the folder of the copies is made; empty for {@code java.io.tmpdir} */
+    JarVetting(PluginAllowList allowed, Optional<Path> copiesParent) {
         this.allowed = Objects.requireNonNull(allowed, "allowed is null");
+        this.copiesParent = Objects.requireNonNull(copiesParent, "copiesParent is null");
     }
 
     Vetted vet(Path jar) throws Refused {
@@ -101,7 +109,9 @@ final class JarVetting {
 
     private Path copyFolder() throws IOException {
         if (copies == null) {
-            copies = Files.createTempDirectory("modelpress-plugins-");
+            copies = copiesParent.isPresent()
+                    ? Files.createTempDirectory(Files.createDirectories(copiesParent.get()), "plugins-")
+                    : Files.createTempDirectory("modelpress-plugins-");
             copies.toFile().deleteOnExit();
         }
         return copies;

@@ -51,10 +51,21 @@ public final class PluginRegistry {
      */
     public static PluginRegistry discover(ClassLoader hostLoader, Optional<Path> pluginsFolder,
             PluginAllowList allowed) {
+        return discover(hostLoader, pluginsFolder, allowed, Optional.empty());
+    }
+
+    /**
+     * As {@link #discover(ClassLoader, Optional, PluginAllowList)}, with the private copies of the
+     * vetted jars (loaded for the life of the process) in a new folder under {@code copiesParent}
+     * instead of {@code java.io.tmpdir}.
+     */
+    public static PluginRegistry discover(ClassLoader hostLoader, Optional<Path> pluginsFolder,
+            PluginAllowList allowed, Optional<Path> copiesParent) {
         Objects.requireNonNull(allowed, "allowed is null");
+        Objects.requireNonNull(copiesParent, "copiesParent is null");
         Builder builder = new Builder();
         builder.addAll(ServiceLoader.load(CompressionPlugin.class, hostLoader), PluginSource.CLASS_PATH);
-        pluginsFolder.ifPresent(folder -> builder.addFolder(folder, hostLoader, new JarVetting(allowed)));
+        pluginsFolder.ifPresent(folder -> builder.addFolder(folder, hostLoader, new JarVetting(allowed, copiesParent)));
         return new PluginRegistry(builder.plugins, builder.rejected);
     }
 

@@ -56,8 +56,15 @@ class SessionMemoryTest {
         assertEquals(rate, sample.get("sr"), "an input without the batch dim is kept");
 
         Path large = save(TestModels.mlp(1024, 1024, 10, 1), "large");
+        java.util.List<Path> before;
+        try (var files = Files.list(large.getParent())) {
+            before = files.sorted().toList();
+        }
         SessionMemory onData = SessionMemory.measure(large, 1, 1, Optional.of(Map.of("x", sample.get("x"))));
         assertTrue(onData.peakBytes() >= Files.size(large), onData.toString());
+        try (var files = Files.list(large.getParent())) {
+            assertEquals(before, files.sorted().toList(), "the sample's file, written beside the model, is removed");
+        }
     }
 
     @Test

@@ -94,6 +94,21 @@ class PluginAllowListTest {
     }
 
     @Test
+    void theVettedCopyIsMadeInTheFolderGivenAndLoadedFromThere() throws Exception {
+        Path plugins = temp.resolve("plugins");
+        Path jar = PluginJars.build(plugins, "probe.jar", "Probe", PluginJars.plugin("Probe", "probe", "PluginSpi.VERSION",
+                PROBING_BODY));
+        Path work = temp.resolve("work/run-1");
+        PluginRegistry registry = PluginRegistry.discover(getClass().getClassLoader(), Optional.of(plugins),
+                PluginAllowList.parse("probe.jar:" + PluginJars.sha256(jar)), Optional.of(work));
+
+        Path loadedFrom = Path.of(registry.require("probe").plugin().getClass().getProtectionDomain().getCodeSource()
+                .getLocation().toURI());
+        assertTrue(loadedFrom.startsWith(work), () -> "loaded from " + loadedFrom);
+        assertEquals(PluginJars.sha256(jar), PluginJars.sha256(loadedFrom));
+    }
+
+    @Test
     void aJarBundlingOnnxRuntimeOrNamingOtherJarsIsRefusedEvenWhenListed() throws IOException {
         Path plugins = temp.resolve("plugins");
         String source = PluginJars.plugin("Probe", "probe", "PluginSpi.VERSION", PROBING_BODY);
