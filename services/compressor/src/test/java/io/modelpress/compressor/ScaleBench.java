@@ -101,7 +101,9 @@ public final class ScaleBench {
             String id = "stop/m" + attempt;
             String uri = Fixtures.storeWithExternalData(cluster.s3(), io.modelpress.testkit.TestModels.mlp(64, 256, 10,
                     attempt), "registry/stop/" + attempt, Files.createDirectories(cluster.folder().resolve("stop")));
-            log.sendBinary(id, "registered-stop-" + attempt, Fixtures.registered(id, uri, "x86-vnni").toString());
+            com.fasterxml.jackson.databind.node.ObjectNode registered = Fixtures.unsigned(id, uri, "x86-vnni");
+            registered.put("sha256", Fixtures.sha256Of(cluster.s3(), uri));
+            log.sendBinary(id, "registered-stop-" + attempt, registered.toString());
             log.await(event -> event.topic().equals(EventLog.PROGRESS) && id.equals(event.key()), 1,
                     ServiceCluster.WAIT);
             long delay = random.nextLong(200, 3000);
