@@ -149,17 +149,13 @@ final class Pipeline {
         context.progress(0.9, "writing " + quantizedCount + " quantized weights");
         Writer writer = new Writer(work, perChannel, symmetric, form, memo);
         scheme.write(writer, mix.full(), mix.weightOnly());
+        // The layers the target kept in float compute in float from fp16 storage, unless that costs the target.
+        long halved = target > 0 ? kept(selection.candidates(), mix).stream().filter(writer::halfInPlace).count() : 0;
         OnnxModel output = work.withProto(writer.edit.build());
-        if (target > 0) {
-            // The layers the target kept in float compute in float from fp16 storage, unless that costs the target.
-            Writer halved = new Writer(work, perChannel, symmetric, form, memo);
-            scheme.write(halved, mix.full(), mix.weightOnly());
-            long stored = kept(selection.candidates(), mix).stream().filter(halved::halfInPlace).count();
-            OnnxModel smaller = work.withProto(halved.edit.build());
-            if (stored > 0 && measure.get().fidelity(context, smaller) >= target) {
-                writer = halved;
-                output = smaller;
-            }
+        if (halved > 0 && measure.get().fidelity(context, output) < target) {
+            writer = new Writer(work, perChannel, symmetric, form, memo);
+            scheme.write(writer, mix.full(), mix.weightOnly());
+            output = work.withProto(writer.edit.build());
         }
         PluginResult.Builder built = PluginResult.builder(output);
         result.build().skipped().forEach(s -> built.skipped(s.part(), s.reason()));
