@@ -95,7 +95,7 @@ class ScaleOutIT {
                 assertEquals(Set.of("compressor-b"), cluster.staticMembers(), "MODELPRESS_INSTANCE_ID is group.instance.id");
 
                 Map<String, Set<String>> resultIds = awaitResults(log, events.keySet());
-                assertEquals(0, cluster.awaitNoLag(), "every record committed");
+                assertEquals(Map.of(), cluster.awaitNoLag(), "every record committed (lag by partition)");
                 log.drain(Duration.ofSeconds(3));
                 resultIds = resultIds(log, events.keySet());
                 for (String id : events.keySet()) {
