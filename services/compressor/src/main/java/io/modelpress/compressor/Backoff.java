@@ -1,6 +1,7 @@
 package io.modelpress.compressor;
 
 import io.smallrye.faulttolerance.api.Guard;
+import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
@@ -15,11 +16,14 @@ import org.jboss.logging.Logger;
 final class Backoff {
 
     private static final Logger LOG = Logger.getLogger(Backoff.class);
+    private static final String SETTING = "MODELPRESS_FAULTS_BACKOFF_";
 
     private Backoff() {
     }
 
+    /** @throws IllegalStateException when the settings contradict each other (see {@link #check}) */
     static Guard guard(String what, CompressorConfig.Faults.Backoff settings) {
+        check(settings);
         return Guard.create().withDescription(what)
                 .withRetry()
                 .maxRetries(settings.maxRetries())
@@ -31,6 +35,22 @@ final class Backoff {
                 .withExponentialBackoff().maxDelay(settings.maxDelay().toMillis(), ChronoUnit.MILLIS).done()
                 .done()
                 .build();
+    }
+
+    /**
+     * Refuses settings that contradict each other. The retry library would refuse them only inside the
+     * first call, failing every job instead of the start (guards are built when the service starts).
+     */
+    static void check(CompressorConfig.Faults.Backoff settings) {
+        requireShorter(settings.delay(), "DELAY", settings.maxDelay(), "MAX_DELAY");
+        requireShorter(settings.delay(), "DELAY", settings.maxDuration(), "MAX_DURATION");
+    }
+
+    private static void requireShorter(Duration shorter, String shorterName, Duration longer, String longerName) {
+        if (shorter.compareTo(longer) >= 0) {
+            throw new IllegalStateException(SETTING + shorterName + " (" + shorter + ") must be shorter than " + SETTING
+                    + longerName + " (" + longer + ")");
+        }
     }
 
     static boolean isTransient(Throwable error) {

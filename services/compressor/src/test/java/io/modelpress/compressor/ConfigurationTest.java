@@ -1,53 +1,31 @@
 package io.modelpress.compressor;
 
-import io.modelpress.engine.job.PlanChoice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import io.modelpress.engine.job.PlanChoice;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import io.modelpress.engine.job.PlanChoice;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.modelpress.engine.job.PlanChoice;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.modelpress.engine.job.PlanChoice;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.modelpress.engine.job.PlanChoice;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.ChainStep;
 import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.engine.profile.HardwareProfiles;
-import io.modelpress.engine.job.PlanChoice;
 import io.modelpress.spi.HardwareProfile;
-import io.modelpress.engine.job.PlanChoice;
 import io.quarkus.runtime.configuration.DurationConverter;
-import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.EnvConfigSource;
-import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.PropertiesConfigSource;
-import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.SmallRyeConfig;
-import io.modelpress.engine.job.PlanChoice;
 import io.smallrye.config.SmallRyeConfigBuilder;
-import io.modelpress.engine.job.PlanChoice;
 import java.io.IOException;
-import io.modelpress.engine.job.PlanChoice;
 import java.net.URL;
-import io.modelpress.engine.job.PlanChoice;
 import java.nio.file.Files;
-import io.modelpress.engine.job.PlanChoice;
 import java.nio.file.Path;
-import io.modelpress.engine.job.PlanChoice;
 import java.time.Duration;
-import io.modelpress.engine.job.PlanChoice;
 import java.util.HashMap;
-import io.modelpress.engine.job.PlanChoice;
 import java.util.List;
-import io.modelpress.engine.job.PlanChoice;
 import java.util.Map;
-import io.modelpress.engine.job.PlanChoice;
 import java.util.Optional;
-import io.modelpress.engine.job.PlanChoice;
 import org.junit.jupiter.api.Test;
 
 /** The settings README.md documents, given as environment variables the way a container gets them. */
@@ -185,7 +163,27 @@ class ConfigurationTest {
         assertEquals(Duration.ZERO, ModelRegisteredConsumer.longestDelay(List.of("no-delay", "in-retry_")));
     }
 
-    /** The connector's retry consumer joins the same group: under the same static id one would fence the other. */
+    /** The retry library checks these only inside the first call: the service checks them when it starts. */
+    @Test
+    void backoffSettingsThatContradictEachOtherAreRefusedWithTheirNames() throws IOException {
+        Backoff.check(configWith(REQUIRED).faults().backoff()); // the defaults agree
+
+        Map<String, String> environment = new HashMap<>(REQUIRED);
+        environment.put("MODELPRESS_FAULTS_BACKOFF_DELAY", "10s");
+        IllegalStateException delay = assertThrows(IllegalStateException.class,
+                () -> Backoff.check(configWith(environment).faults().backoff()));
+        assertEquals("MODELPRESS_FAULTS_BACKOFF_DELAY (PT10S) must be shorter than MODELPRESS_FAULTS_BACKOFF_MAX_DELAY"
+                + " (PT10S)", delay.getMessage());
+
+        environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DELAY", "2m");
+        environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DURATION", "5s");
+        IllegalStateException duration = assertThrows(IllegalStateException.class,
+                () -> Backoff.check(configWith(environment).faults().backoff()));
+        assertTrue(duration.getMessage().startsWith("MODELPRESS_FAULTS_BACKOFF_DELAY (PT10S) must be shorter than"
+                + " MODELPRESS_FAULTS_BACKOFF_MAX_DURATION"), duration.getMessage());
+    }
+
+    /** The connector's retry consumer is built from the input's settings: it must not become a static member. */
     @Test
     void theDelayedRetryConsumerNeverSharesTheStaticInstanceId() {
         RetryConsumerMembership membership = new RetryConsumerMembership();
