@@ -48,7 +48,8 @@ class KafkaResourcesTest {
                 topics.get("progress"), topics.get("failures"), topics.get("dead-letters"));
         Map<String, Set<String>> expected = new HashMap<>();
         expected.put("modelpress-compressor", acls(
-                "topic " + in + " Read,Describe", "group modelpress-compressor Read,Describe"));
+                "topic " + in + " Read,Describe", "group modelpress-compressor Read,Describe",
+                "group " + RETRY_GROUP_PREFIX + "modelpress-compressor Read,Describe"));
         outputs.forEach(t -> expected.get("modelpress-compressor").add("topic " + t + " Describe,Write"));
         // the connector's delayed retries: written on a failure, read back after their delay
         retryTopics().forEach(t -> expected.get("modelpress-compressor").add("topic " + t + " Describe,Read,Write"));
@@ -113,6 +114,11 @@ class KafkaResourcesTest {
                 } else if (what.equals("group.id")) {
                     assertTrue(allowed.stream().anyMatch(r -> groupCovers(r, value)),
                             service + " may not join the group " + value + ": " + allowed);
+                } else if (what.equals("failure-strategy") && value.equals("delayed-retry-topic")) {
+                    String retryGroup = RETRY_GROUP_PREFIX + resolve(properties,
+                            properties.getProperty(key.replace(what, "group.id")));
+                    assertTrue(allowed.stream().anyMatch(r -> groupCovers(r, retryGroup)),
+                            service + " may not read its delayed retries in the group " + retryGroup + ": " + allowed);
                 }
             }
         }
@@ -129,6 +135,8 @@ class KafkaResourcesTest {
     }
 
     private static final String RUNTIME = "\u0000";
+    /** The connector's delayed-retry consumer joins a group of its own: this prefix and the channel's group. */
+    private static final String RETRY_GROUP_PREFIX = "kafka-delayed-retry-topic-";
 
     /** ${key} replaced from the same file; a placeholder the file does not define becomes RUNTIME. */
     private static String resolve(Properties properties, String value) {
@@ -156,7 +164,10 @@ class KafkaResourcesTest {
                 + String.join(",", operations);
     }
 
-    /** The group the compressor's user may read, and KEDA's user may describe, is the one the compressor joins. */
+    /**
+     * The groups the compressor's user may read (its own and its delayed retries'), and the one KEDA's
+     * user may describe, are those the compressor joins.
+     */
     @Test
     void theCompressorsGroupIsTheOneItsUsersMayUse() {
         Manifests production = Overlays.production();
@@ -169,7 +180,9 @@ class KafkaResourcesTest {
                     groups.add(acl.path("resource").path("name").asText());
                 }
             });
-            assertEquals(List.of(group), groups, user);
+            List<String> expected = user.equals("modelpress-compressor") ? List.of(group, RETRY_GROUP_PREFIX + group)
+                    : List.of(group);
+            assertEquals(expected, groups, user);
         }
     }
 

@@ -8,11 +8,12 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.eclipse.microprofile.config.Config;
 
 /**
- * Gives the connector's delayed-retry consumer a dynamic membership of its own. The connector builds
- * that consumer from the input channel's settings, in the same group: with a static instance id
- * ({@code modelpress.instance-id}) both consumers would join under one id, and the broker fences the
- * older one, which then stops consuming for good. The retry topics need no static membership: a
- * crashed member's retry partitions move after the session timeout like any other.
+ * Gives the connector's delayed-retry consumer a dynamic membership. The connector builds that consumer
+ * from the input channel's settings (in a group of its own, {@code kafka-delayed-retry-topic-} and the
+ * input's group), so with {@code modelpress.instance-id} it would be a static member too. A static
+ * member does not leave its group when it stops: the retry partitions of a stopped instance would wait
+ * out the session timeout, and records in them with it. Keeping partitions for a quick return pays for
+ * the input, not for the retry topics.
  */
 @ApplicationScoped
 public class RetryConsumerMembership implements ClientCustomizer<Map<String, Object>> {

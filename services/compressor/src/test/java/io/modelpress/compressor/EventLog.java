@@ -113,6 +113,20 @@ final class EventLog implements AutoCloseable {
     }
 
     /** Waits until the group has committed every record of the input topic (lag 0 on each partition). */
+    /** The offsets the group has committed, on any topic. */
+    Map<TopicPartition, OffsetAndMetadata> committed(String group) {
+        Properties config = new Properties();
+        config.putAll(client);
+        try (Admin admin = Admin.create(config)) {
+            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("cannot read the offsets of " + group + ": " + e, e);
+        }
+    }
+
     void awaitNoLag(String group, Duration timeout) {
         Properties config = new Properties();
         config.putAll(client);

@@ -20,10 +20,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,6 +143,10 @@ class IdleExitIT {
             log.drain(Duration.ofSeconds(1));
             assertEquals(1, log.matching(on(RESULTS, "idle/retried")).size());
             assertEquals(List.of(), log.matching(on(FAILURES, "idle/retried")));
+            // The connector reads the retry topics back in a group of its own, which the deployment's ACLs allow.
+            Set<String> retryCommits = log.committed("kafka-delayed-retry-topic-" + GROUP).keySet().stream()
+                    .map(TopicPartition::topic).collect(Collectors.toSet());
+            assertTrue(RETRY_TOPICS.stream().anyMatch(retryCommits::contains), () -> "retry commits: " + retryCommits);
         }
     }
 
