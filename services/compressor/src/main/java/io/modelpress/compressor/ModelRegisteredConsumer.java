@@ -59,8 +59,6 @@ public class ModelRegisteredConsumer {
     private final CompressorConfig config;
     private final CompressorMetrics metrics;
     private final AsyncSlots slots;
-    /** The longest delay of the retry topics: how long a record sent to one may take to come back. */
-    private final Duration retryWait;
     private final ExecutorService workers;
     private final ScheduledExecutorService timer;
     private final Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
@@ -72,10 +70,7 @@ public class ModelRegisteredConsumer {
     private final Set<String> assignedTopics = ConcurrentHashMap.newKeySet();
     /** Records received and not yet finished (waiting for a slot, for their key, or running). */
     private final AtomicInteger taken = new AtomicInteger();
-    /**
-     * When the last record arrived or the last job finished (System.nanoTime); after a record was
-     * sent to a retry topic, the end of the longest retry delay, since its redelivery is work to come.
-     */
+    /** When the last record arrived or the last job finished (System.nanoTime). */
     private volatile long lastActivity = System.nanoTime();
     /** Whether the group has given this instance its partitions (none is an answer too). */
     private volatile boolean joined;
@@ -90,7 +85,6 @@ public class ModelRegisteredConsumer {
         this.config = config;
         this.metrics = metrics;
         this.slots = new AsyncSlots(config.maxInFlight());
-        this.retryWait = longestDelay(config.faults().retryTopics());
         AtomicInteger count = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(config.maxInFlight(), task -> {
             Thread thread = new Thread(task, "compressor-" + count.incrementAndGet());
@@ -140,7 +134,6 @@ public class ModelRegisteredConsumer {
         metrics.modelStarted();
         ScheduledFuture<?> timeout = timer.schedule(control::timeOut, config.jobTimeout().toMillis(), TimeUnit.MILLISECONDS);
         String outcome = "done";
-        boolean retried = false;
         try {
             if (stopping || assignments.getOrDefault(partition, 0) != assignment) {
                 control.abandon();
@@ -158,20 +151,17 @@ public class ModelRegisteredConsumer {
                     record, stopping ? "stopped for shutdown" : "its partition moved to another instance");
         } catch (RetryLater e) {
             outcome = "retry";
-            retried = true;
             message.nack(e); // to the retry topic (failure-strategy=delayed-retry-topic)
         } catch (PublishFailure e) {
             outcome = "unpublished";
             LOG.errorf(e, "%s: output events could not be published; sent to the retry topic, then the dead letters",
                     record);
-            retried = true;
             message.nack(e);
         } catch (OutOfMemoryError e) {
             Fatal.outOfMemory(record, e);
         } catch (RuntimeException | Error e) {
             outcome = "error";
             LOG.errorf(e, "%s: unexpected error; the record is not acknowledged", record);
-            retried = true;
             message.nack(e);
         } finally {
             timeout.cancel(false);
@@ -182,7 +172,7 @@ public class ModelRegisteredConsumer {
             }
             mine.complete(null);
             MDC.clear();
-            lastActivity = System.nanoTime() + (retried ? retryWait.toNanos() : 0);
+            lastActivity = System.nanoTime();
             taken.decrementAndGet();
             slots.release();
         }
@@ -296,21 +286,6 @@ public class ModelRegisteredConsumer {
                 return;
             }
         }
-    }
-
-    /**
-     * Retry topics end in their delay in milliseconds ({@code name_60000}); the longest of them. A name
-     * without one is the connector's to refuse, so it counts for nothing here.
-     */
-    static Duration longestDelay(Iterable<String> retryTopics) {
-        long longest = 0;
-        for (String topic : retryTopics) {
-            String suffix = topic.substring(topic.lastIndexOf('_') + 1);
-            if (!suffix.isEmpty() && suffix.chars().allMatch(Character::isDigit) && suffix.length() < 18) {
-                longest = Math.max(longest, Long.parseLong(suffix));
-            }
-        }
-        return Duration.ofMillis(longest);
     }
 
     private static IncomingRecord toRecord(Message<byte[]> message) {

@@ -161,6 +161,11 @@ public class TopicSetup {
     }
 
     private Map<String, Object> adminConfig() {
+        return adminConfig(kafka, "modelpress-topic-setup");
+    }
+
+    /** An admin client's settings: the connector's shared Kafka settings (servers, security) that apply to one. */
+    static Map<String, Object> adminConfig(Map<String, Object> kafka, String clientId) {
         Map<String, Object> settings = new HashMap<>();
         // The connector's shared Kafka settings (bootstrap servers, security) apply to the admin client too.
         kafka.forEach((key, value) -> {
@@ -168,7 +173,7 @@ public class TopicSetup {
                 settings.put(key, value);
             }
         });
-        settings.put(AdminClientConfig.CLIENT_ID_CONFIG, "modelpress-topic-setup");
+        settings.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
         settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis());
         return settings;
     }

@@ -149,18 +149,12 @@ class ConfigurationTest {
     }
 
     @Test
-    void theIdleExitIsOffUnlessSetAndARetriedRecordCountsAsWorkForTheLongestRetryDelay() throws IOException {
-        CompressorConfig defaults = configWith(REQUIRED);
-        assertEquals(Optional.empty(), defaults.exitWhenIdle(), "a Deployment's replicas never exit by themselves");
-        assertEquals(Duration.ofMinutes(15), ModelRegisteredConsumer.longestDelay(defaults.faults().retryTopics()));
+    void theIdleExitIsOffUnlessSet() throws IOException {
+        assertEquals(Optional.empty(), configWith(REQUIRED).exitWhenIdle(), "a Deployment's replicas never exit by themselves");
 
         Map<String, String> environment = new HashMap<>(REQUIRED);
         environment.put("MODELPRESS_EXIT_WHEN_IDLE", "60s");
-        environment.put("MODELPRESS_FAULTS_RETRY_TOPICS", "in-retry_5000,in-retry_15000,in-retry_10000");
-        CompressorConfig set = configWith(environment);
-        assertEquals(Optional.of(Duration.ofSeconds(60)), set.exitWhenIdle());
-        assertEquals(Duration.ofSeconds(15), ModelRegisteredConsumer.longestDelay(set.faults().retryTopics()));
-        assertEquals(Duration.ZERO, ModelRegisteredConsumer.longestDelay(List.of("no-delay", "in-retry_")));
+        assertEquals(Optional.of(Duration.ofSeconds(60)), configWith(environment).exitWhenIdle());
     }
 
     /** The retry library checks these only inside the first call: the service checks them when it starts. */

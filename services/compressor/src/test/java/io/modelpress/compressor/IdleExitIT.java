@@ -83,8 +83,8 @@ class IdleExitIT {
             }
             Service first = Service.launch(environment(), List.of(), temp.resolve("first.log"));
             try {
-                log.await(on(RESULTS, "idle/first"), 1, WAIT);
-                log.await(on(RESULTS, "idle/second"), 1, WAIT);
+                awaitResult(log, first, "idle/first");
+                awaitResult(log, first, "idle/second");
                 assertEquals(0, first.awaitExit(WAIT), () -> "exit code of an idle stop:\n" + first.read());
             } finally {
                 stopIfAlive(first);
@@ -102,7 +102,7 @@ class IdleExitIT {
             log.sendBinary("idle/later", "registered-idle/later", event("idle/later", uri, sha));
             Service second = Service.launch(environment(), List.of(), temp.resolve("second.log"));
             try {
-                log.await(on(RESULTS, "idle/later"), 1, WAIT);
+                awaitResult(log, second, "idle/later");
                 assertEquals(0, second.awaitExit(WAIT), () -> "exit code of an idle stop:\n" + second.read());
             } finally {
                 stopIfAlive(second);
@@ -133,7 +133,7 @@ class IdleExitIT {
                 } finally {
                     stack.startS3();
                 }
-                log.await(on(RESULTS, "idle/retried"), 1, WAIT);
+                awaitResult(log, third, "idle/retried");
                 assertEquals(0, third.awaitExit(WAIT), () -> "exit code of an idle stop:\n" + third.read());
             } finally {
                 stopIfAlive(third);
@@ -147,6 +147,15 @@ class IdleExitIT {
             Set<String> retryCommits = log.committed("kafka-delayed-retry-topic-" + GROUP).keySet().stream()
                     .map(TopicPartition::topic).collect(Collectors.toSet());
             assertTrue(RETRY_TOPICS.stream().anyMatch(retryCommits::contains), () -> "retry commits: " + retryCommits);
+        }
+    }
+
+    /** Waits for the model's result; without one, the service's log says why. */
+    private static void awaitResult(EventLog log, Service service, String model) {
+        try {
+            log.await(on(RESULTS, model), 1, WAIT);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nthe service's log:\n" + service.read(), e);
         }
     }
 
