@@ -15,6 +15,9 @@ import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
@@ -31,6 +34,9 @@ import org.jboss.logging.Logger;
  * stale record is never fetched or acknowledged again, and every later commit of that partition waits
  * for it: the group's lag stays above zero for good. Dropping such records before the strategy sees
  * them keeps its stores to partitions held; the new owner processes them.
+ *
+ * <p>Alongside, a {@link CommitRepair} commits again a position the broker shows behind the work done
+ * here, every two commit intervals.
  */
 public final class OwnedPartitionsCommit extends ContextHolder implements KafkaCommitHandler {
 
@@ -40,11 +46,16 @@ public final class OwnedPartitionsCommit extends ContextHolder implements KafkaC
     private static final Logger LOG = Logger.getLogger(OwnedPartitionsCommit.class);
 
     private final KafkaCommitHandler throttled;
+    private final CommitRepair repair;
+    private final Runnable stopRepairs;
     private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
 
-    OwnedPartitionsCommit(Vertx vertx, int timeoutMillis, KafkaCommitHandler throttled) {
+    OwnedPartitionsCommit(Vertx vertx, int timeoutMillis, KafkaCommitHandler throttled, CommitRepair repair,
+            Runnable stopRepairs) {
         super(vertx, timeoutMillis);
         this.throttled = Objects.requireNonNull(throttled, "throttled is null");
+        this.repair = Objects.requireNonNull(repair, "repair is null");
+        this.stopRepairs = Objects.requireNonNull(stopRepairs, "stopRepairs is null");
     }
 
     /** Found by the connector through its {@link Identifier}. */
@@ -59,7 +70,17 @@ public final class OwnedPartitionsCommit extends ContextHolder implements KafkaC
                     .orElse(60_000);
             KafkaCommitHandler throttled = new KafkaThrottledLatestProcessedCommit.Factory()
                     .create(config, vertx, consumer, reportFailure);
-            return new OwnedPartitionsCommit(vertx, timeout, throttled);
+            CommitRepair repair = new CommitRepair();
+            long period = 2L * config.config().getOptionalValue(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, Integer.class)
+                    .orElse(5_000);
+            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "kafka-commit-repair");
+                thread.setDaemon(true);
+                return thread;
+            });
+            timer.scheduleWithFixedDelay(() -> consumer.runOnPollingThread(repair::check).subscribe().with(
+                    done -> { }, error -> LOG.debugf("commit check: %s", error)), period, period, TimeUnit.MILLISECONDS);
+            return new OwnedPartitionsCommit(vertx, timeout, throttled, repair, timer::shutdownNow);
         }
     }
 
@@ -94,6 +115,7 @@ public final class OwnedPartitionsCommit extends ContextHolder implements KafkaC
                     record.getTopic(), record.getPartition(), record.getOffset());
             return Uni.createFrom().nullItem();
         }
+        repair.received(partition, record.getOffset());
         return throttled.received(record);
     }
 
@@ -106,16 +128,19 @@ public final class OwnedPartitionsCommit extends ContextHolder implements KafkaC
     @Override
     public void partitionsRevoked(Collection<TopicPartition> partitions) {
         owned.removeAll(partitions);
+        repair.forget(partitions);
         throttled.partitionsRevoked(partitions);
     }
 
     @Override
     public <K, V> Uni<Void> handle(IncomingKafkaRecord<K, V> record) {
+        repair.done(new TopicPartition(record.getTopic(), record.getPartition()), record.getOffset());
         return throttled.handle(record);
     }
 
     @Override
     public void terminate(boolean graceful) {
+        stopRepairs.run();
         throttled.terminate(graceful);
     }
 }

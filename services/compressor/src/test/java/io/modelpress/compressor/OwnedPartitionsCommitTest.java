@@ -9,6 +9,9 @@ import io.smallrye.reactive.messaging.kafka.IncomingKafkaRecord;
 import io.smallrye.reactive.messaging.kafka.commit.KafkaCommitHandler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -45,7 +48,8 @@ class OwnedPartitionsCommitTest {
     }
 
     private final Recording throttled = new Recording();
-    private final OwnedPartitionsCommit commit = new OwnedPartitionsCommit(null, 1000, throttled);
+    private final CommitRepair repair = new CommitRepair();
+    private final OwnedPartitionsCommit commit = new OwnedPartitionsCommit(null, 1000, throttled, repair, () -> { });
 
     @Test
     void recordsOfHeldPartitionsReachTheThrottledStrategy() {
@@ -86,6 +90,32 @@ class OwnedPartitionsCommitTest {
     void nothingIsHeldBeforeTheFirstAssignment() {
         assertNull(commit.received(record(0, 0)).await().indefinitely());
         assertEquals(List.of(), throttled.calls);
+    }
+
+    @Test
+    void aPartitionIsSettledOnceEveryRecordReceivedOfItIsDoneAndItsPositionFollowsTheLast() {
+        commit.partitionsAssigned(List.of(partition(0), partition(1)));
+        for (long offset = 4; offset <= 6; offset++) {
+            commit.received(record(0, offset)).await().indefinitely();
+        }
+        commit.handle(record(0, 4)).await().indefinitely();
+        commit.handle(record(0, 6)).await().indefinitely();
+        assertEquals(Map.of(), repair.settled(Set.of(partition(0), partition(1))), "offset 5 is still running");
+
+        commit.handle(record(0, 5)).await().indefinitely();
+        assertEquals(Map.of(partition(0), 7L), repair.settled(Set.of(partition(0), partition(1))));
+        assertEquals(Map.of(), repair.settled(Set.of(partition(1))), "nothing received of partition 1");
+
+        commit.partitionsRevoked(List.of(partition(0)));
+        assertEquals(Map.of(), repair.settled(Set.of(partition(0))), "what was done here is no longer ours to commit");
+    }
+
+    @Test
+    void aSettledPositionIsAheadOfACommittedOffsetBehindItOrOfNone() {
+        Map<TopicPartition, Long> settled = Map.of(partition(0), 7L, partition(1), 3L, partition(2), 5L);
+        Map<TopicPartition, OffsetAndMetadata> committed = Map.of(partition(0), new OffsetAndMetadata(4),
+                partition(1), new OffsetAndMetadata(3));
+        assertEquals(Map.of(partition(0), 7L, partition(2), 5L), CommitRepair.ahead(settled, committed));
     }
 
     private static TopicPartition partition(int number) {
