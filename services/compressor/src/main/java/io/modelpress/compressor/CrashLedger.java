@@ -203,6 +203,41 @@ public class CrashLedger {
         beating = true;
         // Not on the caller's thread: with storage away, writing backs off, and the start must not wait for it.
         beats.scheduleWithFixedDelay(this::writeBeat, 0, BEAT.toMillis(), TimeUnit.MILLISECONDS);
+        beats.execute(this::sweepDeadHeartbeats);
+    }
+
+    /**
+     * Heartbeats of runs that ended without a clean stop stay behind. Once per start, those that do not
+     * change for {@link #DEAD_AFTER} are removed: a missing heartbeat is judged as a dead one is.
+     */
+    void sweepDeadHeartbeats() {
+        try {
+            Map<S3Location, Optional<String>> seen = new HashMap<>();
+            for (ObjectStore.StoredObject object : store.listFolder(bucket, RUNS)) {
+                if (!object.location().equals(heartbeat(run))) {
+                    seen.put(object.location(), store.readText(object.location()));
+                }
+            }
+            if (seen.isEmpty()) {
+                return;
+            }
+            beats.schedule(() -> removeUnchanged(seen), DEAD_AFTER.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (JobFailure | IllegalStateException e) {
+            LOG.debugf("cannot look for heartbeats of dead runs: %s", e.getMessage());
+        }
+    }
+
+    private void removeUnchanged(Map<S3Location, Optional<String>> seen) {
+        seen.forEach((heartbeat, before) -> {
+            try {
+                if (before.isPresent() && store.readText(heartbeat).equals(before)) {
+                    store.delete(heartbeat);
+                    LOG.debugf("removed the heartbeat of a run that ended without a clean stop: %s", heartbeat);
+                }
+            } catch (JobFailure | IllegalStateException e) {
+                LOG.debugf("cannot remove the heartbeat %s: %s", heartbeat, e.getMessage());
+            }
+        });
     }
 
     private void writeBeat() {
