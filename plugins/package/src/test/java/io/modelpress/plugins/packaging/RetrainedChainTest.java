@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.plugins.distillation.FineTunePlugin;
 import io.modelpress.plugins.pruning.MagnitudePruningPlugin;
+import io.modelpress.plugins.pruning.StructuredPruningPlugin;
 import io.modelpress.plugins.sharing.WeightSharingPlugin;
 import io.modelpress.spi.CalibrationData;
 import io.modelpress.spi.CompressionPlugin;
@@ -57,6 +58,23 @@ class RetrainedChainTest {
         long size = Files.size(packed);
         assertTrue(size * 40 <= fp32, "packaged " + size + " bytes, at least 40x under the fp32 " + fp32);
         assertTrue(after >= before - 0.01, "at most one point lost: " + before + " -> " + after);
+    }
+
+    @Test
+    void channelsRemovedByStructuredPruningStayRemoved() throws Exception {
+        CalibrationData images = RetrainingBenchmark.imageData(0, 1500);
+        OnnxModel pruned = run(MnistCnn.untrained(new java.util.SplittableRandom(3)), images, List.of(
+                new Step(new StructuredPruningPlugin(), Map.of("ratio", "0.5")))).get(0).model();
+        PluginResult tuned = run(pruned, images, List.of(new Step(new FineTunePlugin(),
+                Map.of("epochs", "3", "learning-rate", "0.003", "patience", "0")))).get(0);
+        assertTrue(tuned.figures().get("best-epoch") >= 1, "the pruned CNN trains: " + tuned.changes());
+        assertEquals(MnistCnn.multiplyAdds(pruned), MnistCnn.multiplyAdds(tuned.model()), "no channel comes back");
+        assertTrue(MnistCnn.multiplyAdds(pruned) * 3 < MnistCnn.multiplyAdds(MnistCnn.untrained(
+                new java.util.SplittableRandom(3))), "half the channels of every layer gone");
+        for (int i = 0; i < pruned.proto().getGraph().getInitializerCount(); i++) {
+            assertEquals(pruned.proto().getGraph().getInitializer(i).getDimsList(),
+                    tuned.model().proto().getGraph().getInitializer(i).getDimsList());
+        }
     }
 
     /** Codebook fine-tuning changes codebooks only: every index tensor (integers) keeps its bytes. */
