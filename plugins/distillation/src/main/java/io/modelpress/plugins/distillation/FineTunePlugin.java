@@ -35,6 +35,11 @@ public final class FineTunePlugin extends RetrainingPlugin {
     }
 
     @Override
+    boolean givenIsCandidate() {
+        return true;
+    }
+
+    @Override
     double defaultLearningRate() {
         return 5e-4;
     }

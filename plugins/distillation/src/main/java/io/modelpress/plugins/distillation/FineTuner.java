@@ -23,9 +23,9 @@ import java.util.SplittableRandom;
  * the engine computes the gradients, and the step is taken here, on primitive arrays, so that what
  * earlier steps imposed holds exactly: pruned positions stay zero, shared weights move as clusters
  * ({@link ConstrainedTensor}). Adam with an optional cosine schedule; L1, L2 and group-lasso
- * penalties on the weights; one held-out evaluation per epoch, epoch 0 being the weights as given, and
- * the best epoch's weights kept, so training never returns a model that does worse on the held-out
- * rows than the one it was given.
+ * penalties on the weights; one held-out evaluation per epoch and the best epoch's weights kept. For
+ * fine-tuning, epoch 0 (the weights as given) competes too, so it never returns a model that does worse
+ * on the held-out rows than the one it was given.
  *
  * <p>Deterministic for a seed: the batch order is the only randomness, drawn from the seed, and the
  * engine runs on the number of threads asked for. A time limit ends training at a batch boundary,
@@ -103,7 +103,9 @@ final class FineTuner {
         try (NDManager root = engine.newBaseManager()) {
             EarlyStopping stopping = new EarlyStopping(settings.patience());
             double startScore = evaluate(root);
-            stopping.record(0, startScore, 0);
+            if (settings.givenIsCandidate()) {
+                stopping.record(0, startScore, 0);
+            }
             List<float[]> best = snapshot();
             int[] order = split.train();
             int batches = (order.length + settings.batchSize() - 1) / settings.batchSize();

@@ -36,6 +36,11 @@ public final class RegularizePlugin extends RetrainingPlugin {
     }
 
     @Override
+    boolean givenIsCandidate() {
+        return false;
+    }
+
+    @Override
     double defaultLearningRate() {
         return 5e-4;
     }

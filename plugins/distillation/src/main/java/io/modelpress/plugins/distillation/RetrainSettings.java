@@ -19,10 +19,12 @@ import java.util.Objects;
  * @param alpha with labels, the weight of the input model's softened outputs; the rest goes to the labels
  * @param temperature softens the input model's outputs as targets
  * @param threads PyTorch intra-op threads
+ * @param givenIsCandidate whether the weights as given compete with the trained epochs (fine-tuning: training never
+ *     returns worse weights); regularisation trades accuracy for smaller weights, so only trained epochs compete
  */
 record RetrainSettings(int epochs, double timeLimitSeconds, int batchSize, double learningRate, Schedule schedule,
         long seed, double holdout, int patience, double l1, double l2, double groupLasso, double alpha,
-        double temperature, int threads) {
+        double temperature, int threads, boolean givenIsCandidate) {
 
     enum Schedule {
         CONSTANT,

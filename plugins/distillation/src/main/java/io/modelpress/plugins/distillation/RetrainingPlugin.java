@@ -23,7 +23,7 @@ import java.util.Locale;
  * <p>Data: the request's calibration data. Rows with labels train on cross-entropy (mixed with the
  * input model's softened outputs by {@code alpha}); without labels the input model's own outputs are
  * the soft targets, so unlabelled data suffices. A part of the rows is held out: every epoch is judged
- * on it and the best epoch kept, the weights as given included.
+ * on it and the best epoch kept (for fine-tuning, the weights as given included).
  */
 abstract class RetrainingPlugin implements CompressionPlugin {
 
@@ -65,6 +65,9 @@ abstract class RetrainingPlugin implements CompressionPlugin {
     abstract int defaultEpochs();
 
     abstract double defaultLearningRate();
+
+    /** Whether the weights as given compete with the trained epochs on the held-out rows. */
+    abstract boolean givenIsCandidate();
 
     @Override
     public List<OptionSpec> options() {
@@ -123,13 +126,13 @@ abstract class RetrainingPlugin implements CompressionPlugin {
         }
     }
 
-    static RetrainSettings settings(PluginOptions options) {
+    RetrainSettings settings(PluginOptions options) {
         return new RetrainSettings(options.intValue(EPOCHS), options.number(TIME_LIMIT), options.intValue(BATCH_SIZE),
                 options.number(LEARNING_RATE),
                 RetrainSettings.Schedule.valueOf(options.text(SCHEDULE).toUpperCase(Locale.ROOT)),
                 options.integer(SEED), options.number(HOLDOUT), options.intValue(PATIENCE), options.number(L1),
                 options.number(L2), options.number(GROUP_LASSO), options.number(ALPHA), options.number(TEMPERATURE),
-                options.intValue(THREADS));
+                options.intValue(THREADS), givenIsCandidate());
     }
 
     private PluginResult report(OnnxModel exported, FineTuner tuner, TransferSet data, Split split,

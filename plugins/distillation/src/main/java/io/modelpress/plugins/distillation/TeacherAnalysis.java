@@ -89,8 +89,8 @@ final class TeacherAnalysis {
         Map<String, Weight> weights = mainWeights(model);
         List<ValueInfoProto> inputs = graph.getInputList().stream().filter(i -> !weights.containsKey(i.getName())).toList();
         if (inputs.size() != 1) {
-            throw new PluginException("the model has " + inputs.size() + " inputs (" + names(inputs) + "); training"
-                    + " here needs one input");
+            throw new PluginException("the model has " + inputs.size() + " inputs (" + names(inputs) + "); it must have"
+                    + " one input and one output of class scores");
         }
         ValueInfoProto input = inputs.get(0);
         DataType inputType = elementType(input, "input");
@@ -101,7 +101,7 @@ final class TeacherAnalysis {
         List<OptionalLong> inputDims = dims(input);
         if (graph.getOutputCount() != 1) {
             throw new PluginException("the model has " + graph.getOutputCount() + " outputs ("
-                    + names(graph.getOutputList()) + "); training here needs exactly one output of class scores");
+                    + names(graph.getOutputList()) + "); it must have exactly one output of class scores");
         }
         ValueInfoProto output = graph.getOutput(0);
         DataType outputType = checkScoreOutput(output);

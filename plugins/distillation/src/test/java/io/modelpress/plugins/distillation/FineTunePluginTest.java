@@ -141,6 +141,34 @@ class FineTunePluginTest {
                 "L1 leaves more weights near zero: " + sparse.figures() + " vs " + plain.figures());
     }
 
+    @Test
+    void groupLassoShrinksWholeChannels() throws Exception {
+        Map<String, String> options = new HashMap<>(Map.of("epochs", "3", "patience", "0", "learning-rate", "0.002",
+                "l1", "0"));
+        double plain = weakestQuarter(apply(new RegularizePlugin(), MnistModels.mlp(), options, 0, 1000).model());
+        options.put("group-lasso", "0.05");
+        double grouped = weakestQuarter(apply(new RegularizePlugin(), MnistModels.mlp(), options, 0, 1000).model());
+        double given = weakestQuarter(MnistModels.mlp());
+        assertTrue(grouped < 0.5 * plain, "the weakest quarter of fc1's output channels shrinks as wholes: norms "
+                + given + " given, " + plain + " without, " + grouped + " with group lasso");
+    }
+
+    /** Summed L2 norm of the quarter of fc1's output channels (columns of its [784, 256] weight) with the smallest norms. */
+    private static double weakestQuarter(OnnxModel model) {
+        float[] w = values(model, "fc1.weight");
+        int outputs = 256;
+        double[] norms = new double[outputs];
+        for (int i = 0; i < w.length; i++) {
+            norms[i % outputs] += w[i] * w[i];
+        }
+        Arrays.sort(norms);
+        double sum = 0;
+        for (int c = 0; c < outputs / 4; c++) {
+            sum += Math.sqrt(norms[c]);
+        }
+        return sum;
+    }
+
     private PluginResult fineTune(OnnxModel model, Map<String, String> options, int from, int to) throws Exception {
         return apply(new FineTunePlugin(), model, options, from, to);
     }

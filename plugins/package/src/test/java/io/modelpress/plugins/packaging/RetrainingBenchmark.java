@@ -147,7 +147,7 @@ public final class RetrainingBenchmark {
                 + "CNN: 1x28x28 -> 3 x (Conv 3x3, BatchNormalization, Relu; MaxPool after the first two) with 16/32/64"
                 + " channels -> GlobalAveragePool -> Gemm; trained here for 15 epochs (%.1f s): %,d multiply-adds per"
                 + " image, %.2f%% top-1 on the held-out digits.%n%n| ratio | multiply-adds | fewer | pruned top-1 |"
-                + " fine-tuned top-1 | training s |%n|---|---|---|---|---|---|%n",
+                + " fine-tuned top-1 | fine-tuning s |%n|---|---|---|---|---|---|%n",
                 trained.figures().get("training-seconds"), MnistCnn.multiplyAdds(cnn), 100 * before);
         for (String ratio : List.of("0.3", "0.5")) {
             OnnxModel pruned = apply(new StructuredPruningPlugin(), cnn, Map.of("ratio", ratio), images).model();
