@@ -5,6 +5,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# the stamp is taken before the build: what is built is what it names
+dirty="$(git status --porcelain -- . ':!bench/retraining.md')"
+commit="$(git rev-parse --short HEAD)${dirty:+ plus uncommitted changes}"
 ./mvnw -q -o -pl plugins/package -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp >&2
 module=plugins/package/target
@@ -12,8 +15,6 @@ cp="$module/test-classes:$module/classes"
 # the reactor's own modules come from their target/classes, the rest from the local repository
 for m in spi model testkit pruning weight-sharing distillation; do cp="$cp:plugins/$m/target/classes"; done
 cp="$cp:services/inference/target/classes:$(cat $module/bench.cp)"
-dirty="$(git status --porcelain -- . ':!bench/retraining.md')"
-commit="$(git rev-parse --short HEAD)${dirty:+ plus uncommitted changes}"
 load_before="$(cat /proc/loadavg)"
 echo "# Retraining benchmark"
 echo

@@ -47,6 +47,8 @@ abstract class RetrainingPlugin implements CompressionPlugin {
     /** Progress shares: reading the data and running the input model, training, exporting and measuring. */
     private static final double TRAINING_FROM = 0.1;
     private static final double TRAINING_TO = 0.9;
+    /** Weights smaller than this are as good as pruned: what {@code near-zero-weights} counts. */
+    static final float NEAR_ZERO = 1e-3f;
 
     @Override
     public String version() {
@@ -186,7 +188,4 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                 .figure("holdout-agreement", check.agreement())
                 .build();
     }
-
-    /** Weights smaller than this are as good as pruned: what {@code near-zero-weights} counts. */
-    static final float NEAR_ZERO = 1e-3f;
 }

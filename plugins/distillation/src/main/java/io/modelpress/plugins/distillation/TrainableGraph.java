@@ -149,7 +149,7 @@ final class TrainableGraph {
             }
         }
         TrainableGraph trainable = new TrainableGraph(model, input, logits, trainables, constants);
-        trainable.prepareGathers();
+        trainable.checkConstantInputs();
         return trainable;
     }
 
@@ -441,8 +441,11 @@ final class TrainableGraph {
         return picked.reshape(out);
     }
 
-    /** Checks every Gather (axis 0, constant indices) and computes its flat positions. */
-    private void prepareGathers() throws PluginException {
+    /**
+     * Checks the inputs that must be constants (Clip bounds, Gather indices, along axis 0) before any
+     * training starts, and computes each Gather's flat positions once.
+     */
+    private void checkConstantInputs() throws PluginException {
         Map<String, NodeProto> producers = new HashMap<>();
         for (NodeProto node : nodes) {
             node.getOutputList().forEach(name -> producers.put(name, node));
