@@ -50,15 +50,18 @@ class RetrainingChainCliTest {
         Path pruned = temp.resolve("pruned");
         Path tuned = temp.resolve("tuned");
         Run cut = compress(sample, training, pruned, "magnitude-pruning:sparsity=0.9");
-        Run retrained = compress(sample, training, tuned, "magnitude-pruning:sparsity=0.9",
-                "fine-tune:epochs=3,learning-rate=0.001", "package");
+        // gradual pruning: the same plugins twice in one chain, each cut keeping the zeros of the one before
+        Run retrained = compress(sample, training, tuned, "magnitude-pruning:sparsity=0.6",
+                "fine-tune:epochs=2,learning-rate=0.001", "magnitude-pruning:sparsity=0.9",
+                "fine-tune:epochs=2,learning-rate=0.001", "package");
         assertEquals(0, cut.exit(), cut.out() + cut.err());
         assertEquals(0, retrained.exit(), retrained.out() + retrained.err());
 
         JsonNode report = Reports.json().readTree(tuned.resolve("report.json").toFile());
         List<String> plugins = new ArrayList<>();
         report.get("plan").forEach(step -> plugins.add(step.get("plugin").asText()));
-        assertEquals(List.of("magnitude-pruning", "fine-tune", "package"), plugins, retrained.out());
+        assertEquals(List.of("magnitude-pruning", "fine-tune", "magnitude-pruning", "fine-tune", "package"), plugins,
+                retrained.out());
         assertEquals("complete", report.get("status").asText(), retrained.out());
         double pruningOnly = MnistModels.accuracy(OnnxModel.load(pruned.resolve("model.onnx")), MnistModels.TRAIN,
                 10_000);
