@@ -194,9 +194,12 @@ final class FineTuner {
                 parameters.put(tensor.name(), array);
             }
             Shape scores = new Shape(count, classes);
-            NDList targets = new NDList(batch.create(gather(soft, classes, order, from, to), scores),
-                    batch.create(gather(logSoft, classes, order, from, to), scores), batch.create(oneHot, scores));
-            NDArray x = batch.create(gather(data.inputs(), data.rowSize(), order, from, to), shape(count));
+            NDList targets = new NDList(
+                    batch.create(StudentTrainer.gatherRows(soft, classes, order, from, to), scores),
+                    batch.create(StudentTrainer.gatherRows(logSoft, classes, order, from, to), scores),
+                    batch.create(oneHot, scores));
+            NDArray x = batch.create(StudentTrainer.gatherRows(data.inputs(), data.rowSize(), order, from, to),
+                    shape(count));
             try (GradientCollector collector = batch.getEngine().newGradientCollector()) {
                 NDArray logits = graph.forward(batch, x, parameters);
                 collector.backward(loss.evaluate(targets, new NDList(logits)));
@@ -285,7 +288,8 @@ final class FineTuner {
                 int to = Math.min(rows.length, from + EVALUATION_BATCH);
                 float[] logits;
                 try (NDManager part = batch.newSubManager()) {
-                    NDArray x = part.create(gather(data.inputs(), data.rowSize(), rows, from, to), shape(to - from));
+                    NDArray x = part.create(StudentTrainer.gatherRows(data.inputs(), data.rowSize(), rows, from, to),
+                            shape(to - from));
                     logits = graph.forward(part, x, parameters).toFloatArray();
                 }
                 for (int i = 0; i < to - from; i++) {
@@ -313,14 +317,6 @@ final class FineTuner {
         for (int t = 0; t < tensors.size(); t++) {
             tensors.get(t).setFree(values.get(t));
         }
-    }
-
-    private static float[] gather(float[] source, int width, int[] order, int from, int to) {
-        float[] rows = new float[(to - from) * width];
-        for (int i = from; i < to; i++) {
-            System.arraycopy(source, order[i] * width, rows, (i - from) * width, width);
-        }
-        return rows;
     }
 
     private Shape shape(long rows) {

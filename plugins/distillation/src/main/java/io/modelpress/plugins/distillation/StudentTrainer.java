@@ -346,7 +346,8 @@ final class StudentTrainer {
         });
     }
 
-    private static float[] gatherRows(float[] source, int width, int[] order, int from, int to) {
+    /** Rows {@code order[from, to)} of a row-major {@code source} whose rows are {@code width} long. */
+    static float[] gatherRows(float[] source, int width, int[] order, int from, int to) {
         float[] rows = new float[(to - from) * width];
         for (int i = from; i < to; i++) {
             System.arraycopy(source, order[i] * width, rows, (i - from) * width, width);
