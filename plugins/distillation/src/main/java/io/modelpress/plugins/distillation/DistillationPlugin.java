@@ -49,6 +49,8 @@ public final class DistillationPlugin implements CompressionPlugin {
     static final String PATIENCE = "patience";
     static final String MIXUP = "mixup";
     static final String THREADS = "threads";
+    static final String L1 = "l1";
+    static final String L2 = "l2";
 
     @Override
     public String id() {
@@ -99,7 +101,9 @@ public final class DistillationPlugin implements CompressionPlugin {
                 OptionSpec.number(MIXUP, 1.0, 0.0, 4.0, "rows added to the training rows as mixtures of two of them,"
                         + " scored by the teacher, as a multiple of the training rows; 0 adds none"),
                 OptionSpec.integer(THREADS, 1, 1, 256, "PyTorch threads for training (an engine-wide setting);"
-                        + " more pay off only for large students on idle cores"));
+                        + " more pay off only for large students on idle cores"),
+                OptionSpec.number(L1, 0, 0, 1, "L1 penalty on the student's weights: sparser students for pruning"),
+                OptionSpec.number(L2, 0, 0, 1, "L2 penalty on the student's weights"));
     }
 
     @Override
@@ -137,7 +141,8 @@ public final class DistillationPlugin implements CompressionPlugin {
     private static TrainingSettings settings(PluginOptions options) {
         return new TrainingSettings(options.number(TEMPERATURE), options.number(ALPHA), options.intValue(EPOCHS),
                 options.intValue(BATCH_SIZE), options.number(LEARNING_RATE), options.integer(SEED),
-                options.number(HOLDOUT), options.intValue(PATIENCE), options.number(MIXUP), options.intValue(THREADS));
+                options.number(HOLDOUT), options.intValue(PATIENCE), options.number(MIXUP), options.intValue(THREADS),
+                options.number(L1), options.number(L2));
     }
 
     private static PluginResult report(OnnxModel model, OnnxModel exported, Teacher teacher, Student student,

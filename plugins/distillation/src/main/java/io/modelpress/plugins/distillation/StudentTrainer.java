@@ -147,7 +147,7 @@ final class StudentTrainer {
                 context.checkCancelled();
                 int from = b * settings.batchSize();
                 int to = Math.min(order.length, from + settings.batchSize());
-                lossSum += step(trainer, rows, order, from, to) * (to - from);
+                lossSum += step(trainer, parametric, rows, order, from, to) * (to - from);
                 context.progress(progress(((epoch - 1) + (b + 1.0) / batches) / epochs),
                         "epoch " + epoch + " of " + epochs + ", batch " + (b + 1) + " of " + batches);
             }
@@ -226,7 +226,7 @@ final class StudentTrainer {
     }
 
     /** One optimiser step on rows {@code order[from, to)}; the batch's mean loss. */
-    private float step(Trainer trainer, Rows rows, int[] order, int from, int to) {
+    private float step(Trainer trainer, List<Block> parametric, Rows rows, int[] order, int from, int to) {
         int count = to - from;
         int classes = data.classes();
         float[] oneHot = new float[count * classes];
@@ -246,12 +246,24 @@ final class StudentTrainer {
             try (GradientCollector collector = trainer.newGradientCollector()) {
                 NDList predictions = trainer.forward(new NDList(x));
                 NDArray value = trainer.getLoss().evaluate(targets, predictions);
-                collector.backward(value);
+                collector.backward(settings.l1() > 0 || settings.l2() > 0 ? value.add(penalty(parametric)) : value);
                 loss = value.getFloat();
             }
             trainer.step();
             return loss;
         }
+    }
+
+    /** {@code l1 · Σ|w| + l2/2 · Σw²} over the weights (not the biases) of every dense and conv layer. */
+    private NDArray penalty(List<Block> parametric) {
+        NDArray total = null;
+        for (Block block : parametric) {
+            NDArray weight = block.getParameters().get("weight").getArray();
+            NDArray term = weight.abs().sum().mul((float) settings.l1())
+                    .add(weight.square().sum().mul((float) (settings.l2() / 2)));
+            total = total == null ? term : total.add(term);
+        }
+        return total;
     }
 
     /** The distillation loss and the top-1 agreement with the teacher on the held-out rows. */
@@ -334,7 +346,8 @@ final class StudentTrainer {
         });
     }
 
-    private static float[] gatherRows(float[] source, int width, int[] order, int from, int to) {
+    /** Rows {@code order[from, to)} of a row-major {@code source} whose rows are {@code width} long. */
+    static float[] gatherRows(float[] source, int width, int[] order, int from, int to) {
         float[] rows = new float[(to - from) * width];
         for (int i = from; i < to; i++) {
             System.arraycopy(source, order[i] * width, rows, (i - from) * width, width);

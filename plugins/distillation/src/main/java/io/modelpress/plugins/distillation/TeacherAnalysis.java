@@ -51,31 +51,16 @@ final class TeacherAnalysis {
     static Teacher analyse(OnnxModel model) throws PluginException {
         GraphProto graph = model.proto().getGraph();
         refuseUnsupportedStructure(model, graph);
+        Teacher scores = scoreModel(model);
         Map<String, Weight> weights = mainWeights(model);
-
-        List<ValueInfoProto> inputs = graph.getInputList().stream().filter(i -> !weights.containsKey(i.getName())).toList();
-        if (inputs.size() != 1) {
-            throw new PluginException("the teacher has " + inputs.size() + " inputs (" + names(inputs) + "); "
-                    + SUPPORTED + ", each with one input");
-        }
-        ValueInfoProto input = inputs.get(0);
-        DataType inputType = elementType(input, "input");
-        if (!FLOATS.contains(inputType)) {
-            throw new PluginException("the teacher's input '" + input.getName() + "' is " + inputType.label()
-                    + ", not floating point; " + SUPPORTED);
-        }
-        List<OptionalLong> inputDims = dims(input);
-
-        if (graph.getOutputCount() != 1) {
-            throw new PluginException("the teacher has " + graph.getOutputCount() + " outputs ("
-                    + names(graph.getOutputList()) + "); distillation needs exactly one output of class scores");
-        }
-        ValueInfoProto output = graph.getOutput(0);
-        DataType outputType = checkScoreOutput(output);
         Map<String, NodeProto> producers = producers(graph);
-        Teacher.Head head = head(output.getName(), producers);
-
-        long parameters = model.weights().totalElements();
+        ValueInfoProto input = scores.input();
+        DataType inputType = scores.inputType();
+        List<OptionalLong> inputDims = scores.inputDims();
+        ValueInfoProto output = scores.output();
+        DataType outputType = scores.outputType();
+        Teacher.Head head = scores.head();
+        long parameters = scores.parameters();
         Set<String> ops = new TreeSet<>();
         graph.getNodeList().forEach(node -> ops.add(node.getOpType()));
         int rank = inputDims.size();
@@ -92,6 +77,44 @@ final class TeacherAnalysis {
                     + "; the model is left unchanged");
         }
         return mlp(graph, weights, producers, input, inputType, inputDims, output, outputType, head, parameters);
+    }
+
+    /**
+     * The model as a classifier, whatever its layers: one floating-point input, one output of class
+     * scores and what that output holds. Its kind says only whether the input is an image batch
+     * (rank 4, CNN) or not; no layer sizes are read.
+     */
+    static Teacher scoreModel(OnnxModel model) throws PluginException {
+        GraphProto graph = model.proto().getGraph();
+        Map<String, Weight> weights = mainWeights(model);
+        List<ValueInfoProto> inputs = graph.getInputList().stream().filter(i -> !weights.containsKey(i.getName())).toList();
+        if (inputs.size() != 1) {
+            throw new PluginException("the model has " + inputs.size() + " inputs (" + names(inputs) + "); it must have"
+                    + " one input and one output of class scores");
+        }
+        ValueInfoProto input = inputs.get(0);
+        DataType inputType = elementType(input, "input");
+        if (!FLOATS.contains(inputType)) {
+            throw new PluginException("the model's input '" + input.getName() + "' is " + inputType.label()
+                    + ", not floating point");
+        }
+        List<OptionalLong> inputDims = dims(input);
+        if (graph.getOutputCount() != 1) {
+            throw new PluginException("the model has " + graph.getOutputCount() + " outputs ("
+                    + names(graph.getOutputList()) + "); it must have exactly one output of class scores");
+        }
+        ValueInfoProto output = graph.getOutput(0);
+        DataType outputType = checkScoreOutput(output);
+        Teacher.Head head = head(output.getName(), producers(graph));
+        Teacher.Kind kind = inputDims.size() == 4 ? Teacher.Kind.CNN : Teacher.Kind.MLP;
+        return new Teacher(kind, input, inputType, inputDims, output, outputType, head, new int[0], Activation.RELU,
+                new int[0], model.weights().totalElements());
+    }
+
+    /** The value holding the logits: the input of a final Softmax (looking through Identity and Cast), else the output. */
+    static String logitsName(OnnxModel model, Teacher teacher) {
+        NodeProto node = scoreProducer(teacher.outputName(), producers(model.proto().getGraph()));
+        return teacher.head() == Teacher.Head.SOFTMAX && node != null ? node.getInput(0) : teacher.outputName();
     }
 
     private static Teacher mlp(GraphProto graph, Map<String, Weight> weights, Map<String, NodeProto> producers,

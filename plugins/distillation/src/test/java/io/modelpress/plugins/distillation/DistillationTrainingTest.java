@@ -98,6 +98,28 @@ class DistillationTrainingTest {
                 "stopped in the first epochs");
     }
 
+    @Test
+    void anL1PenaltyLeavesMoreOfTheStudentsWeightsNearZero(@TempDir Path temp) throws Exception {
+        double plain = nearZeroShare(distil(temp, Map.of("patience", "0")).model());
+        double penalised = nearZeroShare(distil(temp, Map.of("patience", "0", "l1", "0.001")).model());
+        assertTrue(penalised > 2 * plain, "l1 drives weights to zero: " + plain + " -> " + penalised);
+    }
+
+    /** Share of the weight-matrix values (rank 2 and more) below 1e-3 in magnitude. */
+    private static double nearZeroShare(OnnxModel model) {
+        long near = 0;
+        long all = 0;
+        for (var tensor : model.proto().getGraph().getInitializerList()) {
+            if (tensor.getDimsCount() >= 2) {
+                for (float value : io.modelpress.model.Tensors.toFloats(tensor)) {
+                    all++;
+                    near += Math.abs(value) < 1e-3 ? 1 : 0;
+                }
+            }
+        }
+        return (double) near / all;
+    }
+
     private PluginResult distil(Path temp, Map<String, String> options) throws Exception {
         return plugin.apply(teacher, options(options), context(temp, true));
     }

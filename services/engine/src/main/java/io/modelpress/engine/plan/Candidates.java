@@ -57,7 +57,19 @@ public final class Candidates {
                     "structured-pruning:ratio=0.25", "fp16"),
             new Template(List.of("magnitude-pruning:sparsity=0.6", "weight-sharing:bits=4", "package"),
                     "Deep Compression: pruned, weight-shared (4-bit codebook indices) and packaged; smallest download",
-                    false, true));
+                    false, true),
+            // Retraining on the request's data (fine-tune refuses, naming it, a model with an operator it cannot
+            // train); each training step stops at its own time limit so the planner's limit still holds.
+            new Template(List.of("magnitude-pruning:sparsity=0.9", "fine-tune:epochs=10,learning-rate=0.001,time-limit=120",
+                    "weight-sharing:bits=4", "fine-tune:epochs=4,learning-rate=0.00001,time-limit=60", "package"),
+                    "Deep Compression with retraining: pruned, fine-tuned on the data, weight-shared, codebooks"
+                            + " fine-tuned, packaged; far smaller than without retraining at the same accuracy",
+                    true, true),
+            template("gradual magnitude pruning to 80% in three cuts, fine-tuned on the data after each, then packaged:"
+                    + " keeps the accuracy an untrained cut to the same sparsity loses", true, "magnitude-pruning:sparsity=0.5",
+                    "fine-tune:epochs=3,learning-rate=0.001,time-limit=60", "magnitude-pruning:sparsity=0.7",
+                    "fine-tune:epochs=3,learning-rate=0.001,time-limit=60", "magnitude-pruning:sparsity=0.8",
+                    "fine-tune:epochs=3,learning-rate=0.001,time-limit=60", "package"));
 
     private Candidates() {
     }

@@ -1,0 +1,256 @@
+package io.modelpress.plugins.packaging;
+
+import io.modelpress.model.OnnxModel;
+import io.modelpress.plugins.distillation.FineTunePlugin;
+import io.modelpress.plugins.distillation.RegularizePlugin;
+import io.modelpress.plugins.pruning.MagnitudePruningPlugin;
+import io.modelpress.plugins.pruning.StructuredPruningPlugin;
+import io.modelpress.plugins.sharing.WeightSharingPlugin;
+import io.modelpress.spi.CalibrationData;
+import io.modelpress.spi.CompressionPlugin;
+import io.modelpress.spi.PluginOptions;
+import io.modelpress.spi.PluginResult;
+import io.modelpress.testkit.MnistModels;
+import io.modelpress.testkit.PluginTestContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Retraining in the Deep Compression chain on the MNIST classifier: one-shot chains (prune, share,
+ * package) against the same chains with fine-tuning after pruning and after sharing, over a sweep of
+ * sparsities; and gradual magnitude pruning (prune a little, fine-tune, repeat) against one-shot
+ * pruning to the same sparsity with as many epochs. Fine-tuning trains on digits [0, 8000) (which
+ * trained the model); every accuracy is top-1 on digits [8000, 10000), which no step saw, measured on
+ * the unpacked file in ONNX Runtime. Prints Markdown, writes target/retraining.csv. Not a test:
+ * bench/retraining.sh runs it.
+ */
+public final class RetrainingBenchmark {
+
+    private static final List<String> SPARSITIES = List.of("0.8", "0.9", "0.94", "0.96");
+    private static final Map<String, String> FINE_TUNE = Map.of("epochs", "10", "learning-rate", "0.001");
+    private static final Map<String, String> CODEBOOK_TUNE = Map.of("epochs", "4", "learning-rate", "0.00001");
+
+    private final Path temp;
+    private final CalibrationData data;
+    private final List<String> csv = new ArrayList<>();
+    private int runs;
+
+    private RetrainingBenchmark(Path temp) {
+        this.temp = temp;
+        String input = MnistModels.mlp().proto().getGraph().getInput(0).getName();
+        this.data = MnistModels.calibration(input, 0, MnistModels.TRAIN, 500);
+    }
+
+    public static void main(String[] args) throws Exception {
+        RetrainingBenchmark bench = new RetrainingBenchmark(Files.createTempDirectory("retraining-bench-"));
+        String parts = System.getProperty("parts", "chains,gradual,regularize,cnn");
+        if (parts.contains("chains")) {
+            bench.chains();
+        }
+        if (parts.contains("gradual")) {
+            bench.gradual();
+        }
+        if (parts.contains("regularize")) {
+            bench.regularized();
+        }
+        if (parts.contains("cnn")) {
+            bench.cnn();
+        }
+        Path out = Path.of("target/retraining.csv");
+        Files.createDirectories(out.getParent());
+        Files.write(out, bench.csv);
+    }
+
+    /** Outcome of one chain: held-out accuracy of its last model, its packaged bytes, seconds spent training. */
+    private record Outcome(double accuracy, long packagedBytes, double trainingSeconds) {
+    }
+
+    private void chains() throws Exception {
+        OnnxModel original = MnistModels.mlp();
+        double before = accuracy(original);
+        long fp32 = original.serializedSize();
+        System.out.printf(Locale.ROOT, "%n## Deep Compression: one-shot against fine-tuned (4-bit sharing)%n%n"
+                + "Original: %,d bytes fp32, %.2f%% top-1 on the held-out digits.%n%n"
+                + "| sparsity | one-shot size | one-shot ratio | one-shot top-1 | fine-tuned size | fine-tuned ratio"
+                + " | fine-tuned top-1 | training s |%n|---|---|---|---|---|---|---|---|%n", fp32, 100 * before);
+        csv.add("chain,sparsity,bits,packaged_bytes,ratio,top1,top1_original,training_seconds");
+        for (String sparsity : SPARSITIES) {
+            Outcome oneShot = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", sparsity),
+                    step(new WeightSharingPlugin(), "bits", "4"), new Step(new PackagePlugin(), Map.of())));
+            Outcome tuned = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", sparsity),
+                    new Step(new FineTunePlugin(), FINE_TUNE), step(new WeightSharingPlugin(), "bits", "4"),
+                    new Step(new FineTunePlugin(), CODEBOOK_TUNE), new Step(new PackagePlugin(), Map.of())));
+            System.out.printf(Locale.ROOT, "| %s | %,d | %.1fx | %.2f%% | %,d | %.1fx | %.2f%% | %.1f |%n", sparsity,
+                    oneShot.packagedBytes(), (double) fp32 / oneShot.packagedBytes(), 100 * oneShot.accuracy(),
+                    tuned.packagedBytes(), (double) fp32 / tuned.packagedBytes(), 100 * tuned.accuracy(),
+                    tuned.trainingSeconds());
+            csv.add(String.format(Locale.ROOT, "one-shot,%s,4,%d,%.3f,%.4f,%.4f,0", sparsity, oneShot.packagedBytes(),
+                    (double) fp32 / oneShot.packagedBytes(), oneShot.accuracy(), before));
+            csv.add(String.format(Locale.ROOT, "fine-tuned,%s,4,%d,%.3f,%.4f,%.4f,%.2f", sparsity,
+                    tuned.packagedBytes(), (double) fp32 / tuned.packagedBytes(), tuned.accuracy(), before,
+                    tuned.trainingSeconds()));
+        }
+    }
+
+    /**
+     * Gradual pruning to 0.94 and 0.97 in stages (fraction of the target sparsity : epochs of fine-tuning after the
+     * cut, {@code -Dstages=} to try others) against one cut and as many epochs in all.
+     */
+    private void gradual() throws Exception {
+        OnnxModel original = MnistModels.mlp();
+        String schedule = System.getProperty("stages", "0.5:2,0.75:2,0.9:2,1.0:6");
+        int total = 0;
+        for (String stage : schedule.split(",")) {
+            total += Integer.parseInt(stage.split(":")[1]);
+        }
+        System.out.printf(Locale.ROOT, "%n## Gradual against one-shot magnitude pruning (no sharing)%n%nGradual: stages"
+                + " (share of the target sparsity : epochs of fine-tuning after the cut) %s; one-shot: one cut, then"
+                + " %d epochs. Both Adam 1e-3 with a cosine schedule per fine-tuning step, every epoch kept (patience 0).%n%n"
+                + "| sparsity | one-shot, no fine-tuning top-1 | one-shot + fine-tune top-1 | gradual top-1 | one-shot"
+                + " training s | gradual training s |%n|---|---|---|---|---|---|%n", schedule, total);
+        for (double target : List.of(0.94, 0.97)) {
+            Outcome cut = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", Double.toString(target))));
+            Outcome oneShot = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", Double.toString(target)),
+                    new Step(new FineTunePlugin(), tuning(total))));
+            List<Step> stages = new ArrayList<>();
+            for (String stage : schedule.split(",")) {
+                String[] parts = stage.split(":");
+                String sparsity = String.format(Locale.ROOT, "%.4f", target * Double.parseDouble(parts[0]));
+                stages.add(step(new MagnitudePruningPlugin(), "sparsity", sparsity));
+                stages.add(new Step(new FineTunePlugin(), tuning(Integer.parseInt(parts[1]))));
+            }
+            Outcome gradual = run(original, stages);
+            System.out.printf(Locale.ROOT, "| %.2f | %.2f%% | %.2f%% | %.2f%% | %.1f | %.1f |%n", target,
+                    100 * cut.accuracy(), 100 * oneShot.accuracy(), 100 * gradual.accuracy(), oneShot.trainingSeconds(),
+                    gradual.trainingSeconds());
+            csv.add(String.format(Locale.ROOT, "prune-once-fine-tune,%.2f,,,,%.4f,,%.2f", target, oneShot.accuracy(),
+                    oneShot.trainingSeconds()));
+            csv.add(String.format(Locale.ROOT, "gradual,%.2f,,,,%.4f,,%.2f", target, gradual.accuracy(),
+                    gradual.trainingSeconds()));
+        }
+    }
+
+    /**
+     * Magnitude pruning of the MLP with and without an L1-regularised training first (the same epochs of training
+     * in both rows: without the penalty, the same plugin with l1 = 0), each then without and with fine-tuning.
+     */
+    private void regularized() throws Exception {
+        OnnxModel original = MnistModels.mlp();
+        String l1 = System.getProperty("l1", "0.00005");
+        System.out.printf(Locale.ROOT, "%n## L1 regularisation before magnitude pruning%n%nregularize: 5 epochs, Adam"
+                + " 1e-3, l1 = %s (l1 = 0: the same training without the penalty); then magnitude pruning; then"
+                + " fine-tuning 10 epochs.%n%n| sparsity | penalty | near-zero weights before pruning | pruned top-1"
+                + " | fine-tuned top-1 |%n|---|---|---|---|---|%n", l1);
+        for (String sparsity : List.of("0.94", "0.97")) {
+            for (String penalty : List.of("0", l1)) {
+                PluginResult trained = apply(new RegularizePlugin(), original, Map.of("epochs", "5", "learning-rate",
+                        "0.001", "l1", penalty, "patience", "0"), data);
+                OnnxModel pruned = apply(new MagnitudePruningPlugin(), trained.model(), Map.of("sparsity", sparsity),
+                        data).model();
+                OnnxModel tuned = apply(new FineTunePlugin(), pruned, FINE_TUNE, data).model();
+                System.out.printf(Locale.ROOT, "| %s | %s | %.1f%% | %.2f%% | %.2f%% |%n", sparsity, penalty,
+                        100 * trained.figures().get("near-zero-weights"), 100 * accuracy(pruned), 100 * accuracy(tuned));
+                csv.add(String.format(Locale.ROOT, "l1-%s-then-prune,%s,,,,%.4f,,", penalty, sparsity, accuracy(tuned)));
+            }
+        }
+    }
+
+    /**
+     * Structured pruning of a BatchNorm CNN with and without fine-tuning. The CNN (three Conv-BatchNorm-Relu
+     * blocks, global average pooling, Gemm) is trained here from He-initialised weights by the fine-tune plugin
+     * itself, on digits [0, 8000) as images; its BatchNorm statistics stay at their initial values (mean 0,
+     * variance 1), so the layers train as scale and shift.
+     */
+    private void cnn() throws Exception {
+        CalibrationData images = imageData(0, MnistModels.TRAIN);
+        OnnxModel untrained = MnistCnn.untrained(new java.util.SplittableRandom(1));
+        PluginResult trained = apply(new FineTunePlugin(), untrained, Map.of("epochs", "15", "learning-rate", "0.002",
+                "patience", "0"), images);
+        OnnxModel cnn = trained.model();
+        double before = MnistCnn.accuracy(cnn);
+        System.out.printf(Locale.ROOT, "%n## Structured pruning of a BatchNorm CNN, with and without fine-tuning%n%n"
+                + "CNN: 1x28x28 -> 3 x (Conv 3x3, BatchNormalization, Relu; MaxPool after the first two) with 16/32/64"
+                + " channels -> GlobalAveragePool -> Gemm; trained here for 15 epochs (%.1f s): %,d multiply-adds per"
+                + " image, %.2f%% top-1 on the held-out digits.%n%n| ratio | multiply-adds | fewer | pruned top-1 |"
+                + " fine-tuned top-1 | fine-tuning s |%n|---|---|---|---|---|---|%n",
+                trained.figures().get("training-seconds"), MnistCnn.multiplyAdds(cnn), 100 * before);
+        for (String ratio : List.of("0.3", "0.5")) {
+            OnnxModel pruned = apply(new StructuredPruningPlugin(), cnn, Map.of("ratio", ratio), images).model();
+            PluginResult tuned = apply(new FineTunePlugin(), pruned, Map.of("epochs", "6", "learning-rate", "0.001"),
+                    images);
+            long macs = MnistCnn.multiplyAdds(pruned);
+            System.out.printf(Locale.ROOT, "| %s | %,d | %.2fx | %.2f%% | %.2f%% | %.1f |%n", ratio, macs,
+                    (double) MnistCnn.multiplyAdds(cnn) / macs, 100 * MnistCnn.accuracy(pruned),
+                    100 * MnistCnn.accuracy(tuned.model()), tuned.figures().get("training-seconds"));
+            csv.add(String.format(Locale.ROOT, "cnn-structured,%s,,%d,%.3f,%.4f,%.4f,%.2f", ratio, macs,
+                    (double) MnistCnn.multiplyAdds(cnn) / macs, MnistCnn.accuracy(tuned.model()), before,
+                    tuned.figures().get("training-seconds")));
+        }
+    }
+
+    private PluginResult apply(CompressionPlugin plugin, OnnxModel model, Map<String, String> options,
+            CalibrationData on) throws Exception {
+        Path folder = Files.createDirectories(temp.resolve(runs++ + "-" + plugin.id()));
+        return plugin.apply(model, PluginOptions.resolve(plugin.options(), options),
+                PluginTestContext.in(folder).withCalibration(on));
+    }
+
+    /** Digits [from, to) as labelled [N, 1, 28, 28] images in samples of 500. */
+    static CalibrationData imageData(int from, int to) {
+        io.modelpress.testkit.Mnist digits = io.modelpress.testkit.Mnist.load();
+        List<Map<String, io.modelpress.spi.TensorData>> samples = new ArrayList<>();
+        List<io.modelpress.spi.TensorData> labels = new ArrayList<>();
+        for (int start = from; start < to; start += 500) {
+            int end = Math.min(to, start + 500);
+            samples.add(Map.of(MnistCnn.INPUT, io.modelpress.spi.TensorData.ofFloats(
+                    new long[] {end - start, 1, 28, 28}, digits.images(start, end))));
+            long[] classes = new long[end - start];
+            for (int i = start; i < end; i++) {
+                classes[i - start] = digits.label(i);
+            }
+            labels.add(io.modelpress.spi.TensorData.ofLongs(new long[] {end - start}, classes));
+        }
+        return CalibrationData.of(samples, labels);
+    }
+
+    private static Map<String, String> tuning(int epochs) {
+        return Map.of("epochs", Integer.toString(epochs), "learning-rate", "0.001", "patience", "0");
+    }
+
+    private Outcome run(OnnxModel original, List<Step> chain) throws Exception {
+        OnnxModel model = original;
+        double seconds = 0;
+        long packaged = -1;
+        for (Step step : chain) {
+            Path folder = Files.createDirectories(temp.resolve(runs++ + "-" + step.plugin().id()));
+            PluginResult result = step.plugin().apply(model, PluginOptions.resolve(step.plugin().options(),
+                    step.options()), PluginTestContext.in(folder).withCalibration(data));
+            seconds += result.figures().getOrDefault("training-seconds", 0.0);
+            Path artifact = result.artifacts().get(PackagePlugin.ARTIFACT);
+            if (artifact != null) {
+                packaged = Files.size(artifact);
+                Path unpacked = folder.resolve("received/model.onnx");
+                Unpacker.unpack(artifact, unpacked);
+                model = OnnxModel.load(unpacked);
+            } else {
+                model = result.model();
+            }
+        }
+        return new Outcome(accuracy(model), packaged, seconds);
+    }
+
+    private static double accuracy(OnnxModel model) {
+        return MnistModels.accuracy(model, MnistModels.TRAIN, 10_000);
+    }
+
+    private static Step step(CompressionPlugin plugin, String option, String value) {
+        return new Step(plugin, Map.of(option, value));
+    }
+
+    private record Step(CompressionPlugin plugin, Map<String, String> options) {
+    }
+}
