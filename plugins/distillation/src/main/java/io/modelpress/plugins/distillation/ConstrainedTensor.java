@@ -1,8 +1,6 @@
 package io.modelpress.plugins.distillation;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -47,23 +45,32 @@ final class ConstrainedTensor {
             return new ConstrainedTensor(source, slot, values, false, 0);
         }
         int pruned = 0;
-        Map<Integer, Integer> clusters = new HashMap<>();
+        // The distinct non-zero values' bit patterns, sorted; one more than MAX_SHARED means "not shared".
+        int[] distinct = new int[MAX_SHARED + 1];
+        int clusters = 0;
         for (float value : values) {
             if (value == 0f) {
                 pruned++;
-            } else if (clusters.size() <= MAX_SHARED) {
-                clusters.putIfAbsent(Float.floatToIntBits(value), clusters.size());
+            } else if (clusters <= MAX_SHARED) {
+                int bits = Float.floatToIntBits(value);
+                int at = Arrays.binarySearch(distinct, 0, clusters, bits);
+                if (at < 0) {
+                    int insert = -at - 1;
+                    System.arraycopy(distinct, insert, distinct, insert + 1, clusters - insert);
+                    distinct[insert] = bits;
+                    clusters++;
+                }
             }
         }
         int nonZero = values.length - pruned;
-        boolean shared = clusters.size() <= MAX_SHARED && nonZero >= 2 * clusters.size() && nonZero > 0;
-        float[] free = new float[shared ? clusters.size() : nonZero];
+        boolean shared = clusters <= MAX_SHARED && nonZero >= 2 * clusters && nonZero > 0;
+        float[] free = new float[shared ? clusters : nonZero];
         int next = 0;
         for (int i = 0; i < values.length; i++) {
             if (values[i] == 0f) {
                 slot[i] = -1;
             } else if (shared) {
-                slot[i] = clusters.get(Float.floatToIntBits(values[i]));
+                slot[i] = Arrays.binarySearch(distinct, 0, clusters, Float.floatToIntBits(values[i]));
                 free[slot[i]] = values[i];
             } else {
                 slot[i] = next;
