@@ -183,7 +183,15 @@ public class CrashLedger {
                 S3Location theirs = new S3Location(bucket, folder(record) + entry.getKey());
                 if (!store.exists(theirs)) {
                     it.remove(); // released: its job ended after all
-                } else if (!store.readText(heartbeat(entry.getKey())).equals(entry.getValue())) {
+                    continue;
+                }
+                Optional<String> now = store.readText(heartbeat(entry.getKey()));
+                if (now.isEmpty()) {
+                    // Removed meanwhile, by a start that found it unchanged for as long: the same verdict.
+                    dead++;
+                    LOG.infof("%s: run %s left it unfinished and is gone: counted as a crash", record, entry.getKey());
+                    it.remove();
+                } else if (!now.equals(entry.getValue())) {
                     LOG.infof("%s: run %s still holds it and is alive: no crash", record, entry.getKey());
                     it.remove();
                 }
