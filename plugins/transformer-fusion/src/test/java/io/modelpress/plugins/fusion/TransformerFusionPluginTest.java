@@ -17,6 +17,7 @@ import io.modelpress.spi.QuantizedFormat;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.TestModels;
+import io.modelpress.testkit.TinyBert;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -54,7 +55,7 @@ class TransformerFusionPluginTest {
         SplittableRandom random = new SplittableRandom(7);
         try (OrtRunner before = OrtRunner.open(original); OrtRunner after = OrtRunner.open(fused)) {
             for (int[] size : new int[][] {{1, 1}, {1, 7}, {3, 16}, {2, 33}, {5, 64}}) {
-                Map<String, TensorData> inputs = inputs(random, size[0], size[1]);
+                Map<String, TensorData> inputs = TinyBert.inputs(random, size[0], size[1]);
                 float[] expected = before.run(inputs).get("last_hidden_state").toFloats();
                 TensorData actual = after.run(inputs).get("last_hidden_state");
                 assertEquals(List.of((long) size[0], (long) size[1], (long) HIDDEN),
@@ -93,7 +94,7 @@ class TransformerFusionPluginTest {
         PluginResult result = fuse(exposed);
         assertEquals(0.0, result.figures().get("attention-fused"), "the probabilities are an output: nothing to fuse");
         try (OrtRunner before = OrtRunner.open(exposed); OrtRunner after = OrtRunner.open(result.model())) {
-            Map<String, TensorData> inputs = inputs(new SplittableRandom(1), 2, 9);
+            Map<String, TensorData> inputs = TinyBert.inputs(new SplittableRandom(1), 2, 9);
             assertClose(before.run(inputs).get(softmaxOut).toFloats(), after.run(inputs).get(softmaxOut).toFloats(), 1e-6,
                     "probabilities");
         }
@@ -117,23 +118,6 @@ class TransformerFusionPluginTest {
     private PluginResult fuse(OnnxModel model) {
         return plugin.apply(model, PluginOptions.defaults(plugin.options()),
                 PluginTestContext.in(Path.of(System.getProperty("java.io.tmpdir"))));
-    }
-
-    /** Token ids and a right-padded mask: every sample keeps at least one token. */
-    static Map<String, TensorData> inputs(SplittableRandom random, int batch, int length) {
-        long[] ids = new long[batch * length];
-        long[] mask = new long[batch * length];
-        for (int b = 0; b < batch; b++) {
-            int kept = 1 + random.nextInt(length);
-            for (int t = 0; t < length; t++) {
-                ids[b * length + t] = random.nextInt(TinyBert.VOCAB);
-                mask[b * length + t] = t < kept ? 1 : 0;
-            }
-        }
-        Map<String, TensorData> inputs = new HashMap<>();
-        inputs.put("input_ids", TensorData.ofLongs(new long[] {batch, length}, ids));
-        inputs.put("attention_mask", TensorData.ofLongs(new long[] {batch, length}, mask));
-        return inputs;
     }
 
     static Map<String, Integer> opCounts(OnnxModel model) {

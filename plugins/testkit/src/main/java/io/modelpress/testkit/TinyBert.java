@@ -1,4 +1,4 @@
-package io.modelpress.plugins.fusion;
+package io.modelpress.testkit;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -9,7 +9,10 @@ import io.modelpress.model.DataType;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.Tensors;
+import io.modelpress.spi.TensorData;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -19,10 +22,10 @@ import java.util.SplittableRandom;
  * three projections split into heads by Reshape + Transpose, the additive mask
  * {@code (1 - mask) · fill}, erf GELU. Batch and sequence axes are symbolic.
  */
-final class TinyBert {
+public final class TinyBert {
 
-    static final int VOCAB = 50;
-    static final float FILL = -3.4028234663852886e38f;
+    public static final int VOCAB = 50;
+    public static final float FILL = -3.4028234663852886e38f;
 
     private final List<NodeProto> nodes = new ArrayList<>();
     private final List<TensorProto> weights = new ArrayList<>();
@@ -33,8 +36,25 @@ final class TinyBert {
         random = new SplittableRandom(seed);
     }
 
-    static OnnxModel model(int layers, int hidden, int heads, long seed) {
+    public static OnnxModel model(int layers, int hidden, int heads, long seed) {
         return new TinyBert(seed).build(layers, hidden, heads);
+    }
+
+    /** Token ids and a right-padded mask: every sample keeps at least one token. */
+    public static Map<String, TensorData> inputs(SplittableRandom random, int batch, int length) {
+        long[] ids = new long[batch * length];
+        long[] mask = new long[batch * length];
+        for (int b = 0; b < batch; b++) {
+            int kept = 1 + random.nextInt(length);
+            for (int t = 0; t < length; t++) {
+                ids[b * length + t] = random.nextInt(VOCAB);
+                mask[b * length + t] = t < kept ? 1 : 0;
+            }
+        }
+        Map<String, TensorData> inputs = new HashMap<>();
+        inputs.put("input_ids", TensorData.ofLongs(new long[] {batch, length}, ids));
+        inputs.put("attention_mask", TensorData.ofLongs(new long[] {batch, length}, mask));
+        return inputs;
     }
 
     private OnnxModel build(int layers, int hidden, int heads) {
