@@ -87,16 +87,26 @@ public final class TinyBert {
 
     private String attention(String x, String mask, int hidden, int heads) {
         long[] split = {0, 0, heads, hidden / heads};
-        String q = op("Transpose", op("Reshape", linear(x, hidden, hidden), constLongs("split", split)),
-                Nodes.attr("perm", new long[] {0, 2, 1, 3}));
+        // the query's split shape and the merge shape computed from Shape nodes, as the exporter writes them
+        String qProjection = linear(x, hidden, hidden);
+        String qShape = op("Concat", List.of(dim(qProjection, 0), dim(qProjection, 1), constLongs("heads", heads),
+                constLongs("head_size", hidden / heads)), Nodes.attr("axis", 0L));
+        String q = op("Transpose", op("Reshape", qProjection, qShape), Nodes.attr("perm", new long[] {0, 2, 1, 3}));
         String k = op("Transpose", op("Reshape", linear(x, hidden, hidden), constLongs("split", split)),
                 Nodes.attr("perm", new long[] {0, 2, 3, 1}));
         String v = op("Transpose", op("Reshape", linear(x, hidden, hidden), constLongs("split", split)),
                 Nodes.attr("perm", new long[] {0, 2, 1, 3}));
         String scores = op("Add", op("Div", op("MatMul", q, k), constFloat("scale", (float) Math.sqrt(hidden / heads))), mask);
         String context = op("MatMul", op("Softmax", scores, Nodes.attr("axis", 3L)), v);
-        return op("Reshape", op("Transpose", context, Nodes.attr("perm", new long[] {0, 2, 1, 3})),
-                constLongs("merge", 0, 0, hidden));
+        String merged = op("Transpose", context, Nodes.attr("perm", new long[] {0, 2, 1, 3}));
+        return op("Reshape", merged, op("Concat", List.of(dim(merged, 0), dim(merged, 1), constLongs("hidden", hidden)),
+                Nodes.attr("axis", 0L)));
+    }
+
+    /** {@code Unsqueeze(Gather(Shape(value), axis))}: one dimension as a 1-element tensor. */
+    private String dim(String value, long axis) {
+        return op("Unsqueeze", op("Gather", op("Shape", value), constLong("axis", axis), Nodes.attr("axis", 0L)),
+                Nodes.attr("axes", new long[] {0}));
     }
 
     private String linear(String x, int in, int out) {
@@ -140,6 +150,10 @@ public final class TinyBert {
 
     private String op(String type, List<String> inputs) {
         return add(type, inputs, null);
+    }
+
+    private String op(String type, List<String> inputs, ai.onnx.proto.OnnxMl.AttributeProto attribute) {
+        return add(type, inputs, attribute);
     }
 
     private String add(String type, List<String> inputs, ai.onnx.proto.OnnxMl.AttributeProto attribute) {

@@ -104,8 +104,12 @@ final class Fusions {
                 || !Arrays.equals(GraphView.perm(g.node(merge)), new long[] {0, 2, 1, 3})) {
             return false;
         }
-        int output = g.onlyReader(g.node(merge).getOutput(0), "Reshape");
-        if (output < 0) {
+        int output = -1;
+        for (int reader : g.readers(g.node(merge).getOutput(0))) {
+            output = g.node(reader).getOpType().equals("Reshape") ? reader : output;
+        }
+        if (output < 0 || !g.node(output).getInput(0).equals(g.node(merge).getOutput(0))
+                || !onlyShapeReaders(g, g.node(merge).getOutput(0), output)) {
             return false;
         }
         int[] splits = new int[3];
@@ -164,6 +168,53 @@ final class Fusions {
                 List.of(g.node(output).getOutput(0)), attributes.toArray(ai.onnx.proto.OnnxMl.AttributeProto[]::new))
                 .toBuilder().setDomain(MS_DOMAIN).build();
         rewrite.fuse(nodes, output, attention);
+        return true;
+    }
+
+    /** Shape arithmetic an exporter writes to compute a Reshape's target shape from a tensor's shape. */
+    private static final java.util.Set<String> SHAPE_OPS = java.util.Set.of("Shape", "Gather", "Unsqueeze", "Squeeze",
+            "Concat", "Cast", "Slice", "Mul", "Div", "Add", "Sub", "Constant");
+
+    /**
+     * Whether {@code value} is read by {@code reshape} as its data and otherwise only by Shape
+     * nodes whose results go nowhere but into that Reshape's shape input: after fusion the whole
+     * shape computation goes with it.
+     */
+    private static boolean onlyShapeReaders(GraphView g, String value, int reshape) {
+        java.util.Deque<Integer> pending = new java.util.ArrayDeque<>();
+        for (int reader : g.readers(value)) {
+            if (reader != reshape) {
+                if (!g.node(reader).getOpType().equals("Shape")) {
+                    return false;
+                }
+                pending.add(reader);
+            }
+        }
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        while (!pending.isEmpty()) {
+            int n = pending.pop();
+            if (!seen.add(n)) {
+                continue;
+            }
+            NodeProto node = g.node(n);
+            if (!node.getDomain().isEmpty() || !SHAPE_OPS.contains(node.getOpType())) {
+                return false;
+            }
+            for (String output : node.getOutputList()) {
+                if (g.isGraphOutput(output)) {
+                    return false;
+                }
+                for (int reader : g.readers(output)) {
+                    if (reader == reshape) {
+                        if (!g.node(reshape).getInput(1).equals(output)) {
+                            return false;
+                        }
+                    } else {
+                        pending.add(reader);
+                    }
+                }
+            }
+        }
         return true;
     }
 

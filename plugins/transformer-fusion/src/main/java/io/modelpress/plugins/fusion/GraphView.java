@@ -86,6 +86,10 @@ final class GraphView {
         return node.getOpType().equals(opType) && node.getDomain().isEmpty() ? those.get(0) : -1;
     }
 
+    boolean isGraphOutput(String value) {
+        return outputs.contains(value);
+    }
+
     Optional<ValueInfoProto> graphInput(String name) {
         return Optional.ofNullable(inputs.get(name));
     }
