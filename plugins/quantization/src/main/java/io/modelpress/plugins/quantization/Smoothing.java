@@ -178,8 +178,12 @@ final class Smoothing {
                 producer = node;
             }
         }
-        if (producer == null || !producer.getDomain().isEmpty() || producer.getOutputCount() > 1
+        if (producer == null || producer.getOutputCount() > 1
                 || main.getOutputList().stream().anyMatch(v -> v.getName().equals(activation))) {
+            return List.of();
+        }
+        boolean microsoft = producer.getDomain().equals(ModelEdit.MS_DOMAIN);
+        if (!producer.getDomain().isEmpty() && !microsoft) {
             return List.of();
         }
         int[] readBy = {0};
@@ -188,9 +192,13 @@ final class Smoothing {
         if (readBy[0] != readers.stream().mapToInt(r -> r.weight().uses().size()).sum()) {
             return List.of();
         }
-        if (producer.getOpType().equals("LayerNormalization") && Nodes.intAttribute(producer, "axis", -1) == -1) {
+        // a fused SkipLayerNormalization (input, skip, gamma, beta, bias) normalises like LayerNormalization:
+        // its gamma and beta take 1/s the same way
+        boolean skip = microsoft && producer.getOpType().equals("SkipLayerNormalization");
+        if (skip || !microsoft && producer.getOpType().equals("LayerNormalization")
+                && Nodes.intAttribute(producer, "axis", -1) == -1) {
             List<Weight> affine = new ArrayList<>();
-            for (int input = 1; input < producer.getInputCount(); input++) {
+            for (int input = skip ? 2 : 1; input < Math.min(producer.getInputCount(), skip ? 4 : 3); input++) {
                 Optional<Weight> vector = ownConstant(model, producer.getInput(input), k);
                 if (vector.isEmpty()) {
                     return List.of();
@@ -199,7 +207,7 @@ final class Smoothing {
             }
             return affine;
         }
-        if (producer.getOpType().equals("Mul") && producer.getInputCount() == 2) {
+        if (!microsoft && producer.getOpType().equals("Mul") && producer.getInputCount() == 2) {
             // exactly one operand constant: the other is the activation's own value
             Optional<Weight> left = ownConstant(model, producer.getInput(0), k);
             Optional<Weight> right = ownConstant(model, producer.getInput(1), k);

@@ -33,7 +33,8 @@ import java.util.Random;
  * model (all optimisations on, the same thread count for all), inputs built before the timed
  * region, warm-up rounds discarded, every model once per round in a new random order.
  *
- * <p>usage: TransformerBenchmark CACHE NAME PEER|- SENTENCES HELDOUT CSV THREADS [INT8 OPTIONS as k=v,k=v]
+ * <p>usage: TransformerBenchmark CACHE NAME PEER|- SENTENCES HELDOUT CSV THREADS [INT8 OPTIONS as k=v,k=v];
+ * THREADS 0 measures fidelity and size only.
  */
 final class TransformerBenchmark {
 
@@ -87,7 +88,8 @@ final class TransformerBenchmark {
         out.printf(Locale.ROOT, "%n### %s%n%n", name);
         out.println("Fusion: " + String.join("; ", fusedResult.changes()) + ". int8-dynamic options "
                 + int8Options + ", calibrated on " + calibrationInputs.size() + " sentences in "
-                + String.format(Locale.ROOT, "%.1f s", int8Seconds) + "; op types of ours: " + opTypes(int8Result.model()) + ".");
+                + String.format(Locale.ROOT, "%.1f s", int8Seconds) + "; op types of ours: " + opTypes(int8Result.model()) + "; kept in float: "
+                + int8Result.skipped().stream().map(PluginResult.Skipped::part).toList() + ".");
         out.println();
 
         List<Map<String, TensorData>> held = new ArrayList<>();
@@ -111,6 +113,9 @@ final class TransformerBenchmark {
         }
         out.println();
 
+        if (threads == 0) {
+            return; // fidelity only
+        }
         long[] ids = tokenizer.encode(String.join(" ", heldOut), 100_000);
         out.printf(Locale.ROOT, "Latency (ms; one session per model, %d intra-op thread%s, %d warm-up rounds discarded):%n%n",
                 threads, threads == 1 ? "" : "s", WARM_UP);
