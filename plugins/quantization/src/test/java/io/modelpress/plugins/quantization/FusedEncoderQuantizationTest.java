@@ -47,4 +47,32 @@ class FusedEncoderQuantizationTest {
         // int8 activations and weights against the unfused fp32 original, at several batch and sequence lengths
         Models.assertClose(original, quantized, samples, 0.99);
     }
+
+    @Test
+    void smoothingFoldsIntoTheFusedAttentionsValueColumns() throws Exception {
+        OnnxModel original = TinyBert.model(LAYERS, 64, 4, 12);
+        TransformerFusionPlugin fusion = new TransformerFusionPlugin();
+        OnnxModel fused = fusion.apply(original, PluginOptions.defaults(fusion.options()),
+                Models.context(QuantizedFormat.OPERATOR)).model();
+        SplittableRandom random = new SplittableRandom(5);
+        List<Map<String, TensorData>> calibration = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            calibration.add(TinyBert.inputs(random, 2, 12));
+        }
+        Int8DynamicPlugin int8 = new Int8DynamicPlugin();
+        PluginResult result = int8.apply(fused, PluginOptions.resolve(int8.options(),
+                Map.of("format", "operator", "smooth", "0.7", "smooth-outlier-ratio", "1")),
+                Models.context(QuantizedFormat.OPERATOR).withCalibration(io.modelpress.spi.CalibrationData.of(calibration)));
+
+        String line = result.changes().stream().filter(c -> c.contains("smoothed")).findFirst().orElseThrow();
+        // per layer: QKV input and FFN-up input (layer norm outputs the residual also reads: a Mul), attention output
+        // (folded into the value columns of the packed weight) and FFN-down input (a GELU's output: a Mul)
+        assertTrue(line.contains("in the node making it (" + LAYERS + ")"), line);
+        assertEquals(LAYERS, Models.count(result.model(), "QAttention"));
+        List<Map<String, TensorData>> held = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            held.add(TinyBert.inputs(random, 3, 20));
+        }
+        Models.assertClose(original, result.model(), held, 0.99);
+    }
 }
