@@ -130,6 +130,8 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
             report(result, norms.skip(), "residual layer norms into SkipLayerNormalization");
             report(result, norms.plain(), "layer norms into LayerNormalization");
         }
+        leftAsTheyAre(result, graph, "Softmax", "not in the self-attention pattern this step fuses");
+        leftAsTheyAre(result, graph, "Erf", "not in the erf GELU pattern this step fuses");
         return result.figure("attention-fused", attention)
                 .figure("gelu-fused", gelu)
                 .figure("skip-layer-norm-fused", norms.skip())
@@ -137,6 +139,12 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
                 .figure("nodes-before", nodesBefore)
                 .figure("nodes-after", graph.getNodeCount())
                 .build();
+    }
+
+    /** Names the nodes of {@code opType} still in the graph, so that a partly fused model says what was left. */
+    private static void leftAsTheyAre(PluginResult.Builder result, GraphProto graph, String opType, String reason) {
+        graph.getNodeList().stream().filter(node -> node.getOpType().equals(opType) && node.getDomain().isEmpty())
+                .forEach(node -> result.skipped(opType + " '" + node.getName() + "'", reason));
     }
 
     private static void report(PluginResult.Builder result, int count, String what) {
