@@ -102,12 +102,13 @@ public final class Candidates {
             }
             template.steps().forEach(step -> chain.add(ChainStep.parse(step)));
             Optional<String> reason = template.needsCalibration() && !hasCalibration ? Optional.of("needs calibration data")
-                    : template.encodersOnly() && !encoder
-                    ? Optional.of("for transformer encoders: the model has no softmax attention with layer normalisation")
                     : template.integerTargetsOnly() && !profile.runs(Precision.INT8)
                     ? Optional.of("for integer targets: its layers compute in fp32 from a codebook, and profile '"
                             + profile.id() + "' does not run int8")
                     : unusable(chain, plugins, profile);
+            if (reason.isEmpty() && template.encodersOnly() && !encoder) {
+                reason = Optional.of("for transformer encoders: the model has no softmax attention with layer normalisation");
+            }
             if (reason.isPresent()) {
                 excluded.add(new Excluded(chain, template.rationale(), reason.get()));
             } else {
