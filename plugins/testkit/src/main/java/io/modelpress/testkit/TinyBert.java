@@ -1,5 +1,6 @@
 package io.modelpress.testkit;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -12,8 +13,8 @@ import io.modelpress.model.Tensors;
 import io.modelpress.spi.TensorData;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -140,11 +141,11 @@ public final class TinyBert {
         return op(type, List.of(inputsAndAttributes));
     }
 
-    private String op(String type, String a, ai.onnx.proto.OnnxMl.AttributeProto attribute) {
+    private String op(String type, String a, AttributeProto attribute) {
         return add(type, List.of(a), attribute);
     }
 
-    private String op(String type, String a, String b, ai.onnx.proto.OnnxMl.AttributeProto attribute) {
+    private String op(String type, String a, String b, AttributeProto attribute) {
         return add(type, List.of(a, b), attribute);
     }
 
@@ -152,11 +153,11 @@ public final class TinyBert {
         return add(type, inputs, null);
     }
 
-    private String op(String type, List<String> inputs, ai.onnx.proto.OnnxMl.AttributeProto attribute) {
+    private String op(String type, List<String> inputs, AttributeProto attribute) {
         return add(type, inputs, attribute);
     }
 
-    private String add(String type, List<String> inputs, ai.onnx.proto.OnnxMl.AttributeProto attribute) {
+    private String add(String type, List<String> inputs, AttributeProto attribute) {
         String output = type.toLowerCase() + "_" + counter++;
         NodeProto node = Nodes.node(type, output + "_node", inputs, List.of(output));
         nodes.add(attribute == null ? node : node.toBuilder().addAttribute(attribute).build());

@@ -1,17 +1,22 @@
 package io.modelpress.plugins.fusion;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import io.modelpress.model.DataType;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.Tensors;
 import io.modelpress.model.ValueNames;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The pattern matchers. Each pass walks one graph, finds the subgraphs a BERT-family export
@@ -154,7 +159,7 @@ final class Fusions {
         rewrite.initializer(packWeights(g, weight, projections, (int) dims[0], (int) hidden));
         rewrite.initializer(packBias(g, bias, projections, (int) hidden));
         List<String> inputs = new ArrayList<>(List.of(input, weight, bias));
-        List<ai.onnx.proto.OnnxMl.AttributeProto> attributes = new ArrayList<>();
+        List<AttributeProto> attributes = new ArrayList<>();
         attributes.add(Nodes.attr("num_heads", heads));
         if (mask.isPresent()) {
             inputs.add(maskIndex(rewrite, mask.get().input()));
@@ -165,14 +170,14 @@ final class Fusions {
             attributes.add(Nodes.attr("scale", scaleValue));
         }
         NodeProto attention = Nodes.node("Attention", names.fresh(base + "_fused"), inputs,
-                List.of(g.node(output).getOutput(0)), attributes.toArray(ai.onnx.proto.OnnxMl.AttributeProto[]::new))
+                List.of(g.node(output).getOutput(0)), attributes.toArray(AttributeProto[]::new))
                 .toBuilder().setDomain(MS_DOMAIN).build();
         rewrite.fuse(nodes, output, attention);
         return true;
     }
 
     /** Shape arithmetic an exporter writes to compute a Reshape's target shape from a tensor's shape. */
-    private static final java.util.Set<String> SHAPE_OPS = java.util.Set.of("Shape", "Gather", "Unsqueeze", "Squeeze",
+    private static final Set<String> SHAPE_OPS = Set.of("Shape", "Gather", "Unsqueeze", "Squeeze",
             "Concat", "Cast", "Slice", "Mul", "Div", "Add", "Sub", "Constant");
 
     /**
@@ -181,7 +186,7 @@ final class Fusions {
      * shape computation goes with it.
      */
     private static boolean onlyShapeReaders(GraphView g, String value, int reshape) {
-        java.util.Deque<Integer> pending = new java.util.ArrayDeque<>();
+        Deque<Integer> pending = new ArrayDeque<>();
         for (int reader : g.readers(value)) {
             if (reader != reshape) {
                 if (!g.node(reader).getOpType().equals("Shape")) {
@@ -190,7 +195,7 @@ final class Fusions {
                 pending.add(reader);
             }
         }
-        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        Set<Integer> seen = new HashSet<>();
         while (!pending.isEmpty()) {
             int n = pending.pop();
             if (!seen.add(n)) {

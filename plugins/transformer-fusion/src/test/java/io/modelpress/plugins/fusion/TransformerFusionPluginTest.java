@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import io.modelpress.inference.OrtRunner;
+import io.modelpress.model.DataType;
+import io.modelpress.model.Nodes;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.HardwareProfile;
 import io.modelpress.spi.PluginOptions;
@@ -19,6 +21,7 @@ import io.modelpress.testkit.PluginTestContext;
 import io.modelpress.testkit.TestModels;
 import io.modelpress.testkit.TinyBert;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +62,7 @@ class TransformerFusionPluginTest {
                 float[] expected = before.run(inputs).get("last_hidden_state").toFloats();
                 TensorData actual = after.run(inputs).get("last_hidden_state");
                 assertEquals(List.of((long) size[0], (long) size[1], (long) HIDDEN),
-                        java.util.Arrays.stream(actual.shape()).boxed().toList());
+                        Arrays.stream(actual.shape()).boxed().toList());
                 assertClose(expected, actual.toFloats(), 2e-5, "batch " + size[0] + ", sequence " + size[1]);
             }
         }
@@ -89,7 +92,7 @@ class TransformerFusionPluginTest {
         String softmaxOut = graph.getNodeList().stream().filter(n -> n.getOpType().equals("Softmax")).findFirst()
                 .orElseThrow().getOutput(0);
         OnnxModel exposed = original.withProto(original.proto().toBuilder().setGraph(graph.toBuilder()
-                .addOutput(io.modelpress.model.Nodes.tensorValue(softmaxOut, io.modelpress.model.DataType.FLOAT,
+                .addOutput(Nodes.tensorValue(softmaxOut, DataType.FLOAT,
                         "batch_size", 4, "sequence_length", "sequence_length"))).build());
         PluginResult result = fuse(exposed);
         assertEquals(0.0, result.figures().get("attention-fused"), "the probabilities are an output: nothing to fuse");
