@@ -171,7 +171,6 @@ final class DynamicScheme implements Scheme {
         writer.count("MatMul/Gemm nodes in operator form (DynamicQuantizeLinear + MatMulInteger)");
     }
 
-
     /**
      * Attention(x, W, b, mask) becomes DynamicQuantizeLinear(x) + QAttention(x_q, W_q, b, ...): the
      * activation as uint8 with its own scale per run, the packed weight int8 per column (or per

@@ -24,7 +24,7 @@ import java.util.Set;
 public final class Candidates {
 
     private static final String CLEANUP = "graph-cleanup";
-    static final String FUSION = "transformer-fusion";
+    private static final String FUSION = "transformer-fusion";
 
     /**
      * A chain template: steps as written on the command line, and why it is worth a try.
