@@ -37,7 +37,7 @@ final class Fusions {
     }
 
     /** One matched projection {@code Add(bias, MatMul(input, weight))}. */
-    private record Projection(String input, String weight, String bias, int matMul, int add) {
+    private record Projection(String input, String weight, String bias) {
     }
 
     // ---------------------------------------------------------------- attention
@@ -251,7 +251,7 @@ final class Fusions {
             Optional<long[]> dims = g.dims(weight);
             if (dims.isPresent() && dims.get().length == 2 && g.floats(weight).isPresent()
                     && g.floats(bias).map(b -> b.length == dims.get()[1]).orElse(false)) {
-                return Optional.of(new Projection(g.node(matMul).getInput(0), weight, bias, matMul, add));
+                return Optional.of(new Projection(g.node(matMul).getInput(0), weight, bias));
             }
         }
         return Optional.empty();

@@ -53,10 +53,6 @@ final class Rewrite {
         initializers.add(tensor);
     }
 
-    boolean isEmpty() {
-        return fused.isEmpty();
-    }
-
     GraphProto applyTo(GraphProto graph) {
         List<NodeProto> nodes = new ArrayList<>(prelude.values());
         for (int n = 0; n < graph.getNodeCount(); n++) {
