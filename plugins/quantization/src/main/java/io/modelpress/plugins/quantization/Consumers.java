@@ -77,6 +77,7 @@ final class Consumers {
         }
         int axis = switch (node.getOpType()) {
             case "MatMul", "FusedMatMul" -> inputIndex == 1 ? rank - 1 : rank - 2;
+            case "Attention" -> inputIndex == 1 ? 1 : 0; // packed QKV weight [hidden, 3 * hidden]: per column
             case "Gemm" -> inputIndex == 1
                     ? (Nodes.intAttribute(node, "transB", 0) == 1 ? 0 : 1)
                     : (Nodes.intAttribute(node, "transA", 0) == 1 ? 1 : 0);

@@ -34,7 +34,19 @@ final class DynamicScheme implements Scheme {
 
     @Override
     public boolean integerCompute(Writer writer, Weight weight) {
-        return integerMatMul(writer, weight) || integerGemm(writer, weight);
+        return integerMatMul(writer, weight) || integerGemm(writer, weight) || integerAttention(writer, weight);
+    }
+
+    /** The packed QKV weight of a fused Attention: QAttention runs the three projections as one int8 product. */
+    private boolean integerAttention(Writer writer, Weight weight) {
+        return operatorForm && writer.opset >= 11 && weight.rank() == 2 && !weight.uses().isEmpty()
+                && weight.uses().stream().allMatch(use -> use.opType().equals("Attention") && use.inputIndex() == 1
+                        && use.domain().equals(ModelEdit.MS_DOMAIN) && qAttentionForm(writer.consumer(use)));
+    }
+
+    /** Input, weight, bias and at most a mask: no past state, which QAttention takes in another form. */
+    private static boolean qAttentionForm(NodeProto attention) {
+        return attention.getInputCount() >= 3 && attention.getInputCount() <= 4 && !attention.getInput(2).isEmpty();
     }
 
     private boolean integerMatMul(Writer writer, Weight weight) {
@@ -56,6 +68,8 @@ final class DynamicScheme implements Scheme {
                 integerMatMul(writer, weight, false, activations, firstReader);
             } else if (integerGemm(writer, weight)) {
                 integerMatMul(writer, weight, true, activations, firstReader);
+            } else if (integerAttention(writer, weight)) {
+                integerAttention(writer, weight, activations, firstReader);
             } else if (!operatorForm && weight.uses().stream().allMatch(use -> use.domain().isEmpty()
                     && (use.opType().equals("MatMul") || use.opType().equals("Gemm")))) {
                 // the QDQ form of a MatMul/Gemm weight, for runtimes that fuse DequantizeLinear into integer kernels
@@ -157,4 +171,36 @@ final class DynamicScheme implements Scheme {
         writer.count("MatMul/Gemm nodes in operator form (DynamicQuantizeLinear + MatMulInteger)");
     }
 
+    /**
+     * Attention(x, W, b, mask) becomes DynamicQuantizeLinear(x) + QAttention(x_q, W_q, b, ...): the
+     * activation as uint8 with its own scale per run, the packed weight int8 per column (or per
+     * tensor), everything after the projection (scores, softmax, context) left in float as before.
+     */
+    private void integerAttention(Writer writer, Weight weight, Map<Activation, QuantizedActivation> activations,
+            Map<Activation, Integer> firstReader) {
+        long[] dims = weight.dims();
+        QuantizedTensor q = writer.memo("attention " + weight.ref() + " " + writer.perChannel + " " + writer.symmetric,
+                () -> Quantizer.quantize(writer.floats(weight), dims, writer.perChannel ? 1 : -1, QuantType.INT8,
+                        writer.symmetric));
+        String base = weight.name();
+        String wq = writer.edit.store(weight, base + "_quantized", q.valuesTensor(""));
+        String ws = writer.edit.store(weight, base + "_scale", q.scaleTensor(""));
+        String wz = writer.edit.store(weight, base + "_zero_point", q.zeroPointTensor(""));
+        for (Weight.Use use : weight.uses()) {
+            NodeProto node = writer.consumer(use);
+            Activation activation = new Activation(use.graph(), node.getInput(0));
+            QuantizedActivation x = activations.computeIfAbsent(activation, a -> new QuantizedActivation(
+                    writer.edit.fresh(a.name() + "_quantized"), writer.edit.fresh(a.name() + "_scale"),
+                    writer.edit.fresh(a.name() + "_zero_point")));
+            firstReader.merge(activation, use.nodeIndex(), Math::min);
+            String bias = node.getInput(2);
+            String mask = node.getInputCount() > 3 ? node.getInput(3) : "";
+            NodeProto quantized = node.toBuilder().setOpType("QAttention").setName(writer.edit.fresh(node.getName() + "_int8"))
+                    .clearInput().addAllInput(List.of(x.values(), wq, bias, x.scale(), ws, mask, x.zeroPoint(), wz))
+                    .build();
+            writer.edit.replace(use.graph(), use.nodeIndex(), List.of(writer.edit.microsoft(quantized)));
+            writer.count("Attention nodes as QAttention (DynamicQuantizeLinear + int8 packed QKV projection)");
+        }
+        writer.edit.remove(weight);
+    }
 }

@@ -115,7 +115,8 @@ final class Smoothing {
                     continue;
                 }
                 // the producing node's constants take 1/s: no extra node at all
-                candidate.affine().forEach(weight -> scaledWeights.put(weight.ref(), scaled(model, weight, inv)));
+                candidate.affine().forEach(weight -> scaledWeights.put(weight.ref(),
+                        scaled(model, weight, inv, scaledWeights)));
                 folded++;
             }
             OnnxModel scaled = model.withProto(WeightIndex.replace(model.proto(), scaledWeights));
@@ -178,8 +179,12 @@ final class Smoothing {
                 producer = node;
             }
         }
-        if (producer == null || !producer.getDomain().isEmpty() || producer.getOutputCount() > 1
+        if (producer == null || producer.getOutputCount() > 1
                 || main.getOutputList().stream().anyMatch(v -> v.getName().equals(activation))) {
+            return List.of();
+        }
+        boolean microsoft = producer.getDomain().equals(ModelEdit.MS_DOMAIN);
+        if (!producer.getDomain().isEmpty() && !microsoft) {
             return List.of();
         }
         int[] readBy = {0};
@@ -188,9 +193,13 @@ final class Smoothing {
         if (readBy[0] != readers.stream().mapToInt(r -> r.weight().uses().size()).sum()) {
             return List.of();
         }
-        if (producer.getOpType().equals("LayerNormalization") && Nodes.intAttribute(producer, "axis", -1) == -1) {
+        // a fused SkipLayerNormalization (input, skip, gamma, beta, bias) normalises like LayerNormalization:
+        // its gamma and beta take 1/s the same way
+        boolean skip = microsoft && producer.getOpType().equals("SkipLayerNormalization");
+        if (skip || !microsoft && producer.getOpType().equals("LayerNormalization")
+                && Nodes.intAttribute(producer, "axis", -1) == -1) {
             List<Weight> affine = new ArrayList<>();
-            for (int input = 1; input < producer.getInputCount(); input++) {
+            for (int input = skip ? 2 : 1; input < Math.min(producer.getInputCount(), skip ? 4 : 3); input++) {
                 Optional<Weight> vector = ownConstant(model, producer.getInput(input), k);
                 if (vector.isEmpty()) {
                     return List.of();
@@ -199,7 +208,16 @@ final class Smoothing {
             }
             return affine;
         }
-        if (producer.getOpType().equals("Mul") && producer.getInputCount() == 2) {
+        if (microsoft && producer.getOpType().equals("Attention") && producer.getInputCount() >= 3) {
+            // a fused attention's output channel j is a sum of value channel j: the value third of the packed
+            // weight's columns and of the bias take 1/s exactly
+            Optional<Weight> weight = model.weights().get(new Weight.Ref(GraphPath.MAIN, producer.getInput(1)))
+                    .filter(w -> w.type() == DataType.FLOAT && w.uses().size() == 1 && w.rank() == 2 && w.dims()[1] == 3L * k);
+            Optional<Weight> bias = model.weights().get(new Weight.Ref(GraphPath.MAIN, producer.getInput(2)))
+                    .filter(b -> b.type() == DataType.FLOAT && b.uses().size() == 1 && b.elements() == 3L * k);
+            return weight.isPresent() && bias.isPresent() ? List.of(weight.get(), bias.get()) : List.of();
+        }
+        if (!microsoft && producer.getOpType().equals("Mul") && producer.getInputCount() == 2) {
             // exactly one operand constant: the other is the activation's own value
             Optional<Weight> left = ownConstant(model, producer.getInput(0), k);
             Optional<Weight> right = ownConstant(model, producer.getInput(1), k);
@@ -220,13 +238,28 @@ final class Smoothing {
                 && weight.dims()[weight.dims().length - 1] == k);
     }
 
-    /** The vector {@code weight} multiplied elementwise by {@code factors}. */
-    private static TensorProto scaled(OnnxModel model, Weight weight, float[] factors) {
-        float[] values = Tensors.toFloats(model.weights().tensor(weight.ref()));
-        for (int j = 0; j < values.length; j++) {
-            values[j] *= factors[j];
+    /**
+     * {@code weight} with the last {@code factors.length} entries of its last axis multiplied by the
+     * factors: the whole vector for a layer norm's scale and bias or a Mul's factor, the value third of
+     * a fused attention's packed QKV weight and bias.
+     */
+    private static TensorProto scaled(OnnxModel model, Weight weight, float[] factors, Map<Weight.Ref, TensorProto> scaled) {
+        float[] values = Tensors.toFloats(current(model, weight, scaled));
+        long[] dims = weight.dims();
+        int width = (int) dims[dims.length - 1];
+        int offset = width - factors.length;
+        for (int row = 0; row < values.length / width; row++) {
+            for (int j = 0; j < factors.length; j++) {
+                values[row * width + offset + j] *= factors[j];
+            }
         }
-        return Tensors.ofFloats(weight.name(), weight.dims(), values);
+        return Tensors.ofFloats(weight.name(), dims, values);
+    }
+
+    /** The weight as smoothing has left it so far: a fused attention's weight may be scaled twice (rows and values). */
+    private static TensorProto current(OnnxModel model, Weight weight, Map<Weight.Ref, TensorProto> scaled) {
+        TensorProto already = scaled.get(weight.ref());
+        return already != null ? already : model.weights().tensor(weight.ref());
     }
 
     /** Scales the rows of the activation's weights by s (into {@code scaled}) and returns 1/s. */
@@ -235,7 +268,7 @@ final class Smoothing {
         List<float[]> values = new ArrayList<>();
         float[] wMax = new float[xMax.length];
         for (Reader reader : readers) {
-            float[] w = Tensors.toFloats(model.weights().tensor(reader.weight().ref()));
+            float[] w = Tensors.toFloats(current(model, reader.weight(), scaled));
             rowMax(w, reader, wMax);
             values.add(w);
         }

@@ -3,14 +3,17 @@ package io.modelpress.engine.plan;
 import io.modelpress.engine.ChainStep;
 import io.modelpress.engine.plugin.LoadedPlugin;
 import io.modelpress.engine.plugin.PluginRegistry;
+import io.modelpress.model.OnnxModel;
 import io.modelpress.spi.HardwareProfile;
 import io.modelpress.spi.OptionException;
 import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.Precision;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The chains worth trying, as data: each a sequence of plugin steps with the reason it may suit a
@@ -21,14 +24,22 @@ import java.util.Optional;
 public final class Candidates {
 
     private static final String CLEANUP = "graph-cleanup";
+    private static final String FUSION = "transformer-fusion";
 
     /**
      * A chain template: steps as written on the command line, and why it is worth a try.
      *
      * @param integerTargetsOnly offered only to profiles that run int8: its result saves download size on
      *     integer hardware but computes in fp32, which a half-precision GPU gains nothing from
+     * @param encodersOnly offered only for transformer encoders (softmax attention and layer normalisation):
+     *     its first step fuses their subgraphs and does nothing elsewhere
      */
-    record Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly) {
+    record Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly,
+            boolean encodersOnly) {
+
+        Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly) {
+            this(steps, rationale, needsCalibration, integerTargetsOnly, false);
+        }
     }
 
     /**
@@ -46,6 +57,10 @@ public final class Candidates {
                     + "kept in higher precision if that is not enough", true, "int8-dynamic:smooth=0.7,fidelity-target=0.995"),
             template("int8 with activation outliers smoothed into the weights from the calibration data: transformers "
                     + "keep more fidelity with every MatMul in integer form", true, "int8-dynamic:smooth=0.7"),
+            new Template(List.of(FUSION, "int8-dynamic:smooth=0.7"), "transformer encoders: attention, residual layer "
+                    + "norms and GELUs fused into ONNX Runtime's contrib operators, then int8 smoothed: attention becomes "
+                    + "one int8 QKV projection (QAttention); on the providers that run the fused operators (CPU, CUDA)",
+                    true, false, true),
             template("4-bit weights in blocks: about 7x smaller; accuracy may suffer", false, "int4-block"),
             template("half precision: 2x smaller, fast where fp16 runs natively", false, "fp16"),
             template("a quarter of the neurons and channels removed, then int8: smaller than int8 alone", false,
@@ -82,11 +97,11 @@ public final class Candidates {
     record Matched(List<Template> templates, List<List<ChainStep>> chains, List<Excluded> excluded) {
     }
 
-    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration) {
-        return match(plugins, profile, hasCalibration, CATALOGUE);
+    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration, boolean encoder) {
+        return match(plugins, profile, hasCalibration, encoder, CATALOGUE);
     }
 
-    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration,
+    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration, boolean encoder,
             List<Template> catalogue) {
         boolean cleanup = plugins.find(CLEANUP).isPresent();
         List<Template> templates = new ArrayList<>();
@@ -103,6 +118,9 @@ public final class Candidates {
                     ? Optional.of("for integer targets: its layers compute in fp32 from a codebook, and profile '"
                             + profile.id() + "' does not run int8")
                     : unusable(chain, plugins, profile);
+            if (reason.isEmpty() && template.encodersOnly() && !encoder) {
+                reason = Optional.of("for transformer encoders: the model has no softmax attention with layer normalisation");
+            }
             if (reason.isPresent()) {
                 excluded.add(new Excluded(chain, template.rationale(), reason.get()));
             } else {
@@ -133,5 +151,17 @@ public final class Candidates {
 
     private static Template template(String rationale, boolean needsCalibration, String... steps) {
         return new Template(Arrays.asList(steps), rationale, needsCalibration, false);
+    }
+
+    /**
+     * Whether the main graph looks like a transformer encoder: a Softmax, a layer normalisation (fused,
+     * or written out with ReduceMean) and MatMuls. Cheap and conservative: the fusion step itself
+     * checks every pattern and leaves what does not match.
+     */
+    static boolean encoderTransformer(OnnxModel model) {
+        Set<String> ops = new HashSet<>();
+        model.proto().getGraph().getNodeList().forEach(node -> ops.add(node.getOpType()));
+        return ops.contains("Softmax") && ops.contains("MatMul")
+                && (ops.contains("ReduceMean") || ops.contains("LayerNormalization"));
     }
 }

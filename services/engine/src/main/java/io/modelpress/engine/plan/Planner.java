@@ -76,8 +76,9 @@ public final class Planner {
     public CompressionReport compress(PlanRequest request, ProgressListener listener) {
         long started = System.nanoTime();
         Judging judging = Judging.of(request.calibration(), request.evaluation());
+        OnnxModel original = engine.load(request.model());
         Candidates.Matched matched = Candidates.match(engine.plugins(), request.profile(), judging.tuning().isPresent(),
-                catalogue);
+                Candidates.encoderTransformer(original), catalogue);
         if (matched.chains().isEmpty()) {
             throw new EngineException("no chain of the installed plugins serves profile '" + request.profile().id() + "': "
                     + matched.excluded().stream().map(e -> e.chain().get(e.chain().size() - 1).pluginId() + " (" + e.reason() + ")")
@@ -103,7 +104,6 @@ public final class Planner {
             return keepOriginal(request, judging, planning, hint, listener);
         }
         Path trialsFolder = createTrialsFolder(engine);
-        OnnxModel original = engine.load(request.model());
         Evaluator.Data judgingData = new Evaluator.Data(judging.judge(), judging.labelled(), Optional.empty(),
                 request.profile().batchSize(), InputGenerator.indexBounds(original));
         Budget probeBudget = searched;

@@ -1,0 +1,535 @@
+package io.modelpress.plugins.fusion;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.modelpress.model.DataType;
+import io.modelpress.model.Nodes;
+import io.modelpress.model.Tensors;
+import io.modelpress.model.ValueNames;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The pattern matchers. Each pass walks one graph, finds the subgraphs a BERT-family export
+ * writes out op by op and replaces each by one ONNX Runtime contrib operator computing the same
+ * function. A pattern that differs in any detail (another axis, a constant that is not the
+ * expected one, an intermediate value read elsewhere) is left as it is: fusing must never change
+ * what the graph computes.
+ */
+final class Fusions {
+
+    static final String MS_DOMAIN = "com.microsoft";
+
+    private final ValueNames names;
+    private final Map<String, String> maskIndex = new HashMap<>();
+
+    Fusions(ValueNames names) {
+        this.names = names;
+    }
+
+    /** One matched projection {@code Add(bias, MatMul(input, weight))}. */
+    private record Projection(String input, String weight, String bias) {
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    /**
+     * Softmax(Q·Kᵀ / √d + mask)·V with Q, K, V projected from one input and split into heads by
+     * Reshape + Transpose, merged back by Transpose + Reshape: becomes one Attention with the three
+     * projections packed into one [hidden, 3·hidden] weight and the 2-D attention mask as mask_index.
+     */
+    int attention(GraphView g, Rewrite rewrite) {
+        int count = 0;
+        for (int n = 0; n < g.graph.getNodeCount(); n++) {
+            NodeProto softmax = g.node(n);
+            if (softmax.getOpType().equals("Softmax") && softmax.getDomain().isEmpty()) {
+                count += attentionAt(g, rewrite, n) ? 1 : 0;
+            }
+        }
+        return count;
+    }
+
+    private boolean attentionAt(GraphView g, Rewrite rewrite, int softmaxIndex) {
+        NodeProto softmax = g.node(softmaxIndex);
+        long axis = Nodes.intAttribute(softmax, "axis", -1);
+        if (axis != 3 && axis != -1) {
+            return false;
+        }
+        List<Integer> nodes = new ArrayList<>();
+        nodes.add(softmaxIndex);
+        String scores = softmax.getInput(0);
+        String maskTerm = null;
+        int scaled = scaledScores(g, scores);
+        if (scaled < 0) {
+            int maskAdd = g.producer(scores, "Add");
+            if (maskAdd < 0 || !g.onlyReadBy(scores, softmaxIndex)) {
+                return false;
+            }
+            NodeProto add = g.node(maskAdd);
+            for (String input : add.getInputList()) {
+                if (scaled < 0 && scaledScores(g, input) >= 0 && g.onlyReadBy(input, maskAdd)) {
+                    scaled = scaledScores(g, input);
+                    maskTerm = GraphView.other(add, input).orElse(null);
+                }
+            }
+            if (scaled < 0 || maskTerm == null) {
+                return false;
+            }
+            nodes.add(maskAdd);
+        }
+        nodes.add(scaled);
+        NodeProto scale = g.node(scaled);
+        float factor = g.scalar(scale.getInput(1)).orElseThrow();
+        float scaleValue = scale.getOpType().equals("Div") ? 1f / factor : factor;
+        int qk = g.producer(scale.getInput(0), "MatMul");
+        int qTranspose = g.producer(g.node(qk).getInput(0), "Transpose");
+        int kTranspose = g.producer(g.node(qk).getInput(1), "Transpose");
+        if (qTranspose < 0 || kTranspose < 0 || !g.onlyReadBy(g.node(qk).getOutput(0), scaled)
+                || !Arrays.equals(GraphView.perm(g.node(qTranspose)), new long[] {0, 2, 1, 3})
+                || !Arrays.equals(GraphView.perm(g.node(kTranspose)), new long[] {0, 2, 3, 1})) {
+            return false;
+        }
+        int context = g.onlyReader(softmax.getOutput(0), "MatMul");
+        if (context < 0 || !g.node(context).getInput(0).equals(softmax.getOutput(0))
+                || !g.onlyReadBy(g.node(scaled).getOutput(0), maskTerm == null ? softmaxIndex : nodes.get(1))) {
+            return false;
+        }
+        int vTranspose = g.producer(g.node(context).getInput(1), "Transpose");
+        int merge = g.onlyReader(g.node(context).getOutput(0), "Transpose");
+        if (vTranspose < 0 || merge < 0 || !Arrays.equals(GraphView.perm(g.node(vTranspose)), new long[] {0, 2, 1, 3})
+                || !Arrays.equals(GraphView.perm(g.node(merge)), new long[] {0, 2, 1, 3})) {
+            return false;
+        }
+        int output = -1;
+        for (int reader : g.readers(g.node(merge).getOutput(0))) {
+            output = g.node(reader).getOpType().equals("Reshape") ? reader : output;
+        }
+        if (output < 0 || !g.node(output).getInput(0).equals(g.node(merge).getOutput(0))
+                || !onlyShapeReaders(g, g.node(merge).getOutput(0), output)) {
+            return false;
+        }
+        int[] splits = new int[3];
+        Projection[] projections = new Projection[3];
+        int[] transposes = {qTranspose, kTranspose, vTranspose};
+        for (int i = 0; i < 3; i++) {
+            splits[i] = g.producer(g.node(transposes[i]).getInput(0), "Reshape");
+            if (splits[i] < 0 || !g.onlyReadBy(g.node(transposes[i]).getOutput(0), i == 2 ? context : qk)
+                    || !g.onlyReadBy(g.node(splits[i]).getOutput(0), transposes[i])) {
+                return false;
+            }
+            Optional<Projection> projection = projection(g, g.node(splits[i]).getInput(0));
+            if (projection.isEmpty()) {
+                return false;
+            }
+            projections[i] = projection.get();
+        }
+        String input = projections[0].input();
+        long[] dims = g.dims(projections[0].weight()).orElseThrow();
+        for (Projection projection : projections) {
+            if (!projection.input().equals(input) || !Arrays.equals(g.dims(projection.weight()).orElseThrow(), dims)) {
+                return false;
+            }
+        }
+        long heads = heads(g, g.node(splits[0]));
+        long hidden = dims[1];
+        if (heads <= 0 || hidden % heads != 0 || heads(g, g.node(splits[1])) != heads
+                || heads(g, g.node(splits[2])) != heads) {
+            return false;
+        }
+        Optional<Mask> mask = maskTerm == null ? Optional.empty() : mask(g, maskTerm);
+        if (maskTerm != null && mask.isEmpty()) {
+            return false;
+        }
+        nodes.addAll(List.of(qk, qTranspose, kTranspose, vTranspose, splits[0], splits[1], splits[2], context, merge));
+        if (!rewrite.free(nodes) || !rewrite.free(List.of(output))) {
+            return false;
+        }
+        String base = softmax.getName().isEmpty() ? "attention" : softmax.getName();
+        String weight = names.fresh(base + "_qkv_weight");
+        String bias = names.fresh(base + "_qkv_bias");
+        rewrite.initializer(packWeights(g, weight, projections, (int) dims[0], (int) hidden));
+        rewrite.initializer(packBias(g, bias, projections, (int) hidden));
+        List<String> inputs = new ArrayList<>(List.of(input, weight, bias));
+        List<AttributeProto> attributes = new ArrayList<>();
+        attributes.add(Nodes.attr("num_heads", heads));
+        if (mask.isPresent()) {
+            inputs.add(maskIndex(rewrite, mask.get().input()));
+            attributes.add(Nodes.attr("mask_filter_value", mask.get().fill()));
+        }
+        float standard = (float) (1 / Math.sqrt(hidden / heads));
+        if (Math.abs(scaleValue - standard) > 1e-6f * standard) {
+            attributes.add(Nodes.attr("scale", scaleValue));
+        }
+        NodeProto attention = Nodes.node("Attention", names.fresh(base + "_fused"), inputs,
+                List.of(g.node(output).getOutput(0)), attributes.toArray(AttributeProto[]::new))
+                .toBuilder().setDomain(MS_DOMAIN).build();
+        rewrite.fuse(nodes, output, attention);
+        return true;
+    }
+
+    /** Shape arithmetic an exporter writes to compute a Reshape's target shape from a tensor's shape. */
+    private static final Set<String> SHAPE_OPS = Set.of("Shape", "Gather", "Unsqueeze", "Squeeze",
+            "Concat", "Cast", "Slice", "Mul", "Div", "Add", "Sub", "Constant");
+
+    /**
+     * Whether {@code value} is read by {@code reshape} as its data and otherwise only by Shape
+     * nodes whose results go nowhere but into that Reshape's shape input: after fusion the whole
+     * shape computation goes with it.
+     */
+    private static boolean onlyShapeReaders(GraphView g, String value, int reshape) {
+        Deque<Integer> pending = new ArrayDeque<>();
+        for (int reader : g.readers(value)) {
+            if (reader != reshape) {
+                if (!g.node(reader).getOpType().equals("Shape")) {
+                    return false;
+                }
+                pending.add(reader);
+            }
+        }
+        Set<Integer> seen = new HashSet<>();
+        while (!pending.isEmpty()) {
+            int n = pending.pop();
+            if (!seen.add(n)) {
+                continue;
+            }
+            NodeProto node = g.node(n);
+            if (!node.getDomain().isEmpty() || !SHAPE_OPS.contains(node.getOpType())) {
+                return false;
+            }
+            for (String output : node.getOutputList()) {
+                if (g.isGraphOutput(output)) {
+                    return false;
+                }
+                for (int reader : g.readers(output)) {
+                    if (reader == reshape) {
+                        if (!g.node(reshape).getInput(1).equals(output)) {
+                            return false;
+                        }
+                    } else {
+                        pending.add(reader);
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** A Div or Mul of a MatMul by a constant scalar, or -1. */
+    private static int scaledScores(GraphView g, String value) {
+        for (String op : List.of("Div", "Mul")) {
+            int index = g.producer(value, op);
+            if (index >= 0 && g.scalar(g.node(index).getInput(1)).isPresent()
+                    && g.producer(g.node(index).getInput(0), "MatMul") >= 0) {
+                return index;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code Add(bias, MatMul(input, weight))} in either order, with constant 2-D weight and 1-D bias. */
+    private static Optional<Projection> projection(GraphView g, String value) {
+        int add = g.producer(value, "Add");
+        if (add < 0) {
+            return Optional.empty();
+        }
+        for (String input : g.node(add).getInputList()) {
+            int matMul = g.producer(input, "MatMul");
+            String bias = GraphView.other(g.node(add), input).orElse("");
+            if (matMul < 0 || g.dims(bias).map(d -> d.length != 1).orElse(true)) {
+                continue;
+            }
+            String weight = g.node(matMul).getInput(1);
+            Optional<long[]> dims = g.dims(weight);
+            if (dims.isPresent() && dims.get().length == 2 && g.floats(weight).isPresent()
+                    && g.floats(bias).map(b -> b.length == dims.get()[1]).orElse(false)) {
+                return Optional.of(new Projection(g.node(matMul).getInput(0), weight, bias));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The head count a [batch, sequence, heads, head size] Reshape splits into, or -1. */
+    private static long heads(GraphView g, NodeProto reshape) {
+        String shape = reshape.getInput(1);
+        Optional<long[]> constant = g.longs(shape);
+        if (constant.isPresent()) {
+            return constant.get().length == 4 ? constant.get()[2] : -1;
+        }
+        int concat = g.producer(shape, "Concat");
+        if (concat < 0 || g.node(concat).getInputCount() != 4) {
+            return -1;
+        }
+        return g.longs(g.node(concat).getInput(2)).filter(v -> v.length == 1).map(v -> v[0]).orElse(-1L);
+    }
+
+    /** The 2-D mask input and the value the graph adds where it is 0. */
+    private record Mask(String input, float fill) {
+    }
+
+    /**
+     * {@code (1 - float(unsqueeze(mask, [1, 2]))) · fill}: a [batch, sequence] 0/1 mask broadcast
+     * over heads and query positions, which Attention takes as a 2-D mask_index.
+     */
+    private static Optional<Mask> mask(GraphView g, String term) {
+        int mul = g.producer(term, "Mul");
+        if (mul < 0) {
+            return Optional.empty();
+        }
+        for (String input : g.node(mul).getInputList()) {
+            Optional<Float> fill = g.scalar(GraphView.other(g.node(mul), input).orElse(""));
+            int sub = g.producer(input, "Sub");
+            if (fill.isEmpty() || sub < 0 || !g.scalar(g.node(sub).getInput(0)).map(v -> v == 1f).orElse(false)) {
+                continue;
+            }
+            String value = g.node(sub).getInput(1);
+            List<Long> axes = new ArrayList<>();
+            boolean cast = false;
+            while (g.graphInput(value).isEmpty()) {
+                int unsqueeze = g.producer(value, "Unsqueeze");
+                int castNode = g.producer(value, "Cast");
+                if (unsqueeze >= 0) {
+                    Optional<long[]> these = g.axes(g.node(unsqueeze));
+                    if (these.isEmpty()) {
+                        return Optional.empty();
+                    }
+                    Arrays.stream(these.get()).forEach(axes::add);
+                    value = g.node(unsqueeze).getInput(0);
+                } else if (castNode >= 0 && Nodes.intAttribute(g.node(castNode), "to", 0) == DataType.FLOAT.code()) {
+                    cast = true;
+                    value = g.node(castNode).getInput(0);
+                } else {
+                    return Optional.empty();
+                }
+            }
+            axes.sort(null);
+            boolean twoD = g.graphInput(value).get().getType().getTensorType().getShape().getDimCount() == 2;
+            if (cast && twoD && (axes.equals(List.of(1L, 2L)) || axes.equals(List.of(2L, 1L)))) {
+                return Optional.of(new Mask(value, fill.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The mask as int32, cast once for every attention reading it. */
+    private String maskIndex(Rewrite rewrite, String mask) {
+        String name = maskIndex.computeIfAbsent(mask, m -> names.fresh(m + "_int32"));
+        rewrite.prelude(Nodes.node("Cast", name, List.of(mask), List.of(name),
+                Nodes.attr("to", (long) DataType.INT32.code())));
+        return name;
+    }
+
+    private static TensorProto packWeights(GraphView g, String name, Projection[] projections, int rows, int hidden) {
+        float[] packed = new float[rows * 3 * hidden];
+        for (int p = 0; p < 3; p++) {
+            float[] weight = g.floats(projections[p].weight()).orElseThrow();
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(weight, r * hidden, packed, r * 3 * hidden + p * hidden, hidden);
+            }
+        }
+        return Tensors.ofFloats(name, new long[] {rows, 3L * hidden}, packed);
+    }
+
+    private static TensorProto packBias(GraphView g, String name, Projection[] projections, int hidden) {
+        float[] packed = new float[3 * hidden];
+        for (int p = 0; p < 3; p++) {
+            System.arraycopy(g.floats(projections[p].bias()).orElseThrow(), 0, packed, p * hidden, hidden);
+        }
+        return Tensors.ofFloats(name, new long[] {3L * hidden}, packed);
+    }
+
+    // ---------------------------------------------------------------- GELU
+
+    /**
+     * {@code x · 0.5 · (1 + erf(x / √2))} becomes Gelu, or BiasGelu when x is a bias added to
+     * another value and nothing else reads the sum.
+     */
+    int gelu(GraphView g, Rewrite rewrite) {
+        int count = 0;
+        for (int n = 0; n < g.graph.getNodeCount(); n++) {
+            if (g.node(n).getOpType().equals("Erf") && g.node(n).getDomain().isEmpty()) {
+                count += geluAt(g, rewrite, n) ? 1 : 0;
+            }
+        }
+        return count;
+    }
+
+    private boolean geluAt(GraphView g, Rewrite rewrite, int erf) {
+        String erfInput = g.node(erf).getInput(0);
+        int div = g.producer(erfInput, "Div");
+        int mulHalf = g.producer(erfInput, "Mul");
+        int scale = div >= 0 && near(g, g.node(div).getInput(1), (float) Math.sqrt(2)) ? div
+                : mulHalf >= 0 && near(g, g.node(mulHalf).getInput(1), (float) Math.sqrt(0.5)) ? mulHalf : -1;
+        if (scale < 0 || !g.onlyReadBy(erfInput, erf)) {
+            return false;
+        }
+        String x = g.node(scale).getInput(0);
+        int plusOne = g.onlyReader(g.node(erf).getOutput(0), "Add");
+        if (plusOne < 0 || !GraphView.other(g.node(plusOne), g.node(erf).getOutput(0)).map(v -> near(g, v, 1f)).orElse(false)) {
+            return false;
+        }
+        int times = g.onlyReader(g.node(plusOne).getOutput(0), "Mul");
+        if (times < 0 || !GraphView.other(g.node(times), g.node(plusOne).getOutput(0)).map(x::equals).orElse(false)) {
+            return false;
+        }
+        int half = g.onlyReader(g.node(times).getOutput(0), "Mul");
+        if (half < 0 || !GraphView.other(g.node(half), g.node(times).getOutput(0)).map(v -> near(g, v, 0.5f)).orElse(false)) {
+            return false;
+        }
+        List<Integer> nodes = new ArrayList<>(List.of(scale, erf, plusOne, times));
+        List<String> inputs = List.of(x);
+        String op = "Gelu";
+        int biasAdd = g.producer(x, "Add");
+        if (biasAdd >= 0 && g.onlyReadBy(x, scale, times)) {
+            Optional<String[]> split = biasSplit(g, g.node(biasAdd));
+            if (split.isPresent()) {
+                inputs = List.of(split.get()[0], split.get()[1]);
+                op = "BiasGelu";
+                nodes.add(biasAdd);
+            }
+        }
+        if (!rewrite.free(nodes) || !rewrite.free(List.of(half))) {
+            return false;
+        }
+        String name = g.node(half).getName().isEmpty() ? op : g.node(half).getName() + "_" + op;
+        rewrite.fuse(nodes, half, Nodes.node(op, names.fresh(name), inputs, List.of(g.node(half).getOutput(0)))
+                .toBuilder().setDomain(MS_DOMAIN).build());
+        return true;
+    }
+
+    /** {value, bias} of an {@code Add(value, bias)} whose bias is a constant 1-D tensor and value is not constant. */
+    private static Optional<String[]> biasSplit(GraphView g, NodeProto add) {
+        for (String input : add.getInputList()) {
+            String other = GraphView.other(add, input).orElse("");
+            if (!g.isConstant(input) && g.dims(other).map(d -> d.length == 1).orElse(false) && g.floats(other).isPresent()) {
+                return Optional.of(new String[] {input, other});
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean near(GraphView g, String value, float expected) {
+        return g.scalar(value).map(v -> Math.abs(v - expected) <= 1e-4f * Math.max(1f, Math.abs(expected))).orElse(false);
+    }
+
+    // ---------------------------------------------------------------- layer normalisation
+
+    /** What a normalisation pass fused. */
+    record NormCounts(int skip, int plain) {
+    }
+
+    /**
+     * {@code (x - mean(x)) / sqrt(var(x) + ε) · γ + β} over the last axis becomes
+     * SkipLayerNormalization when x is a sum of two values nothing else reads (a residual; a
+     * constant bias added to one of them goes into the bias input), else LayerNormalization
+     * where the opset has it (17 and later).
+     */
+    NormCounts layerNorm(GraphView g, Rewrite rewrite, long opset) {
+        int skip = 0;
+        int plain = 0;
+        for (int n = 0; n < g.graph.getNodeCount(); n++) {
+            if (g.node(n).getOpType().equals("ReduceMean") && g.node(n).getDomain().isEmpty()) {
+                String kind = layerNormAt(g, rewrite, n, opset);
+                skip += kind.equals("skip") ? 1 : 0;
+                plain += kind.equals("plain") ? 1 : 0;
+            }
+        }
+        return new NormCounts(skip, plain);
+    }
+
+    private String layerNormAt(GraphView g, Rewrite rewrite, int mean, long opset) {
+        if (!lastAxis(g, g.node(mean))) {
+            return "";
+        }
+        String x = g.node(mean).getInput(0);
+        int sub = g.onlyReader(g.node(mean).getOutput(0), "Sub");
+        if (sub < 0 || !g.node(sub).getInput(0).equals(x) || !g.node(sub).getInput(1).equals(g.node(mean).getOutput(0))) {
+            return "";
+        }
+        String centred = g.node(sub).getOutput(0);
+        int pow = -1;
+        int div = -1;
+        for (int reader : g.readers(centred)) {
+            NodeProto node = g.node(reader);
+            if (node.getOpType().equals("Pow") && node.getInput(0).equals(centred) && near(g, node.getInput(1), 2f)) {
+                pow = reader;
+            } else if (node.getOpType().equals("Div") && node.getInput(0).equals(centred)) {
+                div = reader;
+            }
+        }
+        if (pow < 0 || div < 0 || !g.onlyReadBy(centred, pow, div)) {
+            return "";
+        }
+        int variance = g.onlyReader(g.node(pow).getOutput(0), "ReduceMean");
+        if (variance < 0 || !lastAxis(g, g.node(variance))) {
+            return "";
+        }
+        int addEpsilon = g.onlyReader(g.node(variance).getOutput(0), "Add");
+        Optional<Float> epsilon = addEpsilon < 0 ? Optional.empty()
+                : GraphView.other(g.node(addEpsilon), g.node(variance).getOutput(0)).flatMap(g::scalar);
+        if (epsilon.isEmpty()) {
+            return "";
+        }
+        int sqrt = g.onlyReader(g.node(addEpsilon).getOutput(0), "Sqrt");
+        if (sqrt < 0 || !g.onlyReadBy(g.node(sqrt).getOutput(0), div) || !g.node(div).getInput(1).equals(g.node(sqrt).getOutput(0))) {
+            return "";
+        }
+        int mul = g.onlyReader(g.node(div).getOutput(0), "Mul");
+        String gamma = mul < 0 ? "" : GraphView.other(g.node(mul), g.node(div).getOutput(0)).orElse("");
+        int add = mul < 0 ? -1 : g.onlyReader(g.node(mul).getOutput(0), "Add");
+        String beta = add < 0 ? "" : GraphView.other(g.node(add), g.node(mul).getOutput(0)).orElse("");
+        if (add < 0 || !oneD(g, gamma) || !oneD(g, beta)) {
+            return "";
+        }
+        List<Integer> nodes = new ArrayList<>(List.of(mean, sub, pow, variance, addEpsilon, sqrt, div, mul));
+        String output = g.node(add).getOutput(0);
+        String name = g.node(add).getName().isEmpty() ? "layer_norm" : g.node(add).getName();
+        int residual = g.producer(x, "Add");
+        if (residual >= 0 && g.onlyReadBy(x, mean, sub) && !g.isConstant(g.node(residual).getInput(0))
+                && !g.isConstant(g.node(residual).getInput(1))) {
+            List<String> inputs = new ArrayList<>(List.of(g.node(residual).getInput(0), g.node(residual).getInput(1),
+                    gamma, beta));
+            nodes.add(residual);
+            for (int i = 0; i < 2; i++) {
+                int biasAdd = g.producer(inputs.get(i), "Add");
+                Optional<String[]> split = biasAdd < 0 || !g.onlyReadBy(inputs.get(i), residual) ? Optional.empty()
+                        : biasSplit(g, g.node(biasAdd));
+                if (split.isPresent() && g.dims(split.get()[1]).get()[0] == g.dims(gamma).get()[0]) {
+                    inputs.set(i, split.get()[0]);
+                    inputs.add(split.get()[1]);
+                    nodes.add(biasAdd);
+                    break;
+                }
+            }
+            if (!rewrite.free(nodes) || !rewrite.free(List.of(add))) {
+                return "";
+            }
+            rewrite.fuse(nodes, add, Nodes.node("SkipLayerNormalization", names.fresh(name + "_skip"), inputs,
+                    List.of(output), Nodes.attr("epsilon", epsilon.get())).toBuilder().setDomain(MS_DOMAIN).build());
+            return "skip";
+        }
+        if (opset < 17 || !rewrite.free(nodes) || !rewrite.free(List.of(add))) {
+            return "";
+        }
+        rewrite.fuse(nodes, add, Nodes.node("LayerNormalization", names.fresh(name + "_fused"), List.of(x, gamma, beta),
+                List.of(output), Nodes.attr("axis", -1L), Nodes.attr("epsilon", epsilon.get())));
+        return "plain";
+    }
+
+    private static boolean lastAxis(GraphView g, NodeProto reduce) {
+        return Nodes.intAttribute(reduce, "keepdims", 1) == 1
+                && g.axes(reduce).map(a -> a.length == 1 && a[0] == -1).orElse(false);
+    }
+
+    private static boolean oneD(GraphView g, String value) {
+        return g.floats(value).isPresent() && g.dims(value).map(d -> d.length == 1).orElse(false);
+    }
+}

@@ -1,0 +1,144 @@
+package io.modelpress.plugins.fusion;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import io.modelpress.inference.OrtRunner;
+import io.modelpress.model.DataType;
+import io.modelpress.model.Nodes;
+import io.modelpress.model.OnnxModel;
+import io.modelpress.spi.HardwareProfile;
+import io.modelpress.spi.PluginOptions;
+import io.modelpress.spi.PluginResult;
+import io.modelpress.spi.Precision;
+import io.modelpress.spi.QuantizedFormat;
+import io.modelpress.spi.TensorData;
+import io.modelpress.testkit.PluginTestContext;
+import io.modelpress.testkit.TestModels;
+import io.modelpress.testkit.TinyBert;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TransformerFusionPluginTest {
+
+    private static final int LAYERS = 2;
+    private static final int HIDDEN = 32;
+
+    private final TransformerFusionPlugin plugin = new TransformerFusionPlugin();
+
+    @Test
+    void fusesEveryBertSubgraphIntoContribOperators() {
+        PluginResult result = fuse(TinyBert.model(LAYERS, HIDDEN, 4, 1));
+        Map<String, Integer> ops = opCounts(result.model());
+
+        assertEquals(LAYERS, ops.getOrDefault("com.microsoft.Attention", 0), ops.toString());
+        assertEquals(2 * LAYERS + 1, ops.getOrDefault("com.microsoft.SkipLayerNormalization", 0), ops.toString());
+        assertEquals(LAYERS, ops.getOrDefault("com.microsoft.BiasGelu", 0), ops.toString());
+        for (String gone : List.of("Softmax", "Erf", "ReduceMean", "Transpose", "Reshape", "Sqrt", "Pow")) {
+            assertFalse(ops.containsKey(gone), gone + " should be fused away: " + ops);
+        }
+        assertEquals(1, ops.getOrDefault("Cast", 0), "one mask cast serves every attention: " + ops);
+        assertEquals(LAYERS, result.figures().get("attention-fused"));
+        assertTrue(result.model().proto().getOpsetImportList().stream().anyMatch(o -> o.getDomain().equals("com.microsoft")));
+    }
+
+    @Test
+    void fusedGraphComputesTheSameAtEveryBatchAndSequenceLength() {
+        OnnxModel original = TinyBert.model(LAYERS, HIDDEN, 4, 2);
+        OnnxModel fused = fuse(original).model();
+        SplittableRandom random = new SplittableRandom(7);
+        try (OrtRunner before = OrtRunner.open(original); OrtRunner after = OrtRunner.open(fused)) {
+            for (int[] size : new int[][] {{1, 1}, {1, 7}, {3, 16}, {2, 33}, {5, 64}}) {
+                Map<String, TensorData> inputs = TinyBert.inputs(random, size[0], size[1]);
+                float[] expected = before.run(inputs).get("last_hidden_state").toFloats();
+                TensorData actual = after.run(inputs).get("last_hidden_state");
+                assertEquals(List.of((long) size[0], (long) size[1], (long) HIDDEN),
+                        Arrays.stream(actual.shape()).boxed().toList());
+                assertClose(expected, actual.toFloats(), 2e-5, "batch " + size[0] + ", sequence " + size[1]);
+            }
+        }
+    }
+
+    @Test
+    void keepsTheSignatureAndItsDynamicAxes() {
+        OnnxModel original = TinyBert.model(1, HIDDEN, 2, 3);
+        GraphProto fused = fuse(original).model().proto().getGraph();
+        assertEquals(original.proto().getGraph().getInputList(), fused.getInputList());
+        assertEquals(original.proto().getGraph().getOutputList(), fused.getOutputList());
+        assertEquals("sequence_length", fused.getOutput(0).getType().getTensorType().getShape().getDim(1).getDimParam());
+    }
+
+    @Test
+    void leavesAGraphWithoutTransformerSubgraphsAsItIs() {
+        OnnxModel mlp = TestModels.mlp(8, 16, 4, 7);
+        PluginResult result = fuse(mlp);
+        assertSame(mlp, result.model());
+        assertEquals(List.of("nothing fused: no BERT-style attention, GELU or layer norm subgraph found"), result.changes());
+    }
+
+    @Test
+    void leavesAttentionWhoseScoresAreReadElsewhere() {
+        OnnxModel original = TinyBert.model(1, HIDDEN, 4, 4);
+        GraphProto graph = original.proto().getGraph();
+        String softmaxOut = graph.getNodeList().stream().filter(n -> n.getOpType().equals("Softmax")).findFirst()
+                .orElseThrow().getOutput(0);
+        OnnxModel exposed = original.withProto(original.proto().toBuilder().setGraph(graph.toBuilder()
+                .addOutput(Nodes.tensorValue(softmaxOut, DataType.FLOAT,
+                        "batch_size", 4, "sequence_length", "sequence_length"))).build());
+        PluginResult result = fuse(exposed);
+        assertEquals(0.0, result.figures().get("attention-fused"), "the probabilities are an output: nothing to fuse");
+        assertTrue(result.skipped().stream().anyMatch(s -> s.part().startsWith("Softmax")), result.skipped().toString());
+        try (OrtRunner before = OrtRunner.open(exposed); OrtRunner after = OrtRunner.open(result.model())) {
+            Map<String, TensorData> inputs = TinyBert.inputs(new SplittableRandom(1), 2, 9);
+            assertClose(before.run(inputs).get(softmaxOut).toFloats(), after.run(inputs).get(softmaxOut).toFloats(), 1e-6,
+                    "probabilities");
+        }
+    }
+
+    @Test
+    void servesOnlyProvidersThatRunTheFusedOperators() {
+        assertTrue(plugin.serves(profile("cpu")));
+        assertTrue(plugin.serves(profile("cuda")));
+        assertFalse(plugin.serves(profile("wasm")));
+        assertFalse(plugin.serves(profile("xnnpack")));
+    }
+
+    static HardwareProfile profile(String provider) {
+        HardwareProfile base = PluginTestContext.profile(QuantizedFormat.OPERATOR, Precision.FP32, Precision.INT8);
+        return new HardwareProfile(base.id(), base.description(), base.precisions(), base.quantizedFormat(), provider,
+                base.memoryBudgetBytes(), base.sizeBudgetBytes(), base.latencyBudgetMillis(), base.maxAccuracyDrop(),
+                base.batchSize(), base.threads());
+    }
+
+    private PluginResult fuse(OnnxModel model) {
+        return plugin.apply(model, PluginOptions.defaults(plugin.options()),
+                PluginTestContext.in(Path.of(System.getProperty("java.io.tmpdir"))));
+    }
+
+    static Map<String, Integer> opCounts(OnnxModel model) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (NodeProto node : model.proto().getGraph().getNodeList()) {
+            counts.merge(node.getDomain().isEmpty() ? node.getOpType() : node.getDomain() + "." + node.getOpType(), 1,
+                    Integer::sum);
+        }
+        return counts;
+    }
+
+    static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]) / Math.max(1, Math.abs(expected[i])));
+        }
+        assertTrue(worst <= tolerance, what + ": largest difference " + worst);
+    }
+}
