@@ -2,6 +2,7 @@ package io.modelpress.spi;
 
 import io.modelpress.model.OnnxModel;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -41,6 +42,16 @@ public interface CompressionPlugin {
     /** Whether its output suits the target; by default, when the target runs every required precision. */
     default boolean serves(HardwareProfile profile) {
         return profile.precisions().containsAll(requiredPrecisions());
+    }
+
+    /**
+     * Why it cannot work on {@code model}, when that shows in the graph without running it (an
+     * operator it cannot handle, inputs or outputs of another kind): the planner then leaves its chains
+     * out with this reason instead of spending a candidate on a step that would fail. Empty by default:
+     * nothing known before {@link #apply}, which still refuses with its reason.
+     */
+    default Optional<String> unsuitable(OnnxModel model) {
+        return Optional.empty();
     }
 
     /**

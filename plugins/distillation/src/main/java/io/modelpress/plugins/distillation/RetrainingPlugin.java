@@ -11,6 +11,7 @@ import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.spi.PluginSpi;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 
 /**
@@ -95,6 +96,18 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                         + " as targets; the rest goes to the labels (without labels the outputs alone are used)"),
                 OptionSpec.number(TEMPERATURE, 2.0, 1, 20, "softens the input model's outputs as targets"),
                 OptionSpec.integer(THREADS, 1, 1, 256, "PyTorch threads for training (an engine-wide setting)"));
+    }
+
+    /** One float input, one output of class scores, and only operators the translator trains. */
+    @Override
+    public Optional<String> unsuitable(OnnxModel model) {
+        try {
+            TeacherAnalysis.scoreModel(model);
+            TrainableGraph.checkOperators(model);
+            return Optional.empty();
+        } catch (PluginException e) {
+            return Optional.of(e.getMessage());
+        }
     }
 
     @Override

@@ -117,21 +117,8 @@ final class TrainableGraph {
      * @throws PluginException naming the first operator, subgraph or tensor type the translator cannot train
      */
     static TrainableGraph of(OnnxModel model, String input, String logits) throws PluginException {
+        checkOperators(model);
         GraphProto graph = model.proto().getGraph();
-        Set<String> foreign = new TreeSet<>();
-        for (NodeProto node : graph.getNodeList()) {
-            boolean known = OPERATORS.contains(node.getOpType())
-                    && (node.getDomain().isEmpty() || node.getDomain().equals("ai.onnx"))
-                    && node.getAttributeList().stream().noneMatch(Graphs::hasSubgraph);
-            if (!known) {
-                foreign.add((node.getDomain().isEmpty() ? "" : node.getDomain() + ".") + node.getOpType() + " (node '"
-                        + node.getName() + "')");
-            }
-        }
-        if (!foreign.isEmpty()) {
-            throw new PluginException("the model cannot be trained here: it uses " + String.join(", ", foreign)
-                    + "; the trainable operators are " + String.join(", ", new TreeSet<>(OPERATORS)));
-        }
         Map<String, TensorProto> constants = new HashMap<>();
         Map<String, Trainable> trainables = new LinkedHashMap<>();
         WeightIndex index = model.weights();
@@ -151,6 +138,24 @@ final class TrainableGraph {
         TrainableGraph trainable = new TrainableGraph(model, input, logits, trainables, constants);
         trainable.checkConstantInputs();
         return trainable;
+    }
+
+    /** @throws PluginException naming every operator outside {@link #OPERATORS} or holding a subgraph */
+    static void checkOperators(OnnxModel model) throws PluginException {
+        Set<String> foreign = new TreeSet<>();
+        for (NodeProto node : model.proto().getGraph().getNodeList()) {
+            boolean known = OPERATORS.contains(node.getOpType())
+                    && (node.getDomain().isEmpty() || node.getDomain().equals("ai.onnx"))
+                    && node.getAttributeList().stream().noneMatch(Graphs::hasSubgraph);
+            if (!known) {
+                foreign.add((node.getDomain().isEmpty() ? "" : node.getDomain() + ".") + node.getOpType() + " (node '"
+                        + node.getName() + "')");
+            }
+        }
+        if (!foreign.isEmpty()) {
+            throw new PluginException("the model cannot be trained here: it uses " + String.join(", ", foreign)
+                    + "; the trainable operators are " + String.join(", ", new TreeSet<>(OPERATORS)));
+        }
     }
 
     /** The role every use gives the weight, or null when some use is not a trainable position. */

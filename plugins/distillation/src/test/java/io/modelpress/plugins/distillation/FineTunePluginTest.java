@@ -16,12 +16,15 @@ import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.PluginResult;
 import io.modelpress.testkit.MnistModels;
 import io.modelpress.testkit.PluginTestContext;
+import io.modelpress.testkit.TestModels;
+import io.modelpress.testkit.TinyBert;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
@@ -119,6 +122,20 @@ class FineTunePluginTest {
         cancelled.cancel();
         assertThrows(CancellationException.class, () -> plugin.apply(MnistModels.mlp(),
                 PluginOptions.defaults(plugin.options()), cancelled));
+    }
+
+    /** What the planner asks before it offers a retraining chain. */
+    @Test
+    void modelsItCannotTrainAreNamedWithTheReasonBeforeAnyStepRuns() {
+        CompressionPlugin fineTune = new FineTunePlugin();
+        assertEquals(Optional.empty(), fineTune.unsuitable(TestModels.mlp(8, 16, 3, 1)));
+        GraphProto.Builder graph = TestModels.mlp(8, 16, 3, 1).proto().getGraph().toBuilder();
+        graph.getNodeBuilderList().stream().filter(node -> node.getOpType().equals("Relu")).findFirst()
+                .orElseThrow().setOpType("Selu");
+        Optional<String> selu = fineTune.unsuitable(TestModels.model(graph.build()));
+        assertTrue(selu.orElse("").contains("it uses Selu (node"), () -> "reason: " + selu);
+        Optional<String> encoder = fineTune.unsuitable(TinyBert.model(1, 16, 2, 1));
+        assertTrue(encoder.isPresent(), "a transformer encoder is not trainable here");
     }
 
     @Test

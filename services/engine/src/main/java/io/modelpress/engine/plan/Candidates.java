@@ -97,12 +97,13 @@ public final class Candidates {
     record Matched(List<Template> templates, List<List<ChainStep>> chains, List<Excluded> excluded) {
     }
 
-    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration, boolean encoder) {
-        return match(plugins, profile, hasCalibration, encoder, CATALOGUE);
+    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration, OnnxModel model) {
+        return match(plugins, profile, hasCalibration, model, CATALOGUE);
     }
 
-    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration, boolean encoder,
+    static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration, OnnxModel model,
             List<Template> catalogue) {
+        boolean encoder = encoderTransformer(model);
         boolean cleanup = plugins.find(CLEANUP).isPresent();
         List<Template> templates = new ArrayList<>();
         List<List<ChainStep>> chains = new ArrayList<>();
@@ -117,7 +118,7 @@ public final class Candidates {
                     : template.integerTargetsOnly() && !profile.runs(Precision.INT8)
                     ? Optional.of("for integer targets: its layers compute in fp32 from a codebook, and profile '"
                             + profile.id() + "' does not run int8")
-                    : unusable(chain, plugins, profile);
+                    : unusable(chain, plugins, profile, model);
             if (reason.isEmpty() && template.encodersOnly() && !encoder) {
                 reason = Optional.of("for transformer encoders: the model has no softmax attention with layer normalisation");
             }
@@ -131,7 +132,8 @@ public final class Candidates {
         return new Matched(templates, chains, excluded);
     }
 
-    private static Optional<String> unusable(List<ChainStep> chain, PluginRegistry plugins, HardwareProfile profile) {
+    private static Optional<String> unusable(List<ChainStep> chain, PluginRegistry plugins, HardwareProfile profile,
+            OnnxModel model) {
         for (ChainStep step : chain) {
             Optional<LoadedPlugin> plugin = plugins.find(step.pluginId());
             if (plugin.isEmpty()) {
@@ -144,6 +146,12 @@ public final class Candidates {
                 PluginOptions.resolve(plugin.get().plugin().options(), step.options());
             } catch (OptionException e) {
                 return Optional.of("plugin '" + step.pluginId() + "' does not take these options: " + e.getMessage());
+            }
+            // Judged on the original: the steps before it keep its operators (pruning, sharing, quantization
+            // add only ones a plugin that cares must know anyway).
+            Optional<String> unsuitable = plugin.get().plugin().unsuitable(model);
+            if (unsuitable.isPresent()) {
+                return Optional.of("plugin '" + step.pluginId() + "' cannot work on this model: " + unsuitable.get());
             }
         }
         return Optional.empty();

@@ -78,7 +78,7 @@ public final class Planner {
         Judging judging = Judging.of(request.calibration(), request.evaluation());
         OnnxModel original = engine.load(request.model());
         Candidates.Matched matched = Candidates.match(engine.plugins(), request.profile(), judging.tuning().isPresent(),
-                Candidates.encoderTransformer(original), catalogue);
+                original, catalogue);
         if (matched.chains().isEmpty()) {
             throw new EngineException("no chain of the installed plugins serves profile '" + request.profile().id() + "': "
                     + matched.excluded().stream().map(e -> e.chain().get(e.chain().size() - 1).pluginId() + " (" + e.reason() + ")")

@@ -21,8 +21,7 @@ class TransformerCandidatesTest {
 
     @Test
     void encodersOnACpuProfileGetTheFusionAheadOfQuantization() {
-        Candidates.Matched matched = Candidates.match(plugins, TestProfiles.cpu(), true,
-                Candidates.encoderTransformer(TinyBert.model(1, 16, 2, 1)));
+        Candidates.Matched matched = Candidates.match(plugins, TestProfiles.cpu(), true, TinyBert.model(1, 16, 2, 1));
         Optional<List<ChainStep>> fused = fusedChain(matched.chains());
         assertTrue(fused.isPresent(), matched.excluded().toString());
         List<String> ids = fused.get().stream().map(ChainStep::pluginId).toList();
@@ -32,7 +31,7 @@ class TransformerCandidatesTest {
     @Test
     void otherModelsAndOtherProvidersDoNotGetIt() {
         assertFalse(Candidates.encoderTransformer(TestModels.mlp(8, 16, 4, 1)));
-        Candidates.Matched mlp = Candidates.match(plugins, TestProfiles.cpu(), true, false);
+        Candidates.Matched mlp = Candidates.match(plugins, TestProfiles.cpu(), true, TestModels.mlp(8, 16, 4, 1));
         assertTrue(fusedChain(mlp.chains()).isEmpty());
         assertTrue(mlp.excluded().stream().anyMatch(e -> e.reason().startsWith("for transformer encoders")));
 
@@ -40,7 +39,7 @@ class TransformerCandidatesTest {
         HardwareProfile wasm = new HardwareProfile("test-wasm", "a browser", cpu.precisions(), cpu.quantizedFormat(), "wasm",
                 cpu.memoryBudgetBytes(), cpu.sizeBudgetBytes(), cpu.latencyBudgetMillis(), cpu.maxAccuracyDrop(),
                 cpu.batchSize(), cpu.threads());
-        Candidates.Matched browser = Candidates.match(plugins, wasm, true, true);
+        Candidates.Matched browser = Candidates.match(plugins, wasm, true, TinyBert.model(1, 16, 2, 1));
         assertTrue(fusedChain(browser.chains()).isEmpty());
         assertTrue(browser.excluded().stream().anyMatch(
                 e -> e.reason().equals("plugin 'transformer-fusion' does not serve profile 'test-wasm'")), browser.excluded().toString());
