@@ -15,6 +15,7 @@ import io.modelpress.spi.PluginSpi;
 import io.modelpress.spi.Technique;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -81,6 +82,15 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
     public boolean serves(HardwareProfile profile) {
         return EXECUTION_PROVIDERS.contains(profile.executionProvider().toLowerCase(Locale.ROOT))
                 && profile.operators().map(ops -> ops.containsAll(OPERATORS)).orElse(true);
+    }
+
+    /** A model without the self-attention this step fuses gains nothing from it: the planner need not try it. */
+    @Override
+    public Optional<String> unsuitable(OnnxModel model) {
+        int attention = new Fusions(ValueNames.of(model.proto())).attention(new GraphView(model.proto().getGraph()),
+                new Rewrite());
+        return attention > 0 ? Optional.empty()
+                : Optional.of("no self-attention subgraph of the BERT-style pattern this step fuses");
     }
 
     @Override

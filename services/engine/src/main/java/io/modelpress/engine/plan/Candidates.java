@@ -10,10 +10,8 @@ import io.modelpress.spi.PluginOptions;
 import io.modelpress.spi.Precision;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The chains worth trying, as data: each a sequence of plugin steps with the reason it may suit a
@@ -24,22 +22,14 @@ import java.util.Set;
 public final class Candidates {
 
     private static final String CLEANUP = "graph-cleanup";
-    private static final String FUSION = "transformer-fusion";
 
     /**
      * A chain template: steps as written on the command line, and why it is worth a try.
      *
      * @param integerTargetsOnly offered only to profiles that run int8: its result saves download size on
      *     integer hardware but computes in fp32, which a half-precision GPU gains nothing from
-     * @param encodersOnly offered only for transformer encoders (softmax attention and layer normalisation):
-     *     its first step fuses their subgraphs and does nothing elsewhere
      */
-    record Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly,
-            boolean encodersOnly) {
-
-        Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly) {
-            this(steps, rationale, needsCalibration, integerTargetsOnly, false);
-        }
+    record Template(List<String> steps, String rationale, boolean needsCalibration, boolean integerTargetsOnly) {
     }
 
     /**
@@ -57,10 +47,10 @@ public final class Candidates {
                     + "kept in higher precision if that is not enough", true, "int8-dynamic:smooth=0.7,fidelity-target=0.995"),
             template("int8 with activation outliers smoothed into the weights from the calibration data: transformers "
                     + "keep more fidelity with every MatMul in integer form", true, "int8-dynamic:smooth=0.7"),
-            new Template(List.of(FUSION, "int8-dynamic:smooth=0.7"), "transformer encoders: attention, residual layer "
-                    + "norms and GELUs fused into ONNX Runtime's contrib operators, then int8 smoothed: attention becomes "
-                    + "one int8 QKV projection (QAttention); on the providers that run the fused operators (CPU, CUDA)",
-                    true, false, true),
+            template("transformer encoders: attention, residual layer norms and GELUs fused into ONNX Runtime's "
+                    + "contrib operators, then int8 smoothed: attention becomes one int8 QKV projection (QAttention); on "
+                    + "the providers that run the fused operators (CPU, CUDA)", true, "transformer-fusion",
+                    "int8-dynamic:smooth=0.7"),
             template("4-bit weights in blocks: about 7x smaller; accuracy may suffer", false, "int4-block"),
             template("half precision: 2x smaller, fast where fp16 runs natively", false, "fp16"),
             template("a quarter of the neurons and channels removed, then int8: smaller than int8 alone", false,
@@ -103,7 +93,6 @@ public final class Candidates {
 
     static Matched match(PluginRegistry plugins, HardwareProfile profile, boolean hasCalibration, OnnxModel model,
             List<Template> catalogue) {
-        boolean encoder = encoderTransformer(model);
         boolean cleanup = plugins.find(CLEANUP).isPresent();
         List<Template> templates = new ArrayList<>();
         List<List<ChainStep>> chains = new ArrayList<>();
@@ -119,9 +108,6 @@ public final class Candidates {
                     ? Optional.of("for integer targets: its layers compute in fp32 from a codebook, and profile '"
                             + profile.id() + "' does not run int8")
                     : unusable(chain, plugins, profile, model);
-            if (reason.isEmpty() && template.encodersOnly() && !encoder) {
-                reason = Optional.of("for transformer encoders: the model has no softmax attention with layer normalisation");
-            }
             if (reason.isPresent()) {
                 excluded.add(new Excluded(chain, template.rationale(), reason.get()));
             } else {
@@ -147,9 +133,11 @@ public final class Candidates {
             } catch (OptionException e) {
                 return Optional.of("plugin '" + step.pluginId() + "' does not take these options: " + e.getMessage());
             }
-            // Judged on the original: the steps before it keep its operators (pruning, sharing, quantization
-            // add only ones a plugin that cares must know anyway).
-            Optional<String> unsuitable = plugin.get().plugin().unsuitable(model);
+        }
+        // Only then the model, so that a chain the profile cannot run says so whatever the model. Each plugin
+        // judges the original: the steps before it keep the structure it looks for.
+        for (ChainStep step : chain) {
+            Optional<String> unsuitable = unsuitable(plugins.find(step.pluginId()).orElseThrow(), model);
             if (unsuitable.isPresent()) {
                 return Optional.of("plugin '" + step.pluginId() + "' cannot work on this model: " + unsuitable.get());
             }
@@ -157,19 +145,16 @@ public final class Candidates {
         return Optional.empty();
     }
 
-    private static Template template(String rationale, boolean needsCalibration, String... steps) {
-        return new Template(Arrays.asList(steps), rationale, needsCalibration, false);
+    /** A plugin that fails to judge is not given the model either: its step would fail the same way. */
+    private static Optional<String> unsuitable(LoadedPlugin plugin, OnnxModel model) {
+        try {
+            return plugin.plugin().unsuitable(model);
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of("it failed to judge the model (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+        }
     }
 
-    /**
-     * Whether the main graph looks like a transformer encoder: a Softmax, a layer normalisation (fused,
-     * or written out with ReduceMean) and MatMuls. Cheap and conservative: the fusion step itself
-     * checks every pattern and leaves what does not match.
-     */
-    static boolean encoderTransformer(OnnxModel model) {
-        Set<String> ops = new HashSet<>();
-        model.proto().getGraph().getNodeList().forEach(node -> ops.add(node.getOpType()));
-        return ops.contains("Softmax") && ops.contains("MatMul")
-                && (ops.contains("ReduceMean") || ops.contains("LayerNormalization"));
+    private static Template template(String rationale, boolean needsCalibration, String... steps) {
+        return new Template(Arrays.asList(steps), rationale, needsCalibration, false);
     }
 }
