@@ -637,7 +637,7 @@ public class Compressor {
 
     private Optional<BenchmarkSettings> benchmarkSettings() {
         CompressorConfig.Benchmark benchmark = config.benchmark();
-        return benchmark.enabled() ? Optional.of(new BenchmarkSettings(benchmark.threads(), benchmark.warmup(),
+        return benchmark.enabled() ? Optional.of(BenchmarkSettings.of(benchmark.threads(), benchmark.warmup(),
                 benchmark.iterations())) : Optional.empty();
     }
 

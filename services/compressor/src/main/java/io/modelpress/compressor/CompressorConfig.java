@@ -278,11 +278,14 @@ public interface CompressorConfig {
         @WithDefault("true")
         boolean enabled();
 
-        /** Runs before measuring, not counted. */
+        /** Rounds before measuring, not counted. */
         @WithDefault("10")
         int warmup();
 
-        /** Measured runs per model. */
+        /**
+         * Measured rounds at least (one run of each model per round); more, up to ten times as many, until the
+         * medians are stable.
+         */
         @WithDefault("50")
         int iterations();
 
