@@ -97,6 +97,11 @@ final class DataOptions {
     }
 
     BenchmarkSettings benchmarkSettings(HardwareProfile profile) {
-        return BenchmarkSettings.of(profile.threads(), Math.max(3, iterations / 5), iterations);
+        return benchmarkSettings(profile.threads());
+    }
+
+    /** At least --iterations rounds after a fifth as many warm-up rounds (three at least). */
+    BenchmarkSettings benchmarkSettings(int threads) {
+        return BenchmarkSettings.of(threads, Math.max(3, iterations / 5), iterations);
     }
 }
