@@ -82,9 +82,16 @@ final class MiniLmBenchmark {
     private MiniLmBenchmark() {
     }
 
+    /**
+     * A file of the model cache: the folder named by the system property {@code modelpress.models} (bench/quantization.sh
+     * passes bench/models/cache, relative to the repository it runs from), else bench/models/cache under the working
+     * folder or, from the module's folder, under the repository; null when absent.
+     */
     static Path find(String name) {
-        for (Path folder : List.of(Path.of("bench/models/cache"), Path.of("../../bench/models/cache"),
-                Path.of("/work/main/bench/models/cache"), Path.of("/work/fixtures-cache/cache"))) {
+        String given = System.getProperty("modelpress.models");
+        List<Path> folders = given != null ? List.of(Path.of(given))
+                : List.of(Path.of("bench/models/cache"), Path.of("../../bench/models/cache"));
+        for (Path folder : folders) {
             if (Files.exists(folder.resolve(name))) {
                 return folder.resolve(name);
             }
