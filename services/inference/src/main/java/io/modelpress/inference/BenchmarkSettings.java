@@ -22,7 +22,7 @@ public record BenchmarkSettings(int threads, int warmup, int minRounds, int maxR
     public static final double STABLE_WITHIN = 0.02;
 
     /** The default time cap once the minimum rounds are done. */
-    public static final int MAX_SECONDS = 120;
+    public static final int MAX_SECONDS = 60;
 
     public static final BenchmarkSettings DEFAULT = of(0, 10, 50);
 
