@@ -3,8 +3,8 @@ package io.modelpress.inference;
 /**
  * How a benchmark runs. Every model runs once per round, the models in a rotating order; timing
  * stops after at least {@code minRounds} rounds once every model's median is stable (see
- * {@link TimingRounds#stable}), or at {@code maxRounds}, or once {@code maxSeconds} have passed,
- * whichever comes first (the minimum is always run).
+ * {@link TimingRounds#stable}), or at {@code maxRounds}, or once {@code maxSeconds} have passed since
+ * measuring began, whichever comes first (the minimum is always run).
  *
  * @param threads intra-op threads (0: ONNX Runtime's default, one per core)
  * @param warmup rounds before measuring, not counted
@@ -12,7 +12,7 @@ package io.modelpress.inference;
  * @param maxRounds measured rounds at most
  * @param stableWithin the median counts as stable when the median of the last half of the rounds is within this
  *     fraction of the median of all rounds (0.02: 2 %)
- * @param maxSeconds measuring stops after this long once {@code minRounds} are done
+ * @param maxSeconds no round starts after this long since measuring began, once {@code minRounds} are done
  * @param memory whether each model's session memory is measured too, in a fresh child process
  */
 public record BenchmarkSettings(int threads, int warmup, int minRounds, int maxRounds, double stableWithin,
