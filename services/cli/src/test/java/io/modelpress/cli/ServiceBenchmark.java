@@ -104,6 +104,8 @@ public final class ServiceBenchmark {
         Map<String, String> environment = new HashMap<>(stack.environment());
         environment.put("MODELPRESS_MAX_IN_FLIGHT", String.valueOf(inFlight));
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "10s");
+        // The service reads models only from buckets it is told to trust: the one the models are uploaded to.
+        environment.put("MODELPRESS_INPUTS_ALLOWED", DemoCommand.BUCKET);
         log("starting the service with " + inFlight + " model(s) in flight");
         return DemoService.start(serviceJar, environment, "4g", work.resolve("service-" + inFlight),
                 Duration.ofMinutes(3));
