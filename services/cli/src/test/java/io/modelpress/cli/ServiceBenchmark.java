@@ -143,7 +143,11 @@ public final class ServiceBenchmark {
         long last = results.values().stream().mapToLong(Long::longValue).max().orElseThrow();
         long failed = outcomes.values().stream().filter(outcome -> !outcome.succeeded()).count();
         if (failed > 0) {
-            throw new IllegalStateException(failed + " of " + count + " models failed; see the service log");
+            String first = outcomes.values().stream().filter(outcome -> !outcome.succeeded())
+                    .flatMap(outcome -> java.util.stream.Stream.concat(outcome.modelFailures().stream(),
+                            outcome.profiles().stream().flatMap(profile -> profile.failure().stream())))
+                    .map(failure -> failure.path("stage").asText() + ": " + failure.path("reason").asText()).findFirst().orElse("no failure event");
+            throw new IllegalStateException(failed + " of " + count + " models failed, the first with " + first);
         }
         return count / ((last - first) / 60e9);
     }
