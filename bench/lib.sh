@@ -11,6 +11,8 @@
 #                                 title, stamp, INTRO, the figures verbatim; and the CSV: every row of every
 #                                 markdown table in the figures (unless BENCH_OWN_CSV=1: the script wrote $BENCH_CSV)
 set -euo pipefail
+# A failing command inside $(...) stops the script too (a build that fails leaves no class path to run).
+shopt -s inherit_errexit
 bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$bench_root"
 

@@ -143,11 +143,11 @@ public final class ServiceBenchmark {
         long last = results.values().stream().mapToLong(Long::longValue).max().orElseThrow();
         long failed = outcomes.values().stream().filter(outcome -> !outcome.succeeded()).count();
         if (failed > 0) {
-            String first = outcomes.values().stream().filter(outcome -> !outcome.succeeded())
+            String reason = outcomes.values().stream().filter(outcome -> !outcome.succeeded())
                     .flatMap(outcome -> java.util.stream.Stream.concat(outcome.modelFailures().stream(),
                             outcome.profiles().stream().flatMap(profile -> profile.failure().stream())))
                     .map(failure -> failure.path("stage").asText() + ": " + failure.path("reason").asText()).findFirst().orElse("no failure event");
-            throw new IllegalStateException(failed + " of " + count + " models failed, the first with " + first);
+            throw new IllegalStateException(failed + " of " + count + " models failed, the first with " + reason);
         }
         return count / ((last - first) / 60e9);
     }
