@@ -289,6 +289,13 @@ public interface CompressorConfig {
         @WithDefault("50")
         int iterations();
 
+        /**
+         * Whether each model's session memory is measured too, alone in a child JVM (two short-lived JVMs per
+         * result: a cost small models notice).
+         */
+        @WithDefault("true")
+        boolean memory();
+
         /** Intra-op threads; 0 is ONNX Runtime's default (one per core). */
         @WithDefault("0")
         int threads();
