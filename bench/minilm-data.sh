@@ -4,30 +4,28 @@
 # chooses a chain for the profile with that data, and the chosen model is then compared with the
 # original on other sentences that neither the tuning nor the judging saw.
 #
-# usage: bench/minilm-data.sh [PROFILE] > bench/minilm-data.md
-#   PROFILE defaults to x86-vnni. Prints the whole markdown page (stamped with the commit, the
-#   machine and its load); the raw outputs and a CSV of the planner's candidates stay in
-#   target/minilm-data/. Needs the build (./mvnw -DskipTests package) and
-#   bench/models/fetch-models.sh run once.
+# usage: bench/minilm-data.sh [PROFILE]
+#   PROFILE defaults to x86-vnni. Writes bench/minilm-data.md (stamped by bench/lib.sh with the
+#   command, the commit, the machine and its load) and bench/minilm-data.csv (the planner's
+#   candidates); the raw outputs stay in target/minilm-data/. Needs the command line built
+#   (packaged here when missing) and bench/models/fetch-models.sh run once.
 #
 # bench/data/minilm-sentences.txt: 200 English sentences, statements, questions and facts, for
 # the planner; bench/data/minilm-heldout.txt: 100 other sentences (other subjects, verbs, objects,
 # questions and facts) that the result is then measured on. Both written for this benchmark.
-set -euo pipefail
-
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-cache="$repo/bench/models/cache"
-out="$repo/target/minilm-data"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_start minilm-data "$@"
+here=bench
+cache=bench/models/cache
+out=target/minilm-data
 profile="${1:-x86-vnni}"
-modelpress="$repo/bin/modelpress"
-load() { cut -d' ' -f1-3 /proc/loadavg; }
+modelpress=bin/modelpress
+[ -f services/cli/target/modelpress-cli.jar ] || ./mvnw -q -B -o -pl services/cli -am package -DskipTests >&2
 
 for file in minilm-l6.onnx minilm-l6-tokenizer.json; do
   [[ -f "$cache/$file" ]] || { echo "missing $cache/$file: run bench/models/fetch-models.sh" >&2; exit 2; }
 done
 rm -rf "$out" && mkdir -p "$out"
-before="$(load)"
 
 echo "data: 200 sentences, 32 tokens each (none is longer), with the model's tokenizer" >&2
 "$modelpress" data "$cache/minilm-l6.onnx" --text "$here/data/minilm-sentences.txt" \
@@ -47,7 +45,6 @@ report="$out/$profile/report.json"
 echo "the chosen model against the original on 100 sentences it never saw" >&2
 "$modelpress" bench "$cache/minilm-l6.onnx" "$out/$profile/model.onnx" --calibration "$out/heldout.npz" --data-batch 1 \
   --iterations 5 > "$out/heldout.txt" 2> /dev/null
-after="$(load)"
 
 {
   echo '"index","chain","outcome","bytes","drop_points","mean_cosine","worst_cosine","latency_ms","verdict"'
@@ -55,16 +52,11 @@ after="$(load)"
       then ":" + (.options | to_entries | map(.key + "=" + (.value | tostring)) | join(",")) else "" end))
       | join(" -> ")), .outcome, .bytes, .drop, ([.fidelity[]?.meanCosine] | min), ([.fidelity[]?.minCosine] | min),
       .latencyMillis, (.verdict // .error)] | @csv' "$report"
-} > "$out/candidates.csv"
+} > "$BENCH_CSV"
+BENCH_OWN_CSV=1
 
+page() {
 cat <<EOF
-# MiniLM compressed with real sentences (\`modelpress data\`)
-
-Made by \`bench/minilm-data.sh $profile\` at commit $(git -C "$repo" rev-parse --short HEAD) on $(date -u +%Y-%m-%dT%H:%MZ).
-Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB;
-load average before: $before, after: $after (latencies and planning time depend on it; sizes,
-choices and fidelity do not).
-
 - Model: all-MiniLM-L6-v2 (\`bench/models/fetch-models.sh\`), with its own \`tokenizer.json\`.
 - Data: \`modelpress data\` turns the 200 sentences of \`bench/data/minilm-sentences.txt\` into
   \`input_ids\`, \`attention_mask\` and \`token_type_ids\` int64[200, 32]; the planner splits them by
@@ -101,3 +93,5 @@ $(cat "$out/compress.txt")
 $(cat "$out/heldout.txt")
 \`\`\`
 EOF
+}
+bench_page "MiniLM compressed with real sentences (\`modelpress data\`)" "" page

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the planner (`bin/modelpress compress` without --plugin) on real models for one profile and
-# prints the whole of bench/planner.md's table part: a header (commit, machine, load average before
-# and after, the command), then a markdown table of what it chose, what that gained and lost, and how
-# long planning took (the planner's own clock). The same rows go, raw, to a CSV file beside it.
+# writes bench/planner.md: the stamp of bench/lib.sh (command, commit, machine, load average before
+# and after), then a markdown table of what it chose, what that gained and lost, and how long
+# planning took (the planner's own clock). The same rows go, raw, to the CSV beside it.
 #
 # Models get realistic calibration data (PlannerBenchData in the CLI's tests): images for the OCR
 # models, feature frames for the wakeword model, voiced audio with a state and a sample rate for the
@@ -14,16 +14,18 @@
 # bench/data/minilm-heldout.txt with `modelpress bench`.
 #
 # Usage: bench/planner.sh [profile] [extra compress options...]   (default profile x86-vnni)
-#   CSV=path   where the raw CSV goes (default bench/planner.csv)
+#   Writes bench/planner.md (PAGE=path elsewhere) and its raw CSV beside it (CSV=path elsewhere).
 #   MINILM=0   leaves MiniLM out; MINILM_VARIANTS=0 plans it once only (no loaded, no time-limited run)
 #   BEFORE=csv an earlier run's CSV: adds a table of planning times and choices, before and after
-# Needs the command line built: ./mvnw -DskipTests package
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Packages the command line from this checkout when it is missing.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root="$bench_root"
+bench_start planner "$@"
 profile="${1:-x86-vnni}"
 shift || true
-csv="${CSV:-$root/bench/planner.csv}"
-[ -f "$root/services/cli/target/modelpress-cli.jar" ] || (cd "$root" && ./mvnw -q -B -DskipTests package >&2)
+csv="$BENCH_CSV"
+BENCH_OWN_CSV=1
+[ -f "$root/services/cli/target/modelpress-cli.jar" ] || ./mvnw -q -B -o -pl services/cli -am package -DskipTests >&2
 
 fixtures="$root/plugins/testkit/src/main/resources/io/modelpress/testkit/models"
 cache="$root/bench/models/cache"
@@ -38,10 +40,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-(cd "$root" && ./mvnw -q -o -pl services/cli -am test-compile dependency:build-classpath \
-  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp >&2)
-cli="$root/services/cli/target"
-java -cp "$cli/test-classes:$cli/classes:$(cat "$cli/bench.cp")" io.modelpress.cli.PlannerBenchData "$work/data" >&2
+java -cp "$(bench_classpath services/cli)" io.modelpress.cli.PlannerBenchData "$work/data" >&2
 
 # name|model file|label for the table|extra options|under load (1) or not
 runs=()
@@ -57,12 +56,6 @@ if [ "${MINILM:-1}" = 1 ] && [ -f "$cache/minilm-l6.onnx" ] && [ -f "$cache/mini
     runs+=("minilm-l6|$cache/minilm-l6.onnx|minilm-l6, --time-limit 60s|--time-limit 60s|0")
   fi
 fi
-
-command="bench/planner.sh $profile${*:+ $*}"
-commit="$(cd "$root" && git rev-parse --short HEAD)$(cd "$root" && git diff --quiet HEAD -- services plugins || echo ' (with uncommitted changes)')"
-cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-java_version="$(java -version 2>&1 | head -1)"
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 rows=()
 echo "model,label,judged_on,judging_samples,tuning_samples,status,original_bytes,chosen_chain,compressed_bytes,ratio,drop_points,met_budget,p50_before_ms,p50_after_ms,measured,candidates,not_tried,planning_ms,load_1min" > "$csv"
@@ -121,11 +114,8 @@ for run in "${runs[@]}"; do
        $p.planningMillis, $load]
     | @csv' "$out/report.json" >> "$csv"
 done
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
-
+page() {
 cat <<'INTRO'
-# The planner on real models
-
 What it measures: `bin/modelpress compress MODEL --profile PROFILE` without `--plugin`, so the
 planner tries every candidate chain the installed plugins allow for the profile, in its fixed
 order, judges each in ONNX Runtime on data it did not tune on, and keeps the smallest result within
@@ -142,11 +132,6 @@ MNIST; MiniLM gets the 200 sentences of bench/data/minilm-sentences.txt through 
 and its own tokenizer (32 tokens). MiniLM is planned three times: on the machine as it is, under
 load (a busy loop per core, started and stopped by the script) and with `--time-limit 60s`.
 INTRO
-echo
-echo "- Command: \`$command\` (profile $profile; CSV: \`$(realpath --relative-to="$root" "$csv")\`)"
-echo "- Commit: $commit. Date: $(date -u '+%Y-%m-%d %H:%M UTC')."
-echo "- Machine: $cpu, $(nproc) cores, $java_version."
-echo "- Load average (1, 5, 15 min): $load_before before, $load_after after."
 echo
 echo "| model | judged on | status | original | chosen chain | compressed | ratio | drop | budget met | p50 before → after | candidates measured | planning |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -180,3 +165,5 @@ for row in csv.DictReader(open(sys.argv[2])):
     print("| %s | %s | %s | %s | %s |" % (row["label"], secs(old), secs(row), chosen(old), chosen(row)))
 PY
 fi
+}
+bench_page "The planner on real models" "" page

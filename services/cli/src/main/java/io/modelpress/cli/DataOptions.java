@@ -39,7 +39,8 @@ final class DataOptions {
     Integer dataBatch;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "50",
-            description = "timed runs per model (default: ${DEFAULT-VALUE})")
+            description = "timed rounds at least, one run of each model per round; more, up to ten times as many,"
+                    + " until every median is stable (default: ${DEFAULT-VALUE})")
     int iterations;
 
     /** Whether a data file is given. */
@@ -96,6 +97,11 @@ final class DataOptions {
     }
 
     BenchmarkSettings benchmarkSettings(HardwareProfile profile) {
-        return new BenchmarkSettings(profile.threads(), Math.max(3, iterations / 5), iterations);
+        return benchmarkSettings(profile.threads());
+    }
+
+    /** At least --iterations rounds after a fifth as many warm-up rounds (three at least). */
+    BenchmarkSettings benchmarkSettings(int threads) {
+        return BenchmarkSettings.of(threads, Math.max(3, iterations / 5), iterations);
     }
 }

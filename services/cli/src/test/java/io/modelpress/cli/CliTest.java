@@ -114,6 +114,44 @@ class CliTest {
         assertEquals(compressed, fidelityLines(bench.out()), "the same generated inputs give the same figures");
     }
 
+    @Test
+    void benchTimesPeersInTheSameRoundsAndWritesACsv() throws IOException {
+        Path model = temp.resolve("mlp.onnx");
+        TestModels.mlp(16, 32, 8, 3).save(model, SaveOptions.inline());
+        Path wide = temp.resolve("wide.onnx");
+        TestModels.mlp(16, 256, 8, 3).save(wide, SaveOptions.inline());
+        Path out = temp.resolve("int8");
+        assertEquals(0, run("compress", model.toString(), "--profile", "x86-vnni", "--plugin", "int8-dynamic",
+                "--no-bench", "--quiet", "--out", out.toString()).exit());
+        Path csv = temp.resolve("bench.csv");
+
+        Run bench = run("bench", model.toString(), out.resolve("model.onnx").toString(), wide.toString(),
+                "--peer", "again=" + model, "--batch", "3", "--iterations", "5", "--csv", csv.toString());
+
+        assertEquals(0, bench.exit(), bench.err());
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(5, lines.size(), lines::toString);
+        assertTrue(lines.get(0).startsWith("label,file,inputs,batch,threads,rounds,stable,p10_ms,median_ms"), lines.get(0));
+        List<String> labels = lines.stream().skip(1).map(line -> line.split(",")[0]).toList();
+        assertEquals(List.of("original", "model", "wide", "again"), labels, "two others go by file name, the peer by its label");
+        List<String> rounds = lines.stream().skip(1).map(line -> line.split(",")[5]).distinct().toList();
+        assertEquals(1, rounds.size(), "every model ran in every round: " + lines);
+        assertTrue(Integer.parseInt(rounds.get(0)) >= 5);
+        assertTrue(lines.get(1).contains(",x[3x16],3,"), "generated at the asked batch: " + lines.get(1));
+        assertTrue(bench.out().contains("wide against original:"), bench.out());
+    }
+
+    @Test
+    void benchRefusesALabelTwiceAndANonPositiveBatch() {
+        Path model = temp.resolve("mlp.onnx");
+        TestModels.mlp(4, 4, 2, 3).save(model, SaveOptions.inline());
+        Run twice = run("bench", model.toString(), "--peer", "original=" + model);
+        assertEquals(ModelpressCli.BAD_INPUT, twice.exit());
+        assertTrue(twice.err().contains("two models are labelled 'original'"), twice.err());
+        Run zero = run("bench", model.toString(), "--batch", "0");
+        assertTrue(zero.err().contains("--batch must be at least 1"), zero.err());
+    }
+
     private static List<String> fidelityLines(String out) {
         return out.lines().filter(line -> line.startsWith("fidelity ") || line.startsWith("  measured on ")).toList();
     }

@@ -104,6 +104,8 @@ public final class ServiceBenchmark {
         Map<String, String> environment = new HashMap<>(stack.environment());
         environment.put("MODELPRESS_MAX_IN_FLIGHT", String.valueOf(inFlight));
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "10s");
+        // The service reads models only from buckets it is told to trust: the one the models are uploaded to.
+        environment.put("MODELPRESS_INPUTS_ALLOWED", DemoCommand.BUCKET);
         log("starting the service with " + inFlight + " model(s) in flight");
         return DemoService.start(serviceJar, environment, "4g", work.resolve("service-" + inFlight),
                 Duration.ofMinutes(3));
@@ -141,7 +143,11 @@ public final class ServiceBenchmark {
         long last = results.values().stream().mapToLong(Long::longValue).max().orElseThrow();
         long failed = outcomes.values().stream().filter(outcome -> !outcome.succeeded()).count();
         if (failed > 0) {
-            throw new IllegalStateException(failed + " of " + count + " models failed; see the service log");
+            String reason = outcomes.values().stream().filter(outcome -> !outcome.succeeded())
+                    .flatMap(outcome -> java.util.stream.Stream.concat(outcome.modelFailures().stream(),
+                            outcome.profiles().stream().flatMap(profile -> profile.failure().stream())))
+                    .map(failure -> failure.path("stage").asText() + ": " + failure.path("reason").asText()).findFirst().orElse("no failure event");
+            throw new IllegalStateException(failed + " of " + count + " models failed, the first with " + reason);
         }
         return count / ((last - first) / 60e9);
     }
@@ -150,7 +156,8 @@ public final class ServiceBenchmark {
     private static Map<String, Long> await(EventFeed feed, Map<String, ModelOutcome> outcomes) {
         Map<String, Long> answered = new HashMap<>();
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (answered.size() < outcomes.size()) {
+        // The clock stops at the result event; the benchmark event follows it and is waited for too.
+        while (!outcomes.values().stream().allMatch(ModelOutcome::done)) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("no answer within " + WAIT + " for " + outcomes.keySet());
             }

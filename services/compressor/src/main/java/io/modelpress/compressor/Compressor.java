@@ -637,8 +637,11 @@ public class Compressor {
 
     private Optional<BenchmarkSettings> benchmarkSettings() {
         CompressorConfig.Benchmark benchmark = config.benchmark();
-        return benchmark.enabled() ? Optional.of(new BenchmarkSettings(benchmark.threads(), benchmark.warmup(),
-                benchmark.iterations())) : Optional.empty();
+        if (!benchmark.enabled()) {
+            return Optional.empty();
+        }
+        BenchmarkSettings settings = BenchmarkSettings.of(benchmark.threads(), benchmark.warmup(), benchmark.iterations());
+        return Optional.of(benchmark.memory() ? settings : settings.withoutMemory());
     }
 
     private record Stored(S3Location location, String resultId, EventData.CompressionResult result, String benchmarkId,

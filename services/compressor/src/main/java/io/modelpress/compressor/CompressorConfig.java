@@ -278,13 +278,23 @@ public interface CompressorConfig {
         @WithDefault("true")
         boolean enabled();
 
-        /** Runs before measuring, not counted. */
+        /** Rounds before measuring, not counted. */
         @WithDefault("10")
         int warmup();
 
-        /** Measured runs per model. */
+        /**
+         * Measured rounds at least (one run of each model per round); more, up to ten times as many, until the
+         * medians are stable.
+         */
         @WithDefault("50")
         int iterations();
+
+        /**
+         * Whether each model's session memory is measured too, alone in a child JVM (two short-lived JVMs per
+         * result: a cost small models notice).
+         */
+        @WithDefault("true")
+        boolean memory();
 
         /** Intra-op threads; 0 is ONNX Runtime's default (one per core). */
         @WithDefault("0")

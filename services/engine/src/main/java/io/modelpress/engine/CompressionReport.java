@@ -121,6 +121,8 @@ public record CompressionReport(int reportVersion, String status, String profile
     }
 
     /**
+     * @param original the original's timing (see {@link io.modelpress.inference.Benchmarker} for how it is taken)
+     * @param compressed the compressed model's, timed in the same rounds
      * @param speedup original median latency over compressed
      * @param inputs what the models ran on
      * @param executionProvider the ONNX Runtime execution provider that ran both models

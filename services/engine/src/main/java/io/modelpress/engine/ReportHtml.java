@@ -148,22 +148,29 @@ public final class ReportHtml {
         JsonNode original = benchmark.path("original");
         JsonNode compressed = benchmark.path("compressed");
         html.append("<table id=\"latency\"><tr><th></th><th>original</th><th>compressed</th></tr>");
-        for (String[] field : new String[][] {{"p50Millis", "p50"}, {"p90Millis", "p90"}, {"p99Millis", "p99"},
-                {"loadMillis", "load"}}) {
+        for (String[] field : new String[][] {{"p10Millis", "p10"}, {"p50Millis", "median"}, {"p90Millis", "p90"},
+                {"p99Millis", "p99"}, {"loadMillis", "load"}}) {
             row(html, field[1], millis(original.path(field[0])), millis(compressed.path(field[0])), null);
         }
         row(html, "throughput", perSecond(original.path("throughputPerSecond")),
                 perSecond(compressed.path("throughputPerSecond")), null);
-        row(html, "session memory", bytes(original.path("sessionMemoryBytes")),
-                bytes(compressed.path("sessionMemoryBytes")), null);
+        row(html, "rounds", esc(original.path("rounds").asText("?") + stableMark(original)),
+                esc(compressed.path("rounds").asText("?") + stableMark(compressed)), null);
+        row(html, "session peak memory", bytes(original.path("sessionPeakBytes")),
+                bytes(compressed.path("sessionPeakBytes")), null);
         html.append("</table><p>Speed-up ").append(ratio(benchmark.path("speedup"))).append(", timed with ONNX Runtime's ")
                 .append(esc(benchmark.path("executionProvider").asText("?"))).append(" provider on ")
                 .append(esc(benchmark.path("inputs").asText("?"))).append(", batch ")
-                .append(esc(original.path("batchSize").asText("?"))).append(".</p>");
+                .append(esc(original.path("batchSize").asText("?"))).append(", both models in the same rounds, warm-up"
+                + " discarded; session memory measured alone in a fresh process.</p>");
         if (benchmark.hasNonNull("note")) {
             html.append("<p class=\"muted\">").append(esc(benchmark.path("note").asText())).append("</p>");
         }
         html.append('\n');
+    }
+
+    private static String stableMark(JsonNode timing) {
+        return timing.path("stable").asBoolean(true) ? "" : " (median still moving)";
     }
 
     private static void planning(StringBuilder html, JsonNode planning) {

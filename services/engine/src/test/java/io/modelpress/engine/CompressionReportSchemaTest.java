@@ -40,7 +40,7 @@ class CompressionReportSchemaTest {
                 List.of(ChainStep.parse("graph-cleanup")), temp.resolve("out"),
                 Optional.of(MnistModels.calibration("pixels", 8000, 8200, 100)),
                 Optional.of(MnistModels.calibration("pixels", 8000, 10000, 500)),
-                Optional.of(new BenchmarkSettings(1, 2, 5))), ProgressListener.NONE);
+                Optional.of(BenchmarkSettings.of(1, 2, 5))), ProgressListener.NONE);
 
         assertEquals(0.964, report.accuracy().orElseThrow().top1Before(), 1e-9, "the shipped classifier's held-out accuracy");
         assertEquals(0.0, report.accuracy().orElseThrow().top1Drop(), "a lossless chain loses nothing");
@@ -61,7 +61,7 @@ class CompressionReportSchemaTest {
         Path model = MnistModels.copy(temp.resolve("in"));
         CompressionReport report = engine.compress(new CompressionRequest(model, TestProfiles.fp16Only(),
                 List.of(ChainStep.parse("graph-cleanup")), temp.resolve("gpu"), Optional.empty(), Optional.empty(),
-                Optional.of(new BenchmarkSettings(1, 2, 5))), ProgressListener.NONE);
+                Optional.of(BenchmarkSettings.of(1, 2, 5))), ProgressListener.NONE);
 
         CompressionReport.BenchmarkReport timing = report.benchmark().orElseThrow();
         assertTrue(timing.compressed().isPresent());

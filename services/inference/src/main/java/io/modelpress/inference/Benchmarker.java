@@ -1,36 +1,28 @@
 package io.modelpress.inference;
 
-import ai.djl.Device;
-import ai.djl.MalformedModelException;
-import ai.djl.Model;
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.translate.NoopTranslator;
-import ai.djl.translate.TranslateException;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import io.modelpress.model.ModelException;
 import io.modelpress.spi.TensorData;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
- * Measures models in ONNX Runtime through DJL's ONNX Runtime engine: session load time, memory
- * and latency percentiles after warm-up. Several models are measured side by side in one
- * process, their runs interleaved, so that drift of the machine hits all of them alike and the
- * ratios mean something.
+ * Times models on raw ONNX Runtime sessions, side by side. The input tensors are made once, before any timing, so a
+ * timed run is the session's run alone. The models run in the same rounds, one run each per round in an order that
+ * rotates every round, so drift of a shared machine hits all of them alike and their ratios mean something. Warm-up
+ * rounds are discarded; measured rounds go on until every model's median is stable, within a round and a time cap
+ * (see {@link BenchmarkSettings}). Memory is not read from this process, which holds everything else too: each model's
+ * session is measured alone in a fresh child process ({@link SessionMemory}), before the timing starts.
  */
 public final class Benchmarker {
-
-    private static final String ENGINE = "OnnxRuntime";
 
     /** The ONNX Runtime execution provider that runs the models timed here. */
     public static final String EXECUTION_PROVIDER = "cpu";
@@ -50,173 +42,158 @@ public final class Benchmarker {
      * Measures each model on the same inputs.
      *
      * @param models label → .onnx file (external data beside it)
-     * @param inputs one batch of inputs, by input name
+     * @param inputs one batch of inputs, by input name; each model is given the ones it declares
      * @return one result per model, in the order given
      */
     public static List<ModelBenchmark> compare(Map<String, Path> models, Map<String, TensorData> inputs,
             BenchmarkSettings settings) {
-        OrtEnvironments.shared();
-        List<Session> sessions = new ArrayList<>();
+        Objects.requireNonNull(models, "models is null");
+        Objects.requireNonNull(inputs, "inputs is null");
+        Objects.requireNonNull(settings, "settings is null");
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("no models to time");
+        }
+        int batch = batchSize(inputs);
+        List<Optional<Long>> memory = new ArrayList<>();
+        for (Path file : models.values()) {
+            memory.add(settings.memory() ? sessionPeak(file, batch, settings.threads(), inputs) : Optional.empty());
+        }
+        Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
+        List<Timed> timed = new ArrayList<>();
         try {
-            for (Map.Entry<String, Path> entry : models.entrySet()) {
-                sessions.add(Session.open(entry.getKey(), entry.getValue(), settings, inputs));
+            for (Map.Entry<String, TensorData> input : inputs.entrySet()) {
+                tensors.put(input.getKey(), OrtRunner.toOrt(OrtEnvironments.shared(), input.getKey(), input.getValue()));
             }
-            for (int i = 0; i < settings.iterations(); i++) {
-                for (Session session : sessions) {
-                    session.timeOneRun();
-                }
+            for (Map.Entry<String, Path> model : models.entrySet()) {
+                timed.add(Timed.open(model.getKey(), model.getValue(), settings, tensors));
             }
-            int batch = sessions.get(0).batchSize();
-            return sessions.stream().map(session -> session.result(batch)).toList();
+            runRounds(timed, settings);
+            List<ModelBenchmark> results = new ArrayList<>();
+            for (int i = 0; i < timed.size(); i++) {
+                results.add(timed.get(i).result(batch, memory.get(i), settings.stableWithin()));
+            }
+            return results;
+        } catch (OrtException e) {
+            throw new ModelException("cannot hand the inputs to ONNX Runtime: " + OrtRunner.firstLine(e.getMessage()), e);
         } finally {
-            sessions.forEach(Session::close);
+            timed.forEach(Timed::close);
+            tensors.values().forEach(OnnxTensor::close);
         }
     }
 
-    /** One model's DJL session and what was measured of it. */
-    private static final class Session implements AutoCloseable {
+    /** Warm-up rounds, then measured rounds until the stop rule of {@link BenchmarkSettings} says enough. */
+    private static void runRounds(List<Timed> timed, BenchmarkSettings settings) {
+        int n = timed.size();
+        for (int round = 0; round < settings.warmup(); round++) {
+            for (int slot = 0; slot < n; slot++) {
+                timed.get(TimingRounds.modelAt(round, slot, n)).runTimed();
+            }
+        }
+        long deadline = System.nanoTime() + settings.maxSeconds() * 1_000_000_000L;
+        for (int round = 0; round < settings.maxRounds(); round++) {
+            for (int slot = 0; slot < n; slot++) {
+                timed.get(TimingRounds.modelAt(round, slot, n)).timeOneRun();
+            }
+            if (round + 1 >= settings.minRounds() && (System.nanoTime() > deadline
+                    || timed.stream().allMatch(model -> TimingRounds.stable(model.millis, settings.stableWithin())))) {
+                return;
+            }
+        }
+    }
+
+    private static Optional<Long> sessionPeak(Path file, int batch, int threads, Map<String, TensorData> inputs) {
+        try {
+            return Optional.of(SessionMemory.measure(file, batch, threads, Optional.of(inputs)).peakBytes());
+        } catch (ModelException e) {
+            // Not on Linux, or the child could not run: the timing still stands, the memory figure is absent.
+            return Optional.empty();
+        }
+    }
+
+    /** Rows per run: axis 0 of the first input that has axes (a state or a scalar can come first in a map). */
+    static int batchSize(Map<String, TensorData> inputs) {
+        return inputs.values().stream().map(TensorData::shape).filter(shape -> shape.length > 0)
+                .mapToInt(shape -> (int) shape[0]).findFirst().orElse(1);
+    }
+
+    /** One model's session, its inputs and its run times. */
+    private static final class Timed implements AutoCloseable {
         private final String label;
-        private final Model model;
-        private final Predictor<NDList, NDList> predictor;
-        private final NDManager manager;
-        private final Map<String, TensorData> inputs;
+        private final OrtSession session;
+        private final Map<String, OnnxTensor> inputs;
         private final double loadMillis;
         private final List<Double> millis = new ArrayList<>();
-        private long memoryBytes;
 
-        private Session(String label, Model model, Predictor<NDList, NDList> predictor, NDManager manager,
-                Map<String, TensorData> inputs, double loadMillis) {
+        private Timed(String label, OrtSession session, Map<String, OnnxTensor> inputs, double loadMillis) {
             this.label = label;
-            this.model = model;
-            this.predictor = predictor;
-            this.manager = manager;
+            this.session = session;
             this.inputs = inputs;
             this.loadMillis = loadMillis;
         }
 
-        static Session open(String label, Path file, BenchmarkSettings settings, Map<String, TensorData> inputs) {
-            long rssBefore = residentBytes();
+        static Timed open(String label, Path file, BenchmarkSettings settings, Map<String, OnnxTensor> tensors) {
             long started = System.nanoTime();
-            Model model = Model.newInstance(label, Device.cpu(), ENGINE);
-            try {
-                Map<String, String> options = new LinkedHashMap<>();
-                // DJL applies the intra-op count only when the inter-op count is given too.
-                options.put("interOpNumThreads", "1");
-                options.put("intraOpNumThreads", Integer.toString(settings.threads()));
-                options.put("optLevel", "ALL_OPT");
-                model.load(file.toAbsolutePath(), null, options);
-            } catch (IOException | MalformedModelException | RuntimeException e) {
-                model.close();
-                throw new ModelException("ONNX Runtime (through DJL) cannot load " + file.getFileName() + ": "
-                        + OrtRunner.firstLine(rootMessage(e)), e);
+            OrtSession session;
+            try (OrtSession.SessionOptions options = RunnerOptions.DEFAULT.withThreads(settings.threads())
+                    .toSessionOptions()) {
+                session = OrtEnvironments.shared().createSession(file.toAbsolutePath().toString(), options);
+            } catch (OrtException e) {
+                throw new ModelException("ONNX Runtime cannot load " + file.getFileName() + ": "
+                        + OrtRunner.firstLine(e.getMessage()), e);
             }
             double loadMillis = (System.nanoTime() - started) / 1e6;
-            Predictor<NDList, NDList> predictor = model.newPredictor(new NoopTranslator());
-            Session session = new Session(label, model, predictor, model.getNDManager().newSubManager(),
-                    inDeclaredOrder(model, inputs), loadMillis);
-            for (int i = 0; i < settings.warmup(); i++) {
-                session.run();
+            Map<String, OnnxTensor> declared = new LinkedHashMap<>();
+            for (String name : session.getInputNames()) {
+                OnnxTensor tensor = tensors.get(name);
+                if (tensor == null) {
+                    closeQuietly(session);
+                    throw new ModelException(label + " (" + file.getFileName() + ") declares input '" + name
+                            + "', which the timing inputs do not have (they have " + tensors.keySet() + ")");
+                }
+                declared.put(name, tensor);
             }
-            session.memoryBytes = Math.max(0, residentBytes() - rssBefore);
-            return session;
+            return new Timed(label, session, declared, loadMillis);
         }
 
         void timeOneRun() {
-            long started = System.nanoTime();
-            run();
-            millis.add((System.nanoTime() - started) / 1e6);
+            millis.add(runTimed() / 1e6);
         }
 
-        /** The inputs in the order the model declares them (a sample's map has none of its own). */
-        private static Map<String, TensorData> inDeclaredOrder(Model model, Map<String, TensorData> inputs) {
-            Map<String, TensorData> ordered = new LinkedHashMap<>();
-            if (model.describeInput() != null) {
-                model.describeInput().keys().stream().filter(inputs::containsKey)
-                        .forEach(name -> ordered.put(name, inputs.get(name)));
+        /** One run; its nanoseconds: the session's run alone, not the release of its outputs. */
+        long runTimed() {
+            OrtSession.Result result;
+            long took;
+            try {
+                long started = System.nanoTime();
+                result = session.run(inputs);
+                took = System.nanoTime() - started;
+            } catch (OrtException e) {
+                throw new ModelException("ONNX Runtime failed to run " + label + ": " + OrtRunner.firstLine(e.getMessage()), e);
             }
-            ordered.putAll(inputs);
-            return ordered;
+            result.close();
+            return took;
         }
 
-        /** Rows per run: axis 0 of the first declared input that has axes (a state or a scalar can come first in a map). */
-        int batchSize() {
-            return inputs.values().stream().map(TensorData::shape).filter(shape -> shape.length > 0)
-                    .mapToInt(shape -> (int) shape[0]).findFirst().orElse(1);
-        }
-
-        private void run() {
-            try (NDManager scope = manager.newSubManager()) {
-                NDList list = new NDList();
-                for (Map.Entry<String, TensorData> input : inputs.entrySet()) {
-                    TensorData value = input.getValue();
-                    NDArray array = scope.create(value.data(), new Shape(value.shape()), djlType(value));
-                    array.setName(input.getKey());
-                    list.add(array);
-                }
-                predictor.predict(list).close();
-            } catch (TranslateException | RuntimeException e) {
-                throw new ModelException("ONNX Runtime (through DJL) failed to run " + label + ": "
-                        + OrtRunner.firstLine(rootMessage(e)), e);
-            }
-        }
-
-        ModelBenchmark result(int batch) {
-            double[] sorted = millis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            double p50 = percentile(sorted, 0.50);
-            double mean = Arrays.stream(sorted).average().orElse(0);
-            return new ModelBenchmark(label, loadMillis, memoryBytes, batch, p50, percentile(sorted, 0.90),
-                    percentile(sorted, 0.99), mean, p50 > 0 ? batch * 1000 / p50 : 0, sorted.length);
+        ModelBenchmark result(int batch, Optional<Long> memory, double within) {
+            double[] sorted = TimingRounds.sorted(millis);
+            double p50 = TimingRounds.percentile(sorted, 0.50);
+            double mean = millis.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+            return new ModelBenchmark(label, loadMillis, memory, batch, TimingRounds.percentile(sorted, 0.10), p50,
+                    TimingRounds.percentile(sorted, 0.90), TimingRounds.percentile(sorted, 0.99), mean,
+                    p50 > 0 ? batch * 1000 / p50 : 0, sorted.length, TimingRounds.stable(millis, within));
         }
 
         @Override
         public void close() {
-            predictor.close();
-            manager.close();
-            model.close();
+            closeQuietly(session);
         }
-    }
 
-    static double percentile(double[] sorted, double q) {
-        if (sorted.length == 0) {
-            return 0;
-        }
-        int index = (int) Math.ceil(q * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-    }
-
-    private static ai.djl.ndarray.types.DataType djlType(TensorData value) {
-        return switch (value.type()) {
-            case FLOAT -> ai.djl.ndarray.types.DataType.FLOAT32;
-            case DOUBLE -> ai.djl.ndarray.types.DataType.FLOAT64;
-            case FLOAT16 -> ai.djl.ndarray.types.DataType.FLOAT16;
-            case INT8 -> ai.djl.ndarray.types.DataType.INT8;
-            case UINT8 -> ai.djl.ndarray.types.DataType.UINT8;
-            case INT32 -> ai.djl.ndarray.types.DataType.INT32;
-            case INT64 -> ai.djl.ndarray.types.DataType.INT64;
-            case BOOL -> ai.djl.ndarray.types.DataType.BOOLEAN;
-            default -> throw new ModelException("inputs of type " + value.type().label() + " cannot be benchmarked");
-        };
-    }
-
-    /** Resident memory of this process (Linux), or 0 where it cannot be read. */
-    static long residentBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
+        private static void closeQuietly(OrtSession session) {
+            try {
+                session.close();
+            } catch (OrtException ignored) {
+                // closing frees native memory; a failure leaves nothing to do
             }
-        } catch (IOException | NumberFormatException e) {
-            return 0;
         }
-        return 0;
-    }
-
-    private static String rootMessage(Throwable error) {
-        Throwable root = error;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 }

@@ -67,7 +67,7 @@ public final class Fp16Benchmark {
         Map<String, CompressionPlugin> plugins = new LinkedHashMap<>();
         ServiceLoader.load(CompressionPlugin.class).forEach(plugin -> plugins.put(plugin.id(), plugin));
         Path work = Files.createTempDirectory("fp16-bench");
-        BenchmarkSettings settings = new BenchmarkSettings(0, 5, iterations);
+        BenchmarkSettings settings = BenchmarkSettings.of(0, 5, iterations).withoutMemory();
 
         System.out.println("\n| model | chain | bytes before → after | ratio | plugin ms | output | cosine mean / min"
                 + " | max abs error | top-1 agreement | p50 ms fp32 → result | latency ratio |");

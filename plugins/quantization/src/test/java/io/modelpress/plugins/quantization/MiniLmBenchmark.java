@@ -1,5 +1,7 @@
 package io.modelpress.plugins.quantization;
 
+import io.modelpress.inference.BenchmarkSettings;
+import io.modelpress.inference.ModelBenchmark;
 import io.modelpress.inference.OrtRunner;
 import io.modelpress.model.OnnxModel;
 import io.modelpress.model.SaveOptions;
@@ -17,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -82,9 +85,16 @@ final class MiniLmBenchmark {
     private MiniLmBenchmark() {
     }
 
+    /**
+     * A file of the model cache: the folder named by the system property {@code modelpress.models} (bench/quantization.sh
+     * passes bench/models/cache, relative to the repository it runs from), else bench/models/cache under the working
+     * folder or, from the module's folder, under the repository; null when absent.
+     */
     static Path find(String name) {
-        for (Path folder : List.of(Path.of("bench/models/cache"), Path.of("../../bench/models/cache"),
-                Path.of("/work/main/bench/models/cache"), Path.of("/work/fixtures-cache/cache"))) {
+        String given = System.getProperty("modelpress.models");
+        List<Path> folders = given != null ? List.of(Path.of(given))
+                : List.of(Path.of("bench/models/cache"), Path.of("../../bench/models/cache"));
+        for (Path folder : folders) {
             if (Files.exists(folder.resolve(name))) {
                 return folder.resolve(name);
             }
@@ -199,53 +209,25 @@ final class MiniLmBenchmark {
     }
 
     /**
-     * Batch-1 runs at sequence 128, each model in its own session, threads as ONNX Runtime picks, in
-     * a new random order every round (a fixed order favours some positions). Besides medians, each
-     * model's time is divided by the peer's in the same round: the median of those ratios cancels
-     * the machine's drift, which on a shared machine moves medians more than the models differ.
+     * Batch-1 runs at sequence 128, every model in the same rounds on raw ONNX Runtime sessions, threads as ONNX
+     * Runtime picks ({@link QuantizationBenchmark#time}): at least 40 rounds, until every median is stable.
      */
-    static void latency(OnnxModel fp32, Map<String, OnnxModel> models, Map<String, TensorData> input) {
-        List<String> labels = new ArrayList<>(List.of("fp32"));
-        List<OrtRunner> runners = new ArrayList<>(List.of(OrtRunner.open(fp32)));
-        models.forEach((label, model) -> {
-            labels.add(label);
-            runners.add(OrtRunner.open(model));
-        });
-        int rounds = 300;
-        double[][] times = new double[runners.size()][rounds];
-        for (int warm = 0; warm < 5; warm++) {
-            runners.forEach(r -> r.run(input));
-        }
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < runners.size(); i++) {
-            order.add(i);
-        }
-        java.util.Random shuffle = new java.util.Random(42);
-        for (int round = 0; round < rounds; round++) {
-            java.util.Collections.shuffle(order, shuffle);
-            for (int i : order) {
-                long start = System.nanoTime();
-                runners.get(i).run(input);
-                times[i][round] = (System.nanoTime() - start) / 1e6;
-            }
-        }
-        int peer = labels.indexOf("peer int8");
-        double base = QuantizationBenchmark.median(times[0]);
-        for (int i = 0; i < runners.size(); i++) {
-            double median = QuantizationBenchmark.median(times[i]);
-            double[] sorted = times[i].clone();
-            java.util.Arrays.sort(sorted);
-            String paired = "";
-            if (peer >= 0) {
-                double[] ratio = new double[rounds];
-                for (int round = 0; round < rounds; round++) {
-                    ratio[round] = times[i][round] / times[peer][round];
-                }
-                paired = String.format(Locale.ROOT, ", paired %.3fx the peer's time", QuantizationBenchmark.median(ratio));
-            }
-            System.out.printf(Locale.ROOT, "latency batch 1 seq 128 %-26s median %.2f ms (p10 %.2f, p90 %.2f), %.2fx fp32%s%n",
-                    labels.get(i), median, sorted[rounds / 10], sorted[rounds * 9 / 10], base / median, paired);
-            runners.get(i).close();
+    static void latency(OnnxModel fp32, Map<String, OnnxModel> models, Map<String, TensorData> input)
+            throws IOException {
+        Map<String, OnnxModel> all = new LinkedHashMap<>();
+        all.put("fp32", fp32);
+        all.putAll(models);
+        List<ModelBenchmark> timed = QuantizationBenchmark.time(all, input, BenchmarkSettings.of(0, 5, 40).withoutMemory());
+        Optional<ModelBenchmark> peer = timed.stream().filter(t -> t.label().equals("peer int8")).findFirst();
+        double base = timed.get(0).p50Millis();
+        System.out.println();
+        System.out.println("| model (batch 1, sequence 128) | median ms | p10 ms | p90 ms | rounds | stable | speed-up over fp32"
+                + " | time / peer's |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (ModelBenchmark t : timed) {
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %d | %s | %.2fx | %s |%n", t.label(), t.p50Millis(),
+                    t.p10Millis(), t.p90Millis(), t.rounds(), t.stable() ? "yes" : "no", base / t.p50Millis(),
+                    peer.map(p -> String.format(Locale.ROOT, "%.3f", t.p50Millis() / p.p50Millis())).orElse("-"));
         }
     }
 

@@ -1,18 +1,24 @@
 package io.modelpress.plugins.quantization;
 
-import io.modelpress.inference.OrtRunner;
+import io.modelpress.inference.BenchmarkSettings;
+import io.modelpress.inference.Benchmarker;
+import io.modelpress.inference.ModelBenchmark;
 import io.modelpress.inference.OutputFidelity;
 import io.modelpress.model.OnnxModel;
+import io.modelpress.model.SaveOptions;
 import io.modelpress.spi.CompressionPlugin;
 import io.modelpress.spi.QuantizedFormat;
 import io.modelpress.spi.TensorData;
 import io.modelpress.testkit.RealModels;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Figures for bench/quantization.md, run by {@code bench/quantization.sh [real|minilm|all] [FILTER]}.
@@ -75,27 +81,38 @@ public final class QuantizationBenchmark {
         }
     }
 
-    /** Median milliseconds of fp32 and quantized, interleaved so that load on the machine hits both alike. */
-    static double[] speed(OnnxModel original, OnnxModel quantized, Map<String, TensorData> input) {
-        // 30 interleaved rounds after 5 warm-ups
-        try (OrtRunner a = OrtRunner.open(original); OrtRunner b = OrtRunner.open(quantized)) {
-            for (int i = 0; i < 5; i++) {
-                a.run(input);
-                b.run(input);
+    /** Median milliseconds of fp32 and quantized, timed in the same rounds (see {@link #time}). */
+    static double[] speed(OnnxModel original, OnnxModel quantized, Map<String, TensorData> input) throws IOException {
+        Map<String, OnnxModel> models = new LinkedHashMap<>();
+        models.put("fp32", original);
+        models.put("quantized", quantized);
+        List<ModelBenchmark> timed = time(models, input, BenchmarkSettings.of(0, 5, 30).withoutMemory());
+        return new double[] {timed.get(0).p50Millis(), timed.get(1).p50Millis()};
+    }
+
+    /**
+     * The models timed side by side on raw ONNX Runtime sessions, as the service times them: saved to files first,
+     * inputs made before the timed region, one run of each per round in a rotating order, rounds until the medians
+     * are stable.
+     */
+    static List<ModelBenchmark> time(Map<String, OnnxModel> models, Map<String, TensorData> input,
+            BenchmarkSettings settings) throws IOException {
+        Path folder = Files.createTempDirectory("quant-timing");
+        try {
+            Map<String, Path> files = new LinkedHashMap<>();
+            for (Map.Entry<String, OnnxModel> model : models.entrySet()) {
+                Path file = folder.resolve(files.size() + ".onnx");
+                model.getValue().save(file, SaveOptions.inline());
+                files.put(model.getKey(), file);
             }
-            int rounds = 30;
-            double[] ta = new double[rounds];
-            double[] tb = new double[rounds];
-            for (int i = 0; i < rounds; i++) {
-                long t0 = System.nanoTime();
-                a.run(input);
-                long t1 = System.nanoTime();
-                b.run(input);
-                long t2 = System.nanoTime();
-                ta[i] = (t1 - t0) / 1e6;
-                tb[i] = (t2 - t1) / 1e6;
+            return Benchmarker.compare(files, input, settings);
+        } finally {
+            try (Stream<Path> all = Files.list(folder)) {
+                for (Path file : all.toList()) {
+                    Files.deleteIfExists(file);
+                }
             }
-            return new double[] {median(ta), median(tb)};
+            Files.deleteIfExists(folder);
         }
     }
 

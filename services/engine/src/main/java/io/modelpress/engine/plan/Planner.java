@@ -42,9 +42,6 @@ import java.util.stream.Stream;
  */
 public final class Planner {
 
-    /** Timing per candidate: enough to check a latency budget, short enough to try many. */
-    static final BenchmarkSettings TRIAL_TIMING = new BenchmarkSettings(0, 3, 15);
-
     private static final String PACKAGE = "package";
 
     /** Why a candidate was not tried when the time limit cut the search. */
@@ -303,8 +300,9 @@ public final class Planner {
 
     private static Optional<CompressionReport.BenchmarkReport> time(PlanRequest request, Path compressed, Judging judging,
             OnnxModel original) {
-        BenchmarkSettings settings = new BenchmarkSettings(request.profile().threads(), TRIAL_TIMING.warmup(),
-                TRIAL_TIMING.iterations());
+        // Candidates are compared on latency alone, in fewer rounds and a shorter time than the final timing.
+        BenchmarkSettings settings = BenchmarkSettings.of(request.profile().threads(), 3, 15).capped(60, 30)
+                .withoutMemory();
         Evaluator.Data data = new Evaluator.Data(judging.judge(), Optional.empty(), Optional.of(settings),
                 request.profile().batchSize(), InputGenerator.indexBounds(original));
         return Evaluator.benchmark(request.model(), compressed, data, request.profile().executionProvider());

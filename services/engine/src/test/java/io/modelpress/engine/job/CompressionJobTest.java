@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** One request's work through a local folder as storage: identify, look up, compute, store, index. */
 class CompressionJobTest {
 
-    private static final Optional<BenchmarkSettings> TIMED = Optional.of(new BenchmarkSettings(1, 1, 3));
+    private static final Optional<BenchmarkSettings> TIMED = Optional.of(BenchmarkSettings.of(1, 1, 3));
 
     @TempDir
     Path temp;
@@ -90,9 +90,9 @@ class CompressionJobTest {
                 ProgressListener.NONE);
         assertTrue(report.planning().isPresent());
         CompressionReport.BenchmarkReport benchmark = report.benchmark().orElseThrow();
-        assertEquals(3, benchmark.settings().iterations(), "the job's timing, not the search's");
+        assertEquals(3, benchmark.settings().minRounds(), "the job's timing, not the search's");
         JsonNode written = Reports.json().readTree(out.resolve(Reports.FILE).toFile());
-        assertEquals(3, written.path("benchmark").path("settings").path("iterations").asInt(), written::toString);
+        assertEquals(3, written.path("benchmark").path("settings").path("minRounds").asInt(), written::toString);
         assertEquals(Reports.json().readTree(Reports.toJson(report)), written, "report.json is the report returned");
     }
 
