@@ -25,7 +25,7 @@ import java.util.Map;
  * sparsities; and gradual magnitude pruning (prune a little, fine-tune, repeat) against one-shot
  * pruning to the same sparsity with as many epochs. Fine-tuning trains on digits [0, 8000) (which
  * trained the model); every accuracy is top-1 on digits [8000, 10000), which no step saw, measured on
- * the unpacked file in ONNX Runtime. Prints Markdown, writes target/retraining.csv. Not a test:
+ * the unpacked file in ONNX Runtime. Prints Markdown, writes a CSV (-Dcsv=FILE, default target/retraining.csv). Not a test:
  * bench/retraining.sh runs it.
  */
 public final class RetrainingBenchmark {
@@ -60,8 +60,8 @@ public final class RetrainingBenchmark {
         if (parts.contains("cnn")) {
             bench.cnn();
         }
-        Path out = Path.of("target/retraining.csv");
-        Files.createDirectories(out.getParent());
+        Path out = Path.of(System.getProperty("csv", "target/retraining.csv"));
+        Files.createDirectories(out.toAbsolutePath().getParent());
         Files.write(out, bench.csv);
     }
 
