@@ -204,6 +204,7 @@ class FaultRecoveryIT {
         environment.put("MODELPRESS_PROGRESS_INTERVAL", "200ms");
         environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
         environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
+        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
         environment.put("MODELPRESS_FAULTS_MAX_CRASHES", "2");
         environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DURATION", "4s");
         environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DELAY", "1s");

@@ -136,6 +136,7 @@ class SecureTransportIT {
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
         environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
         environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
+        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
         environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET);
         environment.put("QUARKUS_HTTP_PORT", "0");
         return environment;

@@ -75,6 +75,7 @@ final class ServiceCluster implements AutoCloseable {
         settings.put("MODELPRESS_PROGRESS_INTERVAL", "1s");
         settings.put("MODELPRESS_BENCHMARK_WARMUP", "1");
         settings.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
+        settings.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
         settings.put("MODELPRESS_TOPICS_PARTITIONS", "6");
         settings.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET + "/registry/");
         settings.put("QUARKUS_HTTP_PORT", "0");

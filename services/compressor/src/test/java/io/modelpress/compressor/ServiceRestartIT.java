@@ -144,6 +144,7 @@ class ServiceRestartIT {
         environment.put("MODELPRESS_PROGRESS_INTERVAL", "200ms");
         environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
         environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
+        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
         environment.put("QUARKUS_HTTP_PORT", "0");
         environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET);
         return environment;
