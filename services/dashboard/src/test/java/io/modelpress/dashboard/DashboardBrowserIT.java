@@ -221,7 +221,7 @@ class DashboardBrowserIT {
         long measured = countTrials(trial -> trial.path("bytes").isNumber() && trial.path("drop").isNumber());
         assertEquals(measured, browser.findElements(By.cssSelector("#size-chart circle.pareto, #size-chart circle.trial")).size());
         assertEquals(1, browser.findElements(By.cssSelector("#size-chart circle.chosen")).size());
-        assertTrue(browser.findElement(By.id("latency")).getText().contains("p50"));
+        assertTrue(browser.findElement(By.id("latency")).getText().contains("median"));
     }
 
     @Test

@@ -162,7 +162,7 @@ public final class ReportHtml {
                 .append(esc(benchmark.path("executionProvider").asText("?"))).append(" provider on ")
                 .append(esc(benchmark.path("inputs").asText("?"))).append(", batch ")
                 .append(esc(original.path("batchSize").asText("?"))).append(", both models in the same rounds, warm-up"
-                + " discarded; session memory measured alone in a fresh process.</p>");
+                + " discarded; session memory, where measured, alone in a fresh process.</p>");
         if (benchmark.hasNonNull("note")) {
             html.append("<p class=\"muted\">").append(esc(benchmark.path("note").asText())).append("</p>");
         }
