@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.modelpress.common.EventSchemas;
 import io.modelpress.compressor.ServiceRestartIT.Service;
@@ -23,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.jar.JarEntry;
@@ -65,8 +63,7 @@ class FaultRecoveryIT {
     static void startStack() throws Exception {
         Files.createDirectories(LOGS);
         stack = LocalStack.start(temp.resolve("stack"));
-        s3 = LocalStackResource.client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
-        s3.makeBucket(MakeBucketArgs.builder().bucket(LocalStackResource.BUCKET).build());
+        s3 = LocalStackResource.withBucket(stack);
         plugins = pluginJar(temp.resolve("plugins"));
         uri = Fixtures.storeWithExternalData(s3, TestModels.mlp(8, 16, 3, 21), "registry/faults/1", temp);
         sha = Fixtures.sha256Of(s3, uri);
@@ -195,16 +192,12 @@ class FaultRecoveryIT {
     }
 
     private static Map<String, String> environment(String work) {
-        Map<String, String> environment = new HashMap<>(stack.environment());
-        environment.put("MODELPRESS_WORK_DIR", temp.resolve(work).toString());
+        Map<String, String> environment = LocalStackResource.serviceEnvironment(stack, temp.resolve(work));
         environment.put("MODELPRESS_PLUGINS_DIR", plugins.toString());
         environment.put("MODELPRESS_PLUGINS_ALLOWED", TestPluginJars.allowingAll(plugins));
         environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET + "/registry/");
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
         environment.put("MODELPRESS_PROGRESS_INTERVAL", "200ms");
-        environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
-        environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
-        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
         environment.put("MODELPRESS_FAULTS_MAX_CRASHES", "2");
         environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DURATION", "4s");
         environment.put("MODELPRESS_FAULTS_BACKOFF_MAX_DELAY", "1s");

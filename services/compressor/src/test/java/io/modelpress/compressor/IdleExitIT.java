@@ -7,7 +7,6 @@ import static io.modelpress.compressor.EventLog.on;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.modelpress.compressor.ServiceRestartIT.Service;
 import io.modelpress.localstack.LocalStack;
@@ -15,7 +14,6 @@ import io.modelpress.testkit.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,8 +53,7 @@ class IdleExitIT {
     @BeforeAll
     static void startStack() throws Exception {
         stack = LocalStack.start(temp.resolve("stack"));
-        s3 = LocalStackResource.client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
-        s3.makeBucket(MakeBucketArgs.builder().bucket(LocalStackResource.BUCKET).build());
+        s3 = LocalStackResource.withBucket(stack);
         // The input topic as the service would create it, so that models can wait on it before any instance runs.
         Properties admin = new Properties();
         admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
@@ -180,15 +177,9 @@ class IdleExitIT {
     }
 
     private static Map<String, String> environment() {
-        Map<String, String> environment = new HashMap<>(stack.environment());
+        Map<String, String> environment = LocalStackResource.serviceEnvironment(stack, temp.resolve("work"));
         environment.put("MODELPRESS_EXIT_WHEN_IDLE", "4s");
-        environment.put("MODELPRESS_WORK_DIR", temp.resolve("work").toString());
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "5s");
-        environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
-        environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
-        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
-        environment.put("QUARKUS_HTTP_PORT", "0");
-        environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET);
         return environment;
     }
 }

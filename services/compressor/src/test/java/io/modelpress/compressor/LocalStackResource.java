@@ -38,8 +38,7 @@ public final class LocalStackResource implements QuarkusTestResourceLifecycleMan
         try {
             work = Files.createTempDirectory("modelpress-compressor-test-");
             stack = LocalStack.start(work.resolve("stack"));
-            MinioClient s3 = client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
-            s3.makeBucket(MakeBucketArgs.builder().bucket(BUCKET).build());
+            withBucket(stack);
         } catch (Exception e) {
             stop();
             throw new IllegalStateException("cannot start the local stack: " + e.getMessage(), e);
@@ -84,6 +83,29 @@ public final class LocalStackResource implements QuarkusTestResourceLifecycleMan
                 // a temp folder left behind is harmless
             }
         }
+    }
+
+    /** Makes the bucket the tests store models in on the stack's S3 server; a client of that server. */
+    static MinioClient withBucket(LocalStack stack) throws Exception {
+        MinioClient s3 = client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
+        s3.makeBucket(MakeBucketArgs.builder().bucket(BUCKET).build());
+        return s3;
+    }
+
+    /**
+     * What a packaged service a test starts is given: the stack, a work folder, the test bucket allowed, a free HTTP
+     * port, and a short benchmark without the per-result memory measurement (those tests are about delivery, and
+     * run many models on two cores).
+     */
+    static Map<String, String> serviceEnvironment(LocalStack stack, Path work) {
+        Map<String, String> environment = new HashMap<>(stack.environment());
+        environment.put("MODELPRESS_WORK_DIR", work.toString());
+        environment.put("MODELPRESS_INPUTS_ALLOWED", BUCKET);
+        environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
+        environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
+        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false");
+        environment.put("QUARKUS_HTTP_PORT", "0");
+        return environment;
     }
 
     static MinioClient client(String endpoint, String accessKey, String secretKey) {

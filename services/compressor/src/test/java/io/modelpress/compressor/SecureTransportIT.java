@@ -20,7 +20,6 @@ import io.modelpress.testkit.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -131,14 +130,8 @@ class SecureTransportIT {
     }
 
     private static Map<String, String> environment() {
-        Map<String, String> environment = new HashMap<>(stack.environment());
-        environment.put("MODELPRESS_WORK_DIR", temp.resolve("work").toString());
+        Map<String, String> environment = LocalStackResource.serviceEnvironment(stack, temp.resolve("work"));
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
-        environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
-        environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
-        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
-        environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET);
-        environment.put("QUARKUS_HTTP_PORT", "0");
         return environment;
     }
 }

@@ -2,7 +2,6 @@ package io.modelpress.compressor;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.modelpress.localstack.LocalStack;
 import java.io.IOException;
@@ -66,19 +65,13 @@ final class ServiceCluster implements AutoCloseable {
             }
         }
         this.stack = LocalStack.builder().workFolder(folder.resolve("stack")).s3RequestLog(true).start();
-        this.s3 = LocalStackResource.client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
-        s3.makeBucket(MakeBucketArgs.builder().bucket(LocalStackResource.BUCKET).build());
+        this.s3 = LocalStackResource.withBucket(stack);
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()));
-        settings.putAll(stack.environment());
-        settings.put("MODELPRESS_WORK_DIR", folder.resolve("work").toString());
+        settings.putAll(LocalStackResource.serviceEnvironment(stack, folder.resolve("work")));
         settings.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
         settings.put("MODELPRESS_PROGRESS_INTERVAL", "1s");
-        settings.put("MODELPRESS_BENCHMARK_WARMUP", "1");
-        settings.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
-        settings.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
         settings.put("MODELPRESS_TOPICS_PARTITIONS", "6");
         settings.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET + "/registry/");
-        settings.put("QUARKUS_HTTP_PORT", "0");
         // The connector's commits and rebalances in each instance's log, so that a lag left at the end can be traced.
         settings.put("QUARKUS_LOG_CATEGORY__IO_SMALLRYE_REACTIVE_MESSAGING_KAFKA__LEVEL", "DEBUG");
     }

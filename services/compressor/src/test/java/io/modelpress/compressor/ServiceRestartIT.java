@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.modelpress.compressor.testplugins.HoldPlugin;
 import io.modelpress.localstack.LocalStack;
@@ -24,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -60,8 +58,7 @@ class ServiceRestartIT {
     @BeforeAll
     static void startStack() throws Exception {
         stack = LocalStack.start(temp.resolve("stack"));
-        s3 = LocalStackResource.client(stack.s3Endpoint().toString(), stack.accessKey(), stack.secretKey());
-        s3.makeBucket(MakeBucketArgs.builder().bucket(LocalStackResource.BUCKET).build());
+        s3 = LocalStackResource.withBucket(stack);
     }
 
     @AfterAll
@@ -136,17 +133,11 @@ class ServiceRestartIT {
     }
 
     private static Map<String, String> environment(Path plugins) {
-        Map<String, String> environment = new HashMap<>(stack.environment());
-        environment.put("MODELPRESS_WORK_DIR", temp.resolve("work").toString());
+        Map<String, String> environment = LocalStackResource.serviceEnvironment(stack, temp.resolve("work"));
         environment.put("MODELPRESS_PLUGINS_DIR", plugins.toString());
         environment.put("MODELPRESS_PLUGINS_ALLOWED", TestPluginJars.allowingAll(plugins));
         environment.put("MODELPRESS_SHUTDOWN_GRACE", "1s");
         environment.put("MODELPRESS_PROGRESS_INTERVAL", "200ms");
-        environment.put("MODELPRESS_BENCHMARK_WARMUP", "1");
-        environment.put("MODELPRESS_BENCHMARK_ITERATIONS", "3");
-        environment.put("MODELPRESS_BENCHMARK_MEMORY", "false"); // delivery is under test here, not measurement
-        environment.put("QUARKUS_HTTP_PORT", "0");
-        environment.put("MODELPRESS_INPUTS_ALLOWED", LocalStackResource.BUCKET);
         return environment;
     }
 
