@@ -19,7 +19,8 @@ import java.util.SplittableRandom;
 
 /**
  * A small BERT encoder written out op by op the way the PyTorch exporter writes one at opset 11:
- * word + position embeddings, layer norms as ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add, attention as
+ * word + position embeddings (and token-type embeddings when asked), the positions a constant
+ * 0, 1, 2, ... sliced to the sequence length, layer norms as ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add, attention as
  * three projections split into heads by Reshape + Transpose, the additive mask
  * {@code (1 - mask) · fill}, erf GELU. Batch and sequence axes are symbolic.
  */
@@ -38,7 +39,23 @@ public final class TinyBert {
     }
 
     public static OnnxModel model(int layers, int hidden, int heads, long seed) {
-        return new TinyBert(seed).build(layers, hidden, heads);
+        return new TinyBert(seed).build(layers, hidden, heads, false);
+    }
+
+    /** The same with a third input, token_type_ids (0 or 1), whose embeddings join the sum as BERT's do. */
+    public static OnnxModel withTokenTypes(int layers, int hidden, int heads, long seed) {
+        return new TinyBert(seed).build(layers, hidden, heads, true);
+    }
+
+    /** {@link #inputs} and token_type_ids: the first half of each row 0, the rest 1. */
+    public static Map<String, TensorData> inputsWithTokenTypes(SplittableRandom random, int batch, int length) {
+        Map<String, TensorData> inputs = inputs(random, batch, length);
+        long[] types = new long[batch * length];
+        for (int i = 0; i < types.length; i++) {
+            types[i] = i % length < length / 2 ? 0 : 1;
+        }
+        inputs.put("token_type_ids", TensorData.ofLongs(new long[] {batch, length}, types));
+        return inputs;
     }
 
     /** Token ids and a right-padded mask: every sample keeps at least one token. */
@@ -58,8 +75,11 @@ public final class TinyBert {
         return inputs;
     }
 
-    private OnnxModel build(int layers, int hidden, int heads) {
+    private OnnxModel build(int layers, int hidden, int heads, boolean tokenTypes) {
         String word = op("Gather", weight("word_embeddings", 0.5f, VOCAB, hidden), "input_ids");
+        if (tokenTypes) {
+            word = op("Add", word, op("Gather", weight("token_type_embeddings", 0.5f, 2, hidden), "token_type_ids"));
+        }
         String seqLen = op("Gather", op("Shape", "input_ids"), constLong("one", 1), Nodes.attr("axis", 0L));
         String positions = op("Slice", positionIds(), constLongs("start", 0), op("Unsqueeze", seqLen,
                 Nodes.attr("axes", new long[] {0})), constLongs("axis1", 1));
@@ -77,11 +97,13 @@ public final class TinyBert {
             x = layerNorm(op("Add", linear(gelu, 4 * hidden, hidden), x), hidden);
         }
         nodes.add(Nodes.node("Identity", "out", List.of(x), List.of("last_hidden_state")));
-        GraphProto graph = GraphProto.newBuilder().setName("tiny_bert").addAllNode(nodes).addAllInitializer(weights)
+        GraphProto.Builder graph = GraphProto.newBuilder().setName("tiny_bert").addAllNode(nodes).addAllInitializer(weights)
                 .addInput(Nodes.tensorValue("input_ids", DataType.INT64, "batch_size", "sequence_length"))
                 .addInput(Nodes.tensorValue("attention_mask", DataType.INT64, "batch_size", "sequence_length"))
-                .addOutput(Nodes.tensorValue("last_hidden_state", DataType.FLOAT, "batch_size", "sequence_length", hidden))
-                .build();
+                .addOutput(Nodes.tensorValue("last_hidden_state", DataType.FLOAT, "batch_size", "sequence_length", hidden));
+        if (tokenTypes) {
+            graph.addInput(Nodes.tensorValue("token_type_ids", DataType.INT64, "batch_size", "sequence_length"));
+        }
         return OnnxModel.of(ModelProto.newBuilder().setIrVersion(7).setProducerName("tiny-bert")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(11)).setGraph(graph).build());
     }

@@ -3,6 +3,8 @@ package io.modelpress.plugins.fusion;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.modelpress.model.DataType;
 import io.modelpress.model.Nodes;
 import io.modelpress.model.Tensors;
@@ -13,6 +15,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +34,7 @@ final class Fusions {
 
     private final ValueNames names;
     private final Map<String, String> maskIndex = new HashMap<>();
+    private final Map<String, String> int32 = new HashMap<>();
 
     Fusions(ValueNames names) {
         this.names = names;
@@ -420,6 +424,223 @@ final class Fusions {
         return g.scalar(value).map(v -> Math.abs(v - expected) <= 1e-4f * Math.max(1f, Math.abs(expected))).orElse(false);
     }
 
+    // ---------------------------------------------------------------- embeddings
+
+    /** What the embedding pass fused, and each embedding sum it left as it is with the reason. */
+    record EmbedCounts(int fused, Map<String, String> leftAsTheyAre) {
+    }
+
+    /**
+     * {@code LayerNorm(word[input_ids] + position[0..S-1] (+ token_type[token_type_ids]))} becomes
+     * EmbedLayerNormalization: three lookups, the sum and the normalisation in one kernel. A layer
+     * norm over a sum of lookups that does not fit that operator exactly is named with the reason and
+     * left to the layer-norm pass. The attention mask stays where it is: EmbedLayerNormalization's
+     * mask_index output is a count of ones per row, right only for right-padded batches.
+     */
+    EmbedCounts embedLayerNorm(GraphView g, Rewrite rewrite) {
+        int fused = 0;
+        Map<String, String> left = new LinkedHashMap<>();
+        for (int n = 0; n < g.graph.getNodeCount(); n++) {
+            NodeProto node = g.node(n);
+            Optional<Norm> norm = !node.getDomain().isEmpty() ? Optional.empty()
+                    : node.getOpType().equals("ReduceMean") ? norm(g, n)
+                    : node.getOpType().equals("LayerNormalization") ? nativeNorm(g, n) : Optional.empty();
+            if (norm.isEmpty()) {
+                continue;
+            }
+            List<Integer> adds = new ArrayList<>();
+            Set<Integer> normNodes = new HashSet<>(norm.get().nodes());
+            normNodes.add(norm.get().anchor());
+            List<String> terms = terms(g, norm.get().x(), normNodes, adds);
+            if (terms.stream().noneMatch(t -> g.producer(t, "Gather") >= 0)) {
+                continue; // no lookup in the sum: not an embedding layer
+            }
+            Optional<String> why = embedLayerNormAt(g, rewrite, norm.get(), terms, adds);
+            if (why.isEmpty()) {
+                fused++;
+            } else {
+                NodeProto anchor = g.node(norm.get().anchor());
+                left.put("embedding layer norm '" + (anchor.getName().isEmpty() ? anchor.getOutput(0) : anchor.getName())
+                        + "'", why.get());
+            }
+        }
+        return new EmbedCounts(fused, left);
+    }
+
+    /** The fusion of one normalised sum of lookups, or why it does not fit EmbedLayerNormalization. */
+    private Optional<String> embedLayerNormAt(GraphView g, Rewrite rewrite, Norm norm, List<String> terms, List<Integer> adds) {
+        if (terms.size() < 2 || terms.size() > 3 || new HashSet<>(terms).size() != terms.size()) {
+            return Optional.of("the sum has " + terms.size() + " terms; EmbedLayerNormalization adds a word, a position "
+                    + "and at most one token-type lookup");
+        }
+        long hidden = g.dims(norm.gamma()).orElseThrow()[0];
+        List<Integer> gathers = new ArrayList<>();
+        String positions = null;
+        int position = -1;
+        for (String term : terms) {
+            int gather = g.producer(term, "Gather");
+            if (gather < 0) {
+                int producer = g.producer(term);
+                return Optional.of((producer < 0 ? "'" + term + "'" : g.node(producer).getOpType() + " '"
+                        + g.node(producer).getName() + "'") + " is part of the sum: only embedding lookups (Gather) fit");
+            }
+            String table = g.node(gather).getInput(0);
+            if (Nodes.intAttribute(g.node(gather), "axis", 0) != 0 || g.floats(table).isEmpty()
+                    || !Arrays.equals(g.dims(table).orElseThrow(), new long[] {g.dims(table).get()[0], hidden})) {
+                return Optional.of("embedding table '" + table + "' is not a constant float32 [rows, " + hidden
+                        + "] matrix looked up by row");
+            }
+            Optional<String> ids = sequenceOfPositions(g, g.node(gather).getInput(1));
+            if (ids.isPresent() && position < 0) {
+                position = gather;
+                positions = ids.get();
+            } else {
+                gathers.add(gather);
+            }
+        }
+        if (position < 0) {
+            return Optional.of("no lookup by the positions 0..S-1 (a constant 0, 1, 2, ... sliced to the ids' sequence "
+                    + "length): other position ids do not fit");
+        }
+        int word = -1;
+        for (int gather : gathers) {
+            String ids = g.node(gather).getInput(1);
+            Optional<String> problem = idsProblem(g, ids, positions);
+            if (problem.isPresent()) {
+                return problem;
+            }
+            word = ids.equals(positions) ? gather : word;
+        }
+        if (word < 0) {
+            return Optional.of("the positions are cut to the length of '" + positions + "', which no lookup reads as ids");
+        }
+        int segment = gathers.size() > 1 ? gathers.get(gathers.get(0) == word ? 1 : 0) : -1;
+        List<Integer> nodes = new ArrayList<>(norm.nodes());
+        nodes.addAll(adds);
+        nodes.add(position);
+        nodes.addAll(gathers);
+        if (!rewrite.free(nodes) || !rewrite.free(List.of(norm.anchor()))) {
+            return Optional.of("part of it is in another fusion");
+        }
+        List<String> inputs = List.of(int32(g, rewrite, positions),
+                segment < 0 ? "" : int32(g, rewrite, g.node(segment).getInput(1)),
+                g.node(word).getInput(0), g.node(position).getInput(0), segment < 0 ? "" : g.node(segment).getInput(0),
+                norm.gamma(), norm.beta());
+        NodeProto anchor = g.node(norm.anchor());
+        String name = anchor.getName().isEmpty() ? "embed_layer_norm" : anchor.getName();
+        // ONNX Runtime's shape inference wants the mask_index output named, though nothing reads it
+        List<String> outputs = List.of(anchor.getOutput(0), names.fresh(name + "_mask_index"));
+        rewrite.fuse(nodes, norm.anchor(), Nodes.node("EmbedLayerNormalization", names.fresh(name + "_embed"), inputs,
+                outputs, Nodes.attr("epsilon", norm.epsilon())).toBuilder().setDomain(MS_DOMAIN).build());
+        return Optional.empty();
+    }
+
+    /**
+     * The values an Add tree sums into {@code x}, expanding each Add whose output only {@code readers}
+     * read (inner ones: only their parent Add); the Adds go into {@code adds}.
+     */
+    private static List<String> terms(GraphView g, String x, Set<Integer> readers, List<Integer> adds) {
+        int add = g.producer(x, "Add");
+        if (add < 0 || g.isGraphOutput(x) || !readers.containsAll(g.readers(x))) {
+            return List.of(x);
+        }
+        adds.add(add);
+        List<String> terms = new ArrayList<>();
+        for (String input : g.node(add).getInputList()) {
+            terms.addAll(terms(g, input, Set.of(add), adds));
+        }
+        return terms;
+    }
+
+    /**
+     * The ids input whose sequence length S cuts a constant [1, P] tensor of 0, 1, 2, ... to the
+     * positions 0..S-1, as {@code Slice(position_ids, [0], Unsqueeze(Shape(ids)[1]), [1])} does in
+     * the Hugging Face exports; empty for any other position ids.
+     */
+    private static Optional<String> sequenceOfPositions(GraphView g, String indices) {
+        int slice = g.producer(indices, "Slice");
+        if (slice < 0 || g.node(slice).getInputCount() < 4) {
+            return Optional.empty();
+        }
+        NodeProto node = g.node(slice);
+        Optional<long[]> values = g.longs(node.getInput(0));
+        long[] dims = g.dims(node.getInput(0)).orElse(new long[0]);
+        if (values.isEmpty() || dims.length != 2 || dims[0] != 1) {
+            return Optional.empty();
+        }
+        for (int i = 0; i < values.get().length; i++) {
+            if (values.get()[i] != i) {
+                return Optional.empty();
+            }
+        }
+        boolean axisOne = g.longs(node.getInput(3)).map(a -> a.length == 1 && (a[0] == 1 || a[0] == -1)).orElse(false);
+        boolean stepOne = node.getInputCount() < 5 || node.getInput(4).isEmpty()
+                || g.longs(node.getInput(4)).map(s -> s.length == 1 && s[0] == 1).orElse(false);
+        if (!axisOne || !stepOne || !g.longs(node.getInput(1)).map(s -> s.length == 1 && s[0] == 0).orElse(false)) {
+            return Optional.empty();
+        }
+        return sequenceLength(g, node.getInput(2));
+    }
+
+    /** The rank-2 graph input whose dimension 1 {@code value} is, as a 1-element tensor; empty otherwise. */
+    private static Optional<String> sequenceLength(GraphView g, String value) {
+        int unsqueeze = g.producer(value, "Unsqueeze");
+        int gather = unsqueeze < 0 ? -1 : g.producer(g.node(unsqueeze).getInput(0), "Gather");
+        if (gather < 0 || !g.axes(g.node(unsqueeze)).map(a -> a.length == 1 && a[0] == 0).orElse(false)
+                || Nodes.intAttribute(g.node(gather), "axis", 0) != 0
+                || !g.longs(g.node(gather).getInput(1)).map(i -> i.length == 1 && i[0] == 1).orElse(false)
+                || g.dims(g.node(gather).getInput(1)).map(d -> d.length != 0).orElse(true)) {
+            return Optional.empty();
+        }
+        int shape = g.producer(g.node(gather).getInput(0), "Shape");
+        if (shape < 0 || g.node(shape).getAttributeCount() > 0) {
+            return Optional.empty();
+        }
+        String ids = g.node(shape).getInput(0);
+        return g.graphInput(ids).filter(v -> v.getType().getTensorType().getShape().getDimCount() == 2).map(v -> ids);
+    }
+
+    /**
+     * Why {@code ids} cannot be EmbedLayerNormalization's input_ids or segment_ids: they must be a
+     * graph input of int64 or int32 declared with the same shape as the ids the positions follow
+     * (the operator takes both as [batch, sequence] and reads no broadcast).
+     */
+    private static Optional<String> idsProblem(GraphView g, String ids, String positions) {
+        Optional<ValueInfoProto> input = g.graphInput(ids);
+        int type = input.map(v -> v.getType().getTensorType().getElemType()).orElse(0);
+        if (input.isEmpty() || (type != DataType.INT64.code() && type != DataType.INT32.code())) {
+            return Optional.of("lookup ids '" + ids + "' are not a graph input of int64 or int32 ids");
+        }
+        TensorShapeProto shape = input.get().getType().getTensorType().getShape();
+        TensorShapeProto expected = g.graphInput(positions).orElseThrow().getType().getTensorType().getShape();
+        boolean known = shape.getDimList().stream().allMatch(d -> d.hasDimParam() || d.hasDimValue());
+        if (!known || !shape.equals(expected)) {
+            return Optional.of("lookup ids '" + ids + "' are not declared with the shape of '" + positions + "'");
+        }
+        return Optional.empty();
+    }
+
+    /** {@code ids} as int32, which EmbedLayerNormalization reads: cast once when they are int64. */
+    private String int32(GraphView g, Rewrite rewrite, String ids) {
+        if (g.graphInput(ids).orElseThrow().getType().getTensorType().getElemType() == DataType.INT32.code()) {
+            return ids;
+        }
+        String name = int32.computeIfAbsent(ids, m -> names.fresh(m + "_int32"));
+        rewrite.prelude(Nodes.node("Cast", name, List.of(ids), List.of(name), Nodes.attr("to", (long) DataType.INT32.code())));
+        return name;
+    }
+
+    /** A LayerNormalization node over the last axis with scale and shift, as a {@link Norm}. */
+    private static Optional<Norm> nativeNorm(GraphView g, int n) {
+        NodeProto node = g.node(n);
+        if (node.getInputCount() != 3 || node.getOutputCount() != 1 || Nodes.intAttribute(node, "axis", -1) != -1
+                || !oneD(g, node.getInput(1)) || !oneD(g, node.getInput(2))) {
+            return Optional.empty();
+        }
+        return Optional.of(new Norm(List.of(), n, node.getInput(0), node.getInput(1), node.getInput(2),
+                Nodes.floatAttribute(node, "epsilon", 1e-5f)));
+    }
+
     // ---------------------------------------------------------------- layer normalisation
 
     /** What a normalisation pass fused. */
@@ -446,54 +667,20 @@ final class Fusions {
     }
 
     private String layerNormAt(GraphView g, Rewrite rewrite, int mean, long opset) {
-        if (!lastAxis(g, g.node(mean))) {
+        Optional<Norm> norm = norm(g, mean);
+        if (norm.isEmpty()) {
             return "";
         }
-        String x = g.node(mean).getInput(0);
-        int sub = g.onlyReader(g.node(mean).getOutput(0), "Sub");
-        if (sub < 0 || !g.node(sub).getInput(0).equals(x) || !g.node(sub).getInput(1).equals(g.node(mean).getOutput(0))) {
-            return "";
-        }
-        String centred = g.node(sub).getOutput(0);
-        int pow = -1;
-        int div = -1;
-        for (int reader : g.readers(centred)) {
-            NodeProto node = g.node(reader);
-            if (node.getOpType().equals("Pow") && node.getInput(0).equals(centred) && near(g, node.getInput(1), 2f)) {
-                pow = reader;
-            } else if (node.getOpType().equals("Div") && node.getInput(0).equals(centred)) {
-                div = reader;
-            }
-        }
-        if (pow < 0 || div < 0 || !g.onlyReadBy(centred, pow, div)) {
-            return "";
-        }
-        int variance = g.onlyReader(g.node(pow).getOutput(0), "ReduceMean");
-        if (variance < 0 || !lastAxis(g, g.node(variance))) {
-            return "";
-        }
-        int addEpsilon = g.onlyReader(g.node(variance).getOutput(0), "Add");
-        Optional<Float> epsilon = addEpsilon < 0 ? Optional.empty()
-                : GraphView.other(g.node(addEpsilon), g.node(variance).getOutput(0)).flatMap(g::scalar);
-        if (epsilon.isEmpty()) {
-            return "";
-        }
-        int sqrt = g.onlyReader(g.node(addEpsilon).getOutput(0), "Sqrt");
-        if (sqrt < 0 || !g.onlyReadBy(g.node(sqrt).getOutput(0), div) || !g.node(div).getInput(1).equals(g.node(sqrt).getOutput(0))) {
-            return "";
-        }
-        int mul = g.onlyReader(g.node(div).getOutput(0), "Mul");
-        String gamma = mul < 0 ? "" : GraphView.other(g.node(mul), g.node(div).getOutput(0)).orElse("");
-        int add = mul < 0 ? -1 : g.onlyReader(g.node(mul).getOutput(0), "Add");
-        String beta = add < 0 ? "" : GraphView.other(g.node(add), g.node(mul).getOutput(0)).orElse("");
-        if (add < 0 || !oneD(g, gamma) || !oneD(g, beta)) {
-            return "";
-        }
-        List<Integer> nodes = new ArrayList<>(List.of(mean, sub, pow, variance, addEpsilon, sqrt, div, mul));
+        String x = norm.get().x();
+        String gamma = norm.get().gamma();
+        String beta = norm.get().beta();
+        float epsilon = norm.get().epsilon();
+        int add = norm.get().anchor();
+        List<Integer> nodes = new ArrayList<>(norm.get().nodes());
         String output = g.node(add).getOutput(0);
         String name = g.node(add).getName().isEmpty() ? "layer_norm" : g.node(add).getName();
         int residual = g.producer(x, "Add");
-        if (residual >= 0 && g.onlyReadBy(x, mean, sub) && !g.isConstant(g.node(residual).getInput(0))
+        if (residual >= 0 && g.onlyReadBy(x, mean, nodes.get(1)) && !g.isConstant(g.node(residual).getInput(0))
                 && !g.isConstant(g.node(residual).getInput(1))) {
             List<String> inputs = new ArrayList<>(List.of(g.node(residual).getInput(0), g.node(residual).getInput(1),
                     gamma, beta));
@@ -513,15 +700,68 @@ final class Fusions {
                 return "";
             }
             rewrite.fuse(nodes, add, Nodes.node("SkipLayerNormalization", names.fresh(name + "_skip"), inputs,
-                    List.of(output), Nodes.attr("epsilon", epsilon.get())).toBuilder().setDomain(MS_DOMAIN).build());
+                    List.of(output), Nodes.attr("epsilon", epsilon)).toBuilder().setDomain(MS_DOMAIN).build());
             return "skip";
         }
         if (opset < 17 || !rewrite.free(nodes) || !rewrite.free(List.of(add))) {
             return "";
         }
         rewrite.fuse(nodes, add, Nodes.node("LayerNormalization", names.fresh(name + "_fused"), List.of(x, gamma, beta),
-                List.of(output), Nodes.attr("axis", -1L), Nodes.attr("epsilon", epsilon.get())));
+                List.of(output), Nodes.attr("axis", -1L), Nodes.attr("epsilon", epsilon)));
         return "plain";
+    }
+
+    /** A layer normalisation over the last axis: its nodes, the node writing its output, x, γ, β and ε. */
+    private record Norm(List<Integer> nodes, int anchor, String x, String gamma, String beta, float epsilon) {
+    }
+
+    /** {@code (x - mean(x)) / sqrt(var(x) + ε) · γ + β} from its first ReduceMean, each intermediate read once. */
+    private static Optional<Norm> norm(GraphView g, int mean) {
+        if (!lastAxis(g, g.node(mean))) {
+            return Optional.empty();
+        }
+        String x = g.node(mean).getInput(0);
+        int sub = g.onlyReader(g.node(mean).getOutput(0), "Sub");
+        if (sub < 0 || !g.node(sub).getInput(0).equals(x) || !g.node(sub).getInput(1).equals(g.node(mean).getOutput(0))) {
+            return Optional.empty();
+        }
+        String centred = g.node(sub).getOutput(0);
+        int pow = -1;
+        int div = -1;
+        for (int reader : g.readers(centred)) {
+            NodeProto node = g.node(reader);
+            if (node.getOpType().equals("Pow") && node.getInput(0).equals(centred) && near(g, node.getInput(1), 2f)) {
+                pow = reader;
+            } else if (node.getOpType().equals("Div") && node.getInput(0).equals(centred)) {
+                div = reader;
+            }
+        }
+        if (pow < 0 || div < 0 || !g.onlyReadBy(centred, pow, div)) {
+            return Optional.empty();
+        }
+        int variance = g.onlyReader(g.node(pow).getOutput(0), "ReduceMean");
+        if (variance < 0 || !lastAxis(g, g.node(variance))) {
+            return Optional.empty();
+        }
+        int addEpsilon = g.onlyReader(g.node(variance).getOutput(0), "Add");
+        Optional<Float> epsilon = addEpsilon < 0 ? Optional.empty()
+                : GraphView.other(g.node(addEpsilon), g.node(variance).getOutput(0)).flatMap(g::scalar);
+        if (epsilon.isEmpty()) {
+            return Optional.empty();
+        }
+        int sqrt = g.onlyReader(g.node(addEpsilon).getOutput(0), "Sqrt");
+        if (sqrt < 0 || !g.onlyReadBy(g.node(sqrt).getOutput(0), div) || !g.node(div).getInput(1).equals(g.node(sqrt).getOutput(0))) {
+            return Optional.empty();
+        }
+        int mul = g.onlyReader(g.node(div).getOutput(0), "Mul");
+        String gamma = mul < 0 ? "" : GraphView.other(g.node(mul), g.node(div).getOutput(0)).orElse("");
+        int add = mul < 0 ? -1 : g.onlyReader(g.node(mul).getOutput(0), "Add");
+        String beta = add < 0 ? "" : GraphView.other(g.node(add), g.node(mul).getOutput(0)).orElse("");
+        if (add < 0 || !oneD(g, gamma) || !oneD(g, beta)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Norm(List.of(mean, sub, pow, variance, addEpsilon, sqrt, div, mul), add, x, gamma, beta,
+                epsilon.get()));
     }
 
     private static boolean lastAxis(GraphView g, NodeProto reduce) {

@@ -53,6 +53,11 @@ final class GraphView {
         return graph.getNode(index);
     }
 
+    /** The index of the node producing {@code value}, whatever its type, or -1. */
+    int producer(String value) {
+        return producers.getOrDefault(value, -1);
+    }
+
     /** The index of the node of {@code opType} (default domain) producing {@code value}, or -1. */
     int producer(String value, String opType) {
         Integer index = producers.get(value);

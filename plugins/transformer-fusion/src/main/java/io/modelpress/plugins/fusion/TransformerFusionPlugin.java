@@ -15,6 +15,7 @@ import io.modelpress.spi.PluginSpi;
 import io.modelpress.spi.Technique;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -22,7 +23,8 @@ import java.util.Set;
  * Rewrites the subgraphs a BERT-family encoder export spells out op by op into ONNX Runtime's
  * fused contrib operators: self-attention into {@code Attention} (Q, K and V projections packed
  * into one weight), residual + layer norm into {@code SkipLayerNormalization}, bias + erf GELU into
- * {@code BiasGelu}. The function computed is the same (to float rounding); batch and sequence axes
+ * {@code BiasGelu}, the word + position (+ token type) embedding lookups and their layer norm into
+ * {@code EmbedLayerNormalization} where they fit it exactly. The function computed is the same (to float rounding); batch and sequence axes
  * stay dynamic. Fused, the graph runs fewer, larger kernels, and a quantizer that follows can turn
  * attention into one integer projection ({@code QAttention}) instead of three.
  *
@@ -34,13 +36,14 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
     static final String ATTENTION = "attention";
     static final String SKIP_LAYER_NORM = "skip-layer-norm";
     static final String GELU = "gelu";
+    static final String EMBED_LAYER_NORM = "embed-layer-norm";
 
     /** Execution providers that run every operator this step writes. */
     public static final Set<String> EXECUTION_PROVIDERS = Set.of("cpu", "cuda");
 
     /** The operators it may write, as a profile's operator list names them. */
     static final Set<String> OPERATORS = Set.of("com.microsoft.Attention", "com.microsoft.SkipLayerNormalization",
-            "com.microsoft.BiasGelu", "com.microsoft.Gelu");
+            "com.microsoft.BiasGelu", "com.microsoft.Gelu", "com.microsoft.EmbedLayerNormalization");
 
     @Override
     public String id() {
@@ -64,7 +67,8 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
 
     @Override
     public String description() {
-        return "Fuses transformer encoder attention, residual layer norms and GELUs into ONNX Runtime contrib operators";
+        return "Fuses transformer encoder attention, residual layer norms, GELUs and the embedding layer into ONNX Runtime "
+                + "contrib operators";
     }
 
     @Override
@@ -74,7 +78,10 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
                 OptionSpec.flag(SKIP_LAYER_NORM, true,
                         "fuse residual add + layer norm into SkipLayerNormalization (layer norm alone into "
                                 + "LayerNormalization from opset 17)"),
-                OptionSpec.flag(GELU, true, "fuse bias + erf GELU into BiasGelu (or Gelu)"));
+                OptionSpec.flag(GELU, true, "fuse bias + erf GELU into BiasGelu (or Gelu)"),
+                OptionSpec.flag(EMBED_LAYER_NORM, true,
+                        "fuse the word + position (+ token type) embedding lookups and their layer norm into "
+                                + "EmbedLayerNormalization where position ids are 0..S-1 and the tables are constants"));
     }
 
     /** Only where the execution provider runs the fused operators, and the profile's operator list (if any) has them. */
@@ -104,6 +111,7 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
         int attention = 0;
         int gelu = 0;
         Fusions.NormCounts norms = new Fusions.NormCounts(0, 0);
+        Fusions.EmbedCounts embeddings = new Fusions.EmbedCounts(0, Map.of());
         if (options.flag(ATTENTION)) {
             context.progress(0.1, "fusing self-attention");
             Rewrite rewrite = new Rewrite();
@@ -118,6 +126,14 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
             graph = rewrite.applyTo(graph);
         }
         context.checkCancelled();
+        if (options.flag(EMBED_LAYER_NORM)) {
+            // ahead of the layer-norm pass, which would make the embedding sum's norm a SkipLayerNormalization
+            context.progress(0.6, "fusing the embedding layer");
+            Rewrite rewrite = new Rewrite();
+            embeddings = fusions.embedLayerNorm(new GraphView(graph), rewrite);
+            graph = rewrite.applyTo(graph);
+        }
+        context.checkCancelled();
         if (options.flag(SKIP_LAYER_NORM)) {
             context.progress(0.7, "fusing layer normalisations");
             Rewrite rewrite = new Rewrite();
@@ -125,10 +141,10 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
             graph = rewrite.applyTo(graph);
         }
         PluginResult.Builder result;
-        if (attention + gelu + norms.skip() + norms.plain() == 0) {
+        if (attention + gelu + embeddings.fused() + norms.skip() + norms.plain() == 0) {
             graph = proto.getGraph();
             result = PluginResult.builder(model)
-                    .change("nothing fused: no BERT-style attention, GELU or layer norm subgraph found");
+                    .change("nothing fused: no BERT-style attention, GELU, embedding or layer norm subgraph found");
         } else {
             ModelProto.Builder fused = proto.toBuilder().setGraph(graph);
             if (fused.getOpsetImportList().stream().noneMatch(o -> o.getDomain().equals(Fusions.MS_DOMAIN))) {
@@ -137,13 +153,16 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
             result = PluginResult.builder(model.withProto(fused.build()));
             report(result, attention, "self-attention subgraphs into Attention");
             report(result, gelu, "GELU subgraphs into BiasGelu/Gelu");
+            report(result, embeddings.fused(), "embedding lookups + layer norm into EmbedLayerNormalization");
             report(result, norms.skip(), "residual layer norms into SkipLayerNormalization");
             report(result, norms.plain(), "layer norms into LayerNormalization");
         }
         leftAsTheyAre(result, graph, "Softmax", "not in the self-attention pattern this step fuses");
         leftAsTheyAre(result, graph, "Erf", "not in the erf GELU pattern this step fuses");
+        embeddings.leftAsTheyAre().forEach(result::skipped);
         return result.figure("attention-fused", attention)
                 .figure("gelu-fused", gelu)
+                .figure("embed-layer-norm-fused", embeddings.fused())
                 .figure("skip-layer-norm-fused", norms.skip())
                 .figure("layer-norm-fused", norms.plain())
                 .figure("nodes-before", nodesBefore)

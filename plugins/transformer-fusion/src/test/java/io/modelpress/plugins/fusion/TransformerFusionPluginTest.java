@@ -41,13 +41,19 @@ class TransformerFusionPluginTest {
         Map<String, Integer> ops = opCounts(result.model());
 
         assertEquals(LAYERS, ops.getOrDefault("com.microsoft.Attention", 0), ops.toString());
-        assertEquals(2 * LAYERS + 1, ops.getOrDefault("com.microsoft.SkipLayerNormalization", 0), ops.toString());
+        assertEquals(2 * LAYERS, ops.getOrDefault("com.microsoft.SkipLayerNormalization", 0), ops.toString());
+        assertEquals(1, ops.getOrDefault("com.microsoft.EmbedLayerNormalization", 0), ops.toString());
         assertEquals(LAYERS, ops.getOrDefault("com.microsoft.BiasGelu", 0), ops.toString());
-        for (String gone : List.of("Softmax", "Erf", "ReduceMean", "Transpose", "Reshape", "Sqrt", "Pow")) {
+        for (String gone : List.of("Softmax", "Erf", "ReduceMean", "Transpose", "Reshape", "Sqrt", "Pow", "Gather", "Slice")) {
             assertFalse(ops.containsKey(gone), gone + " should be fused away: " + ops);
         }
-        assertEquals(1, ops.getOrDefault("Cast", 0), "one mask cast serves every attention: " + ops);
+        assertEquals(2, ops.getOrDefault("Cast", 0), "one mask cast serves every attention, one ids cast: " + ops);
         assertEquals(LAYERS, result.figures().get("attention-fused"));
+        assertEquals(1, result.figures().get("embed-layer-norm-fused"));
+        assertTrue(result.changes().contains("fused 1 embedding lookups + layer norm into EmbedLayerNormalization"),
+                result.changes().toString());
+        assertTrue(result.changes().contains("fused " + 2 * LAYERS + " residual layer norms into SkipLayerNormalization"),
+                result.changes().toString());
         assertTrue(result.model().proto().getOpsetImportList().stream().anyMatch(o -> o.getDomain().equals("com.microsoft")));
     }
 
@@ -69,6 +75,70 @@ class TransformerFusionPluginTest {
     }
 
     @Test
+    void tokenTypeEmbeddingsJoinTheFusedEmbeddingLayerAndComputeTheSame() {
+        OnnxModel original = TinyBert.withTokenTypes(LAYERS, HIDDEN, 4, 5);
+        PluginResult result = fuse(original);
+        NodeProto embed = result.model().proto().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("EmbedLayerNormalization")).findFirst().orElseThrow();
+        assertEquals("com.microsoft", embed.getDomain());
+        assertEquals(7, embed.getInputCount(), "no mask, no position ids: " + embed.getInputList());
+        assertTrue(embed.getInput(2).startsWith("word_embeddings") && embed.getInput(4).startsWith("token_type_embeddings"),
+                embed.getInputList().toString());
+        assertTrue(result.model().proto().getGraph().getNodeList().stream().noneMatch(n -> n.getInputList()
+                .contains(embed.getOutput(1))), "nothing reads mask_index: attention keeps its 2-D mask");
+        assertEquals(0, opCounts(result.model()).getOrDefault("Gather", 0), opCounts(result.model()).toString());
+        assertEquals(original.proto().getGraph().getInputList(), result.model().proto().getGraph().getInputList());
+        SplittableRandom random = new SplittableRandom(9);
+        try (OrtRunner before = OrtRunner.open(original); OrtRunner after = OrtRunner.open(result.model())) {
+            for (int[] size : new int[][] {{1, 1}, {1, 7}, {3, 16}, {2, 33}, {5, 64}}) {
+                Map<String, TensorData> inputs = TinyBert.inputsWithTokenTypes(random, size[0], size[1]);
+                TensorData actual = after.run(inputs).get("last_hidden_state");
+                assertEquals(List.of((long) size[0], (long) size[1], (long) HIDDEN),
+                        Arrays.stream(actual.shape()).boxed().toList());
+                assertClose(before.run(inputs).get("last_hidden_state").toFloats(), actual.toFloats(), 2e-5,
+                        "batch " + size[0] + ", sequence " + size[1]);
+            }
+        }
+    }
+
+    @Test
+    void positionIdsGivenAsAnInputKeepTheEmbeddingLayerUnfusedAndSayWhy() {
+        OnnxModel original = TinyBert.withTokenTypes(1, HIDDEN, 4, 6);
+        GraphProto graph = original.proto().getGraph();
+        GraphProto.Builder edited = graph.toBuilder();
+        for (int n = 0; n < graph.getNodeCount(); n++) {
+            NodeProto node = graph.getNode(n);
+            if (node.getOpType().equals("Gather") && node.getInput(0).startsWith("position_embeddings")) {
+                edited.setNode(n, node.toBuilder().setInput(1, "position_ids"));
+            }
+        }
+        edited.addInput(Nodes.tensorValue("position_ids", DataType.INT64, "batch_size", "sequence_length"));
+        OnnxModel withPositions = original.withProto(original.proto().toBuilder().setGraph(edited).build());
+
+        PluginResult result = fuse(withPositions);
+        Map<String, Integer> ops = opCounts(result.model());
+        assertEquals(0, ops.getOrDefault("com.microsoft.EmbedLayerNormalization", 0), ops.toString());
+        assertEquals(3, ops.getOrDefault("com.microsoft.SkipLayerNormalization", 0), "the embedding norm as before: " + ops);
+        assertEquals(0.0, result.figures().get("embed-layer-norm-fused"));
+        assertTrue(result.skipped().stream().anyMatch(s -> s.part().startsWith("embedding layer norm")
+                && s.reason().contains("other position ids do not fit")), result.skipped().toString());
+
+        SplittableRandom random = new SplittableRandom(2);
+        try (OrtRunner before = OrtRunner.open(withPositions); OrtRunner after = OrtRunner.open(result.model())) {
+            for (int[] size : new int[][] {{1, 5}, {3, 12}}) {
+                Map<String, TensorData> inputs = TinyBert.inputsWithTokenTypes(random, size[0], size[1]);
+                long[] positions = new long[size[0] * size[1]];
+                for (int i = 0; i < positions.length; i++) {
+                    positions[i] = random.nextInt(64); // arbitrary positions, which EmbedLayerNormalization cannot take
+                }
+                inputs.put("position_ids", TensorData.ofLongs(new long[] {size[0], size[1]}, positions));
+                assertClose(before.run(inputs).get("last_hidden_state").toFloats(),
+                        after.run(inputs).get("last_hidden_state").toFloats(), 2e-5, "batch " + size[0]);
+            }
+        }
+    }
+
+    @Test
     void keepsTheSignatureAndItsDynamicAxes() {
         OnnxModel original = TinyBert.model(1, HIDDEN, 2, 3);
         GraphProto fused = fuse(original).model().proto().getGraph();
@@ -82,7 +152,8 @@ class TransformerFusionPluginTest {
         OnnxModel mlp = TestModels.mlp(8, 16, 4, 7);
         PluginResult result = fuse(mlp);
         assertSame(mlp, result.model());
-        assertEquals(List.of("nothing fused: no BERT-style attention, GELU or layer norm subgraph found"), result.changes());
+        assertEquals(List.of("nothing fused: no BERT-style attention, GELU, embedding or layer norm subgraph found"),
+                result.changes());
     }
 
     @Test
