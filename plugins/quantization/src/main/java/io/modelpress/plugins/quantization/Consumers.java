@@ -43,11 +43,16 @@ final class Consumers {
             Map.entry("Where", Set.of(1, 2)),
             Map.entry("PRelu", Set.of(1)));
 
-    /** Microsoft contrib ops whose weight inputs are safe too. */
+    /**
+     * Microsoft contrib ops whose weight inputs are safe too. EmbedLayerNormalization's word, position
+     * and token-type tables are looked up by row like a Gather's: quantized per row and read through
+     * Cast and Mul, which ONNX Runtime folds back to float at load, they keep their int8 size on disk.
+     */
     private static final Map<String, Set<Integer>> MS_WEIGHT_INPUTS = Map.of(
             "FusedMatMul", Set.of(0, 1),
             "FusedConv", Set.of(1, 2),
-            "Attention", Set.of(1, 2));
+            "Attention", Set.of(1, 2),
+            "EmbedLayerNormalization", Set.of(2, 3, 4));
 
     private Consumers() {
     }
@@ -83,6 +88,7 @@ final class Consumers {
                     : (Nodes.intAttribute(node, "transA", 0) == 1 ? 1 : 0);
             case "ConvTranspose" -> 1;
             case "Gather" -> Nodes.intAttribute(node, "axis", 0) == 0 ? 0 : -1;
+            case "EmbedLayerNormalization" -> 0; // tables looked up by row
             case "LSTM", "GRU", "RNN" -> 1;
             default -> 0;
         };
