@@ -461,7 +461,7 @@ final class Fusions {
             } else {
                 NodeProto anchor = g.node(norm.get().anchor());
                 left.put("embedding layer norm '" + (anchor.getName().isEmpty() ? anchor.getOutput(0) : anchor.getName())
-                        + "'", why.get());
+                        + "'", "not fused into EmbedLayerNormalization: " + why.get());
             }
         }
         return new EmbedCounts(fused, left);

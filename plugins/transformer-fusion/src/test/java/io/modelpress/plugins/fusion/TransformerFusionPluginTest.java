@@ -139,6 +139,42 @@ class TransformerFusionPluginTest {
     }
 
     @Test
+    void anOverridableTableOrAnotherTermInTheSumIsNamedAndLeftUnfused() {
+        OnnxModel original = TinyBert.model(1, HIDDEN, 4, 8);
+        GraphProto graph = original.proto().getGraph();
+        NodeProto wordLookup = graph.getNodeList().stream().filter(n -> n.getOpType().equals("Gather")
+                && n.getInput(0).startsWith("word_embeddings")).findFirst().orElseThrow();
+        // the table is also a graph input: a caller may replace it, so it is no constant
+        GraphProto overridable = graph.toBuilder().addInput(Nodes.tensorValue(wordLookup.getInput(0), DataType.FLOAT,
+                TinyBert.VOCAB, HIDDEN)).build();
+        // the word embeddings scaled before the sum, as some models do
+        GraphProto.Builder scaled = graph.toBuilder();
+        String word = wordLookup.getOutput(0);
+        for (int n = 0; n < graph.getNodeCount(); n++) {
+            NodeProto node = graph.getNode(n);
+            if (node.getOpType().equals("Add") && node.getInputList().contains(word)) {
+                scaled.setNode(n, node.toBuilder().setInput(node.getInputList().indexOf(word), "word_scaled"));
+            }
+        }
+        scaled.addInitializer(io.modelpress.model.Tensors.scalarFloat("two", 2f))
+                .addNode(Nodes.node("Mul", "scale_words", List.of(word, "two"), List.of("word_scaled")));
+        Map<GraphProto, String> cases = Map.of(overridable, "embedding table '" + wordLookup.getInput(0) + "' is not a constant",
+                Rewrite.tidy(scaled.build()), "Mul 'scale_words' is part of the sum");
+        for (Map.Entry<GraphProto, String> misfit : cases.entrySet()) {
+            OnnxModel model = original.withProto(original.proto().toBuilder().setGraph(misfit.getKey()).build());
+            PluginResult result = fuse(model);
+            assertEquals(0.0, result.figures().get("embed-layer-norm-fused"), misfit.getValue());
+            assertTrue(result.skipped().stream().anyMatch(s -> s.reason().contains(misfit.getValue())),
+                    result.skipped().toString());
+            try (OrtRunner before = OrtRunner.open(model); OrtRunner after = OrtRunner.open(result.model())) {
+                Map<String, TensorData> inputs = TinyBert.inputs(new SplittableRandom(3), 2, 11);
+                assertClose(before.run(inputs).get("last_hidden_state").toFloats(),
+                        after.run(inputs).get("last_hidden_state").toFloats(), 2e-5, misfit.getValue());
+            }
+        }
+    }
+
+    @Test
     void keepsTheSignatureAndItsDynamicAxes() {
         OnnxModel original = TinyBert.model(1, HIDDEN, 2, 3);
         GraphProto fused = fuse(original).model().proto().getGraph();
