@@ -470,8 +470,8 @@ final class Fusions {
     /** The fusion of one normalised sum of lookups, or why it does not fit EmbedLayerNormalization. */
     private Optional<String> embedLayerNormAt(GraphView g, Rewrite rewrite, Norm norm, List<String> terms, List<Integer> adds) {
         if (terms.size() < 2 || terms.size() > 3 || new HashSet<>(terms).size() != terms.size()) {
-            return Optional.of("the sum has " + terms.size() + " terms; EmbedLayerNormalization adds a word, a position "
-                    + "and at most one token-type lookup");
+            return Optional.of("the sum has " + terms.size() + " term(s); EmbedLayerNormalization adds a word, a position "
+                    + "and at most one token-type lookup, each once");
         }
         long hidden = g.dims(norm.gamma()).orElseThrow()[0];
         List<Integer> gathers = new ArrayList<>();
@@ -483,6 +483,9 @@ final class Fusions {
                 int producer = g.producer(term);
                 return Optional.of((producer < 0 ? "'" + term + "'" : g.node(producer).getOpType() + " '"
                         + g.node(producer).getName() + "'") + " is part of the sum: only embedding lookups (Gather) fit");
+            }
+            if (g.isGraphOutput(term) || !adds.containsAll(g.readers(term))) {
+                return Optional.of("lookup '" + term + "' is also read outside the sum");
             }
             String table = g.node(gather).getInput(0);
             if (Nodes.intAttribute(g.node(gather), "axis", 0) != 0 || g.floats(table).isEmpty()
@@ -602,8 +605,10 @@ final class Fusions {
 
     /**
      * Why {@code ids} cannot be EmbedLayerNormalization's input_ids or segment_ids: they must be a
-     * graph input of int64 or int32 declared with the same shape as the ids the positions follow
-     * (the operator takes both as [batch, sequence] and reads no broadcast).
+     * graph input of int64 or int32, token types declared with the same shape as the ids the
+     * positions follow (the operator takes both as [batch, sequence] and reads no broadcast). Ids
+     * outside the table fail in the operator as in Gather; negative ids, which Gather would count
+     * from the end, are no token a tokenizer writes.
      */
     private static Optional<String> idsProblem(GraphView g, String ids, String positions) {
         Optional<ValueInfoProto> input = g.graphInput(ids);
@@ -614,7 +619,7 @@ final class Fusions {
         TensorShapeProto shape = input.get().getType().getTensorType().getShape();
         TensorShapeProto expected = g.graphInput(positions).orElseThrow().getType().getTensorType().getShape();
         boolean known = shape.getDimList().stream().allMatch(d -> d.hasDimParam() || d.hasDimValue());
-        if (!known || !shape.equals(expected)) {
+        if (!ids.equals(positions) && (!known || !shape.equals(expected))) {
             return Optional.of("lookup ids '" + ids + "' are not declared with the shape of '" + positions + "'");
         }
         return Optional.empty();
