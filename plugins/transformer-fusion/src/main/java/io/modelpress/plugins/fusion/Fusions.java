@@ -672,20 +672,22 @@ final class Fusions {
     }
 
     private String layerNormAt(GraphView g, Rewrite rewrite, int mean, long opset) {
-        Optional<Norm> norm = norm(g, mean);
-        if (norm.isEmpty()) {
+        Optional<Norm> matched = norm(g, mean);
+        if (matched.isEmpty()) {
             return "";
         }
-        String x = norm.get().x();
-        String gamma = norm.get().gamma();
-        String beta = norm.get().beta();
-        float epsilon = norm.get().epsilon();
-        int add = norm.get().anchor();
-        List<Integer> nodes = new ArrayList<>(norm.get().nodes());
+        Norm norm = matched.get();
+        String x = norm.x();
+        String gamma = norm.gamma();
+        String beta = norm.beta();
+        float epsilon = norm.epsilon();
+        int add = norm.anchor();
+        List<Integer> nodes = new ArrayList<>(norm.nodes());
         String output = g.node(add).getOutput(0);
         String name = g.node(add).getName().isEmpty() ? "layer_norm" : g.node(add).getName();
         int residual = g.producer(x, "Add");
-        if (residual >= 0 && g.onlyReadBy(x, mean, nodes.get(1)) && !g.isConstant(g.node(residual).getInput(0))
+        int centre = nodes.get(1); // x - mean(x): with the mean, the only readers of x
+        if (residual >= 0 && g.onlyReadBy(x, mean, centre) && !g.isConstant(g.node(residual).getInput(0))
                 && !g.isConstant(g.node(residual).getInput(1))) {
             List<String> inputs = new ArrayList<>(List.of(g.node(residual).getInput(0), g.node(residual).getInput(1),
                     gamma, beta));
