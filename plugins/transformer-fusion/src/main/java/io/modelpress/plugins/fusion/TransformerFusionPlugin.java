@@ -52,7 +52,7 @@ public final class TransformerFusionPlugin implements CompressionPlugin {
 
     @Override
     public String version() {
-        return "1.0.0";
+        return "1.1.0"; // 1.1: the embedding layer into EmbedLayerNormalization
     }
 
     @Override
