@@ -20,8 +20,8 @@ import java.util.SplittableRandom;
 /**
  * A small BERT encoder written out op by op the way the PyTorch exporter writes one at opset 11:
  * word + position embeddings (and token-type embeddings when asked), the positions a constant
- * 0, 1, 2, ... sliced to the sequence length, layer norms as ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add, attention as
- * three projections split into heads by Reshape + Transpose, the additive mask
+ * 0, 1, 2, ... sliced to the sequence length, layer norms as ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add,
+ * attention as three projections split into heads by Reshape + Transpose, the additive mask
  * {@code (1 - mask) · fill}, erf GELU. Batch and sequence axes are symbolic.
  */
 public final class TinyBert {

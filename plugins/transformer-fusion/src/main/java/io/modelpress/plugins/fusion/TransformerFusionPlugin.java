@@ -24,8 +24,8 @@ import java.util.Set;
  * fused contrib operators: self-attention into {@code Attention} (Q, K and V projections packed
  * into one weight), residual + layer norm into {@code SkipLayerNormalization}, bias + erf GELU into
  * {@code BiasGelu}, the word + position (+ token type) embedding lookups and their layer norm into
- * {@code EmbedLayerNormalization} where they fit it exactly. The function computed is the same (to float rounding); batch and sequence axes
- * stay dynamic. Fused, the graph runs fewer, larger kernels, and a quantizer that follows can turn
+ * {@code EmbedLayerNormalization} where they fit it exactly. The function computed is the same (to
+ * float rounding); batch and sequence axes stay dynamic. Fused, the graph runs fewer, larger kernels, and a quantizer that follows can turn
  * attention into one integer projection ({@code QAttention}) instead of three.
  *
  * <p>The fused operators exist in ONNX Runtime's CPU and CUDA execution providers only, so the
