@@ -55,6 +55,13 @@ class RetrainingPlanTest {
             .toList();
 
     @Test
+    void onlyThisTestInstallsFineTune() {
+        assertTrue(PluginRegistry.discover(getClass().getClassLoader()).find(FINE_TUNE).isEmpty(),
+                "the module's class path has no fine-tune, so the other planner tests keep their candidates");
+        assertTrue(engine.plugins().find(FINE_TUNE).isPresent());
+    }
+
+    @Test
     void theRetrainingCandidatesAreOfferedRunAndJudgedOnTheHeldOutDigits() throws IOException {
         assertEquals(2, RETRAINING.size(), "Deep Compression with retraining and gradual pruning");
         Path model = MnistModels.copy(temp.resolve("in"));
