@@ -66,8 +66,8 @@ public final class Candidates {
             // Retraining on the request's data (fine-tune refuses, naming it, a model with an operator it cannot
             // train); each training step stops at its own time limit so the planner's limit still holds. Fine-tuning
             // distils from the original (its soft targets are the outputs of the model the chain started from), and
-            // alpha 0.9 keeps labels, when given, to a tenth of the loss: trained on labels alone, the scores drift
-            // from the original's even where the top class holds, and the fidelity floors judge the scores.
+            // alpha 0.9 gives labels, when given, a tenth of the loss: the fidelity floors judge the scores against
+            // the original's, which labels alone do not teach.
             new Template(List.of("magnitude-pruning:sparsity=0.9",
                     "fine-tune:epochs=10,learning-rate=0.001,time-limit=120,alpha=0.9", "weight-sharing:bits=4",
                     "fine-tune:epochs=4,learning-rate=0.00001,time-limit=60,alpha=0.9", "package"),
