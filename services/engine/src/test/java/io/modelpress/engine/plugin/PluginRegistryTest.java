@@ -10,6 +10,7 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.Measurement;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.TestProfiles;
 import io.modelpress.model.LoadLimits;
@@ -120,11 +121,11 @@ class PluginRegistryTest {
         // The planner starts later chains after a prefix another candidate ran: their steps still see the start.
         CompressionEngine engine = new CompressionEngine(registry, LoadLimits.DEFAULT);
         OnnxModel original = engine.load(temp.resolve("in/model.onnx"));
-        OnnxModel afterFirst = OnnxModel.load(temp.resolve("out/model.onnx"));
+        OnnxModel renamed = OnnxModel.load(temp.resolve("out/model.onnx")); // a model the prefix made
         CompressionReport resumed = engine.compress(new CompressionRequest(temp.resolve("in/model.onnx"),
                 TestProfiles.cpu(), chain, temp.resolve("resumed")), ProgressListener.NONE,
-                io.modelpress.engine.Measurement.FULL, Optional.of(new CompressionEngine.Prefix(original,
-                        chain.subList(0, 1), afterFirst, report.steps().subList(0, 1))));
+                Measurement.FULL, Optional.of(new CompressionEngine.Prefix(original, chain.subList(0, 1), renamed,
+                        report.steps().subList(0, 1))));
         assertEquals(List.of("original graph " + start), resumed.steps().get(1).changes(), resumed.steps().toString());
     }
 
