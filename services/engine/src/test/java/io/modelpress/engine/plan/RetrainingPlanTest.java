@@ -63,13 +63,13 @@ class RetrainingPlanTest {
 
     @Test
     void theRetrainingCandidatesAreOfferedRunAndJudgedOnTheHeldOutDigits() throws IOException {
-        assertEquals(2, RETRAINING.size(), "Deep Compression with retraining and gradual pruning");
+        assertTrue(RETRAINING.size() >= 2, "Deep Compression with retraining and gradual pruning: " + RETRAINING);
         Path model = MnistModels.copy(temp.resolve("in"));
         CompressionReport report = new Planner(engine, RETRAINING).compress(request(model, Budget.of(
                 TestProfiles.cpu())), ProgressListener.NONE);
 
         Planning planning = report.planning().orElseThrow();
-        assertEquals(2, planning.trials().size(), planning.trials().toString());
+        assertEquals(RETRAINING.size(), planning.trials().size(), planning.trials().toString());
         for (Trial trial : planning.trials()) {
             String line = trial.chainText() + ": " + trial;
             assertEquals(Trial.MEASURED, trial.outcome(), line);
@@ -86,7 +86,9 @@ class RetrainingPlanTest {
     @Test
     void everyFineTuneStepOfTheDeepCompressionChainLearnsFromTheOriginal() throws IOException {
         Path model = MnistModels.copy(temp.resolve("in"));
-        Candidates.Template deepCompression = RETRAINING.get(0);
+        Candidates.Template deepCompression = RETRAINING.stream()
+                .filter(template -> template.rationale().startsWith("Deep Compression with retraining")).findFirst()
+                .orElseThrow();
         List<ChainStep> chain = Planner.searched(deepCompression.steps().stream().map(ChainStep::parse).toList());
         CompressionReport report = engine.compress(new CompressionRequest(model, TestProfiles.cpu(), chain,
                 temp.resolve("out"), Optional.of(tuning()), Optional.of(judging()), Optional.empty()),
@@ -111,7 +113,7 @@ class RetrainingPlanTest {
                 ProgressListener.NONE);
 
         Planning planning = report.planning().orElseThrow();
-        assertEquals(2, planning.trials().size());
+        assertEquals(RETRAINING.size(), planning.trials().size());
         for (Trial trial : planning.trials()) {
             assertEquals(Trial.NOT_TRIED, trial.outcome(), trial.toString());
             assertEquals(Optional.of(Planner.TIME_RAN_OUT), trial.error());
@@ -139,7 +141,7 @@ class RetrainingPlanTest {
 
         List<Trial> retraining = report.planning().orElseThrow().trials().stream()
                 .filter(trial -> trial.chain().stream().anyMatch(step -> step.pluginId().equals(FINE_TUNE))).toList();
-        assertEquals(2, retraining.size());
+        assertEquals(RETRAINING.size(), retraining.size());
         for (Trial trial : retraining) {
             assertEquals(Trial.NOT_TRIED, trial.outcome());
             String reason = trial.error().orElse("");
