@@ -48,4 +48,17 @@ public interface PluginContext {
 
     /** Opens an inference session on a model (the input, or one the plugin made). */
     ModelRunner runner(OnnxModel model);
+
+    /**
+     * The model this chain started from: the model as the request gave it to the chain, before any
+     * step of the chain ran. For the first step it is the model {@code apply} is given; for a later step
+     * it is not what the steps before made of it, so a plugin that trains a damaged model can take its
+     * targets from the outputs the model had before the damage ({@code context.runner(original)}).
+     * Empty when the host does not say (a host of SPI version 1, a context for one model alone).
+     *
+     * @since SPI version 2
+     */
+    default Optional<OnnxModel> original() {
+        return Optional.empty();
+    }
 }

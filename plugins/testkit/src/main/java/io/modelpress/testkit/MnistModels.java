@@ -45,9 +45,31 @@ public final class MnistModels {
     /** Top-1 accuracy of a model with input f32[batch, 784] and 10 scores on digits {@code [from, to)}. */
     public static double accuracy(OnnxModel model, int from, int to) {
         Mnist digits = Mnist.load();
+        int[] top = predictions(model, from, to);
+        int correct = 0;
+        for (int i = 0; i < top.length; i++) {
+            correct += top[i] == digits.label(from + i) ? 1 : 0;
+        }
+        return (double) correct / (to - from);
+    }
+
+    /** How often two such models give the same top class on digits {@code [from, to)}, as ONNX Runtime runs them. */
+    public static double agreement(OnnxModel first, OnnxModel second, int from, int to) {
+        int[] a = predictions(first, from, to);
+        int[] b = predictions(second, from, to);
+        int same = 0;
+        for (int i = 0; i < a.length; i++) {
+            same += a[i] == b[i] ? 1 : 0;
+        }
+        return (double) same / a.length;
+    }
+
+    /** The top class of such a model for each of digits {@code [from, to)}, in ONNX Runtime. */
+    public static int[] predictions(OnnxModel model, int from, int to) {
+        Mnist digits = Mnist.load();
+        int[] top = new int[to - from];
         try (OrtRunner runner = OrtRunner.open(model)) {
             String input = runner.inputNames().get(0);
-            int correct = 0;
             int batch = 500;
             for (int start = from; start < to; start += batch) {
                 int end = Math.min(to, start + batch);
@@ -60,13 +82,11 @@ public final class MnistModels {
                             best = c;
                         }
                     }
-                    if (best == digits.label(start + i)) {
-                        correct++;
-                    }
+                    top[start - from + i] = best;
                 }
             }
-            return (double) correct / (to - from);
         }
+        return top;
     }
 
     /** Digits {@code [from, to)} as labelled samples of {@code batch} images each, for input {@code inputName}. */

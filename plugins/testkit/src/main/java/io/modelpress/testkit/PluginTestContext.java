@@ -30,18 +30,22 @@ public final class PluginTestContext implements PluginContext {
     private final Path tempDir;
     private final HardwareProfile profile;
     private final Optional<CalibrationData> calibration;
+    private final Optional<OnnxModel> original;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final List<Progress> progress = new CopyOnWriteArrayList<>();
 
-    private PluginTestContext(Path tempDir, HardwareProfile profile, Optional<CalibrationData> calibration) {
+    private PluginTestContext(Path tempDir, HardwareProfile profile, Optional<CalibrationData> calibration,
+            Optional<OnnxModel> original) {
         this.tempDir = tempDir;
         this.profile = profile;
         this.calibration = calibration;
+        this.original = original;
     }
 
     /** A context on a CPU profile that runs every precision and prefers QDQ, without calibration data. */
     public static PluginTestContext in(Path tempDir) {
-        return new PluginTestContext(tempDir, profile(QuantizedFormat.QDQ, Precision.values()), Optional.empty());
+        return new PluginTestContext(tempDir, profile(QuantizedFormat.QDQ, Precision.values()), Optional.empty(),
+                Optional.empty());
     }
 
     /** A profile for tests: no budgets, batch 1, the runtime's own thread count. */
@@ -51,11 +55,16 @@ public final class PluginTestContext implements PluginContext {
     }
 
     public PluginTestContext withProfile(HardwareProfile newProfile) {
-        return new PluginTestContext(tempDir, newProfile, calibration);
+        return new PluginTestContext(tempDir, newProfile, calibration, original);
     }
 
     public PluginTestContext withCalibration(CalibrationData data) {
-        return new PluginTestContext(tempDir, profile, Optional.of(data));
+        return new PluginTestContext(tempDir, profile, Optional.of(data), original);
+    }
+
+    /** As a later step of a chain that started from {@code model} sees it; without, the context has no original. */
+    public PluginTestContext withOriginal(OnnxModel model) {
+        return new PluginTestContext(tempDir, profile, calibration, Optional.of(model));
     }
 
     /** From now on the plugin sees a cancelled job. */
@@ -98,5 +107,10 @@ public final class PluginTestContext implements PluginContext {
     @Override
     public ModelRunner runner(OnnxModel model) {
         return OrtRunner.open(model);
+    }
+
+    @Override
+    public Optional<OnnxModel> original() {
+        return original;
     }
 }

@@ -137,7 +137,8 @@ public final class CompressionEngine {
     /**
      * The first steps of a chain, already run: the planner runs a prefix its candidates share once.
      *
-     * @param original the original model as loaded
+     * @param original the original model as loaded: where the chain started, what every later step sees as
+     *     {@code PluginContext.original()}
      * @param chain the steps that ran
      * @param model the model they produced
      * @param steps their reports
@@ -185,7 +186,7 @@ public final class CompressionEngine {
             double from = 0.05 + 0.75 * i / total;
             double span = 0.75 / total;
             listener.progress(stage, from, "");
-            StepOutcome outcome = runStep(i + 1, step, current, request, judging.tuning(), (f, message) ->
+            StepOutcome outcome = runStep(i + 1, step, current, original, request, judging.tuning(), (f, message) ->
                     listener.progress(stage, from + span * f, message));
             steps.add(outcome.report());
             if (outcome.result() != null) {
@@ -266,8 +267,10 @@ public final class CompressionEngine {
     private record StepOutcome(CompressionReport.StepReport report, PluginResult result) {
     }
 
-    private StepOutcome runStep(int index, PlannedStep step, OnnxModel input, CompressionRequest request,
-            Optional<io.modelpress.spi.CalibrationData> tuning, StepContext.ProgressReporter progress) {
+    /** Runs one step on {@code input}; {@code original} is where the chain started (its plugins' {@code original()}). */
+    private StepOutcome runStep(int index, PlannedStep step, OnnxModel input, OnnxModel original,
+            CompressionRequest request, Optional<io.modelpress.spi.CalibrationData> tuning,
+            StepContext.ProgressReporter progress) {
         long started = System.nanoTime();
         long bytesBefore = input.serializedSize();
         Path temp = null;
@@ -275,7 +278,8 @@ public final class CompressionEngine {
             temp = createTempFolder("modelpress-step-");
             Path stepTemp = temp;
             StepRun run = new StepRun("step " + index + " " + step.plugin().id(), stepLimit, cancelled::get);
-            StepContext context = new StepContext(temp, request.profile(), tuning, run::cancelled, run.guard(progress));
+            StepContext context = new StepContext(temp, original, request.profile(), tuning, run::cancelled,
+                    run.guard(progress));
             PluginResult result = run.call(() -> step.plugin().plugin().apply(input, step.options(), context),
                     () -> deleteQuietly(stepTemp));
             if (result == null || result.model() == null) {

@@ -56,7 +56,7 @@ final class FineTuner {
      * @param epochsRun epochs trained
      * @param bestEpoch the epoch whose weights are kept (0: the weights as given)
      * @param startScore held-out score of the weights as given
-     * @param bestScore held-out score of the kept weights (accuracy on labels, else agreement with the input model)
+     * @param bestScore held-out score of the kept weights (accuracy on labels, else agreement with the targets)
      * @param stopReason why training ended
      * @param seconds time spent training
      */
@@ -153,7 +153,7 @@ final class FineTuner {
         }
     }
 
-    /** "accuracy" on labelled held-out rows, else "agreement" with the input model's top class. */
+    /** "accuracy" on labelled held-out rows, else "agreement" with the targets' top class. */
     String scoreName() {
         return heldOutLabelled() > 0 ? "accuracy" : "agreement";
     }

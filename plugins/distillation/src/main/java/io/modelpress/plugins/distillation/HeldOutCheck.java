@@ -5,7 +5,8 @@ import io.modelpress.spi.PluginException;
 
 /**
  * Measures the exported student, as ONNX Runtime runs it, on the held-out rows: how often its top
- * class is the teacher's, and the accuracy of both on the rows that have labels.
+ * class is the teacher's, and the accuracy of both on the rows that have labels. Retraining measures
+ * its input and its trained model this way, the targets' model as the teacher.
  *
  * @param rows held-out rows measured
  * @param agreement share of rows whose top class matches the teacher's

@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param l1 weight of the L1 penalty on the weights
  * @param l2 weight of the L2 penalty on the weights
  * @param groupLasso weight of the group-lasso penalty over the output channels of each layer
- * @param alpha with labels, the weight of the input model's softened outputs; the rest goes to the labels
- * @param temperature softens the input model's outputs as targets
+ * @param alpha with labels, the weight of the soft targets (see {@link Targets}); the rest goes to the labels
+ * @param temperature softens the targets' outputs
  * @param threads PyTorch intra-op threads
  * @param givenIsCandidate whether the weights as given compete with the trained epochs (fine-tuning: training never
  *     returns worse weights); regularisation trades accuracy for smaller weights, so only trained epochs compete

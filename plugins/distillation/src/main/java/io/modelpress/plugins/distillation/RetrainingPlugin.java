@@ -21,10 +21,13 @@ import java.util.Locale;
  * pruned or shared model recover, {@code regularize} drives weights or whole channels towards zero so
  * that pruning afterwards removes them at less cost.
  *
- * <p>Data: the request's calibration data. Rows with labels train on cross-entropy (mixed with the
- * input model's softened outputs by {@code alpha}); without labels the input model's own outputs are
- * the soft targets, so unlabelled data suffices. A part of the rows is held out: every epoch is judged
- * on it and the best epoch kept (for fine-tuning, the weights as given included).
+ * <p>Data: the request's calibration data. The soft targets are the original model's outputs, the
+ * model the chain started from ({@link io.modelpress.spi.PluginContext#original()}), so that a pruned or
+ * shared model learns back what the original did rather than what the cut left ({@link Targets}); the
+ * input model's own outputs only when the host names no original or it does not fit. Rows with labels
+ * train on cross-entropy mixed with the soft targets by {@code alpha}; without labels the soft targets
+ * alone teach, so unlabelled data suffices. A part of the rows is held out: every epoch is judged on it
+ * and the best epoch kept (for fine-tuning, the weights as given included).
  */
 abstract class RetrainingPlugin implements CompressionPlugin {
 
@@ -45,7 +48,7 @@ abstract class RetrainingPlugin implements CompressionPlugin {
     static final String TEMPERATURE = "temperature";
     static final String THREADS = "threads";
 
-    /** Progress shares: reading the data and running the input model, training, exporting and measuring. */
+    /** Progress shares: reading the data and running the targets' model, training, exporting and measuring. */
     private static final double TRAINING_FROM = 0.1;
     private static final double TRAINING_TO = 0.9;
     /** Weights smaller than this are as good as pruned: what {@code near-zero-weights} counts. */
@@ -92,9 +95,10 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                 OptionSpec.number(L2, penalties[1], 0, 1, "L2 penalty on the weights"),
                 OptionSpec.number(GROUP_LASSO, penalties[2], 0, 1, "group-lasso penalty over each layer's output"
                         + " channels: drives whole channels to zero ahead of structured pruning"),
-                OptionSpec.number(ALPHA, 0.0, 0, 1, "with labels, the weight of the input model's softened outputs"
-                        + " as targets; the rest goes to the labels (without labels the outputs alone are used)"),
-                OptionSpec.number(TEMPERATURE, 2.0, 1, 20, "softens the input model's outputs as targets"),
+                OptionSpec.number(ALPHA, 0.0, 0, 1, "with labels, the weight of the original model's softened outputs"
+                        + " as targets (the model the chain started from); the rest goes to the labels (without labels"
+                        + " the outputs alone are used)"),
+                OptionSpec.number(TEMPERATURE, 2.0, 1, 20, "softens the original model's outputs as targets"),
                 OptionSpec.integer(THREADS, 1, 1, 256, "PyTorch threads for training (an engine-wide setting)"));
     }
 
@@ -122,23 +126,27 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                 "no data: " + id() + " trains on the request's calibration data; supply samples of input '"
                         + scores.inputName() + "' (labels optional: int64 class ids per row)"));
         RetrainSettings settings = settings(options);
-        try (ModelRunner given = context.runner(model)) {
-            TransferSet data = TransferSet.collect(scores, calibration, given, context);
-            Split split = Split.of(data.rows(), settings.holdout(), settings.seed());
-            FineTuner tuner = new FineTuner(graph, data, split, settings, context, TRAINING_FROM, TRAINING_TO);
-            context.progress(TRAINING_FROM, "training " + tuner.tensors().size() + " tensors on "
-                    + split.train().length + " rows");
-            FineTuner.Result trained = tuner.train();
-            context.checkCancelled();
-            context.progress(TRAINING_TO, "writing the trained weights and measuring them in ONNX Runtime");
-            OnnxModel exported = graph.export(trained.values());
-            HeldOutCheck check;
-            try (ModelRunner result = context.runner(exported)) {
-                check = HeldOutCheck.measure(scores, data, split.holdout(), result);
-            }
-            context.progress(1.0, "done");
-            return report(exported, tuner, data, split, settings, trained, check);
+        Targets targets = Targets.of(model, scores, context.original());
+        TransferSet data;
+        try (ModelRunner teacher = context.runner(targets.model())) {
+            data = TransferSet.collect(targets.teacher(), calibration, teacher, context);
         }
+        Split split = Split.of(data.rows(), settings.holdout(), settings.seed());
+        FineTuner tuner = new FineTuner(graph, data, split, settings, context, TRAINING_FROM, TRAINING_TO);
+        context.progress(TRAINING_FROM, "training " + tuner.tensors().size() + " tensors on " + split.train().length
+                + " rows");
+        FineTuner.Result trained = tuner.train();
+        context.checkCancelled();
+        context.progress(TRAINING_TO, "writing the trained weights and measuring them in ONNX Runtime");
+        OnnxModel exported = graph.export(trained.values());
+        HeldOutCheck before;
+        HeldOutCheck after;
+        try (ModelRunner input = context.runner(model); ModelRunner result = context.runner(exported)) {
+            before = HeldOutCheck.measure(scores, data, split.holdout(), input);
+            after = HeldOutCheck.measure(scores, data, split.holdout(), result);
+        }
+        context.progress(1.0, "done");
+        return report(exported, tuner, targets, split, settings, trained, before, after);
     }
 
     RetrainSettings settings(PluginOptions options) {
@@ -150,8 +158,12 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                 options.intValue(THREADS), givenIsCandidate());
     }
 
-    private PluginResult report(OnnxModel exported, FineTuner tuner, TransferSet data, Split split,
-            RetrainSettings settings, FineTuner.Result trained, HeldOutCheck check) {
+    /**
+     * What changed and how it was judged. "Before" is always this step's input and "after" the trained
+     * model, both run in ONNX Runtime on the same held-out rows; agreement is with the targets' top class.
+     */
+    private PluginResult report(OnnxModel exported, FineTuner tuner, Targets targets, Split split,
+            RetrainSettings settings, FineTuner.Result trained, HeldOutCheck before, HeldOutCheck after) {
         List<ConstrainedTensor> tensors = tuner.tensors();
         long pruned = tensors.stream().mapToLong(ConstrainedTensor::pruned).sum();
         long shared = tensors.stream().filter(ConstrainedTensor::shared).count();
@@ -178,17 +190,26 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                         settings.schedule().name().toLowerCase(Locale.ROOT), settings.learningRate(),
                         settings.batchSize(), settings.seed(), settings.l1(), settings.l2(), settings.groupLasso(),
                         split.train().length))
+                .change("soft targets: the outputs of " + targets.source())
                 .change(String.format(Locale.ROOT, "held-out %s during training: %.2f%% before, %.2f%% kept",
-                        tuner.scoreName(), 100 * trained.startScore(), 100 * trained.bestScore()));
-        if (check.labelled() > 0) {
+                        tuner.scoreName(), 100 * trained.startScore(), 100 * trained.bestScore()))
+                .change(String.format(Locale.ROOT, "held-out top-1 agreement with the %s's outputs on %,d rows in"
+                        + " ONNX Runtime: %.2f%% before (this step's input), %.2f%% after", targetName(targets),
+                        after.rows(), 100 * before.agreement(), 100 * after.agreement()));
+        if (after.labelled() > 0) {
             result.change(String.format(Locale.ROOT, "held-out top-1 accuracy on %,d labelled rows in ONNX Runtime:"
-                    + " %.2f%% before, %.2f%% after (%+.2f points)", check.labelled(), 100 * check.teacherAccuracy(),
-                    100 * check.studentAccuracy(), 100 * (check.studentAccuracy() - check.teacherAccuracy())));
-            result.figure("holdout-accuracy-before", check.teacherAccuracy())
-                    .figure("holdout-accuracy-after", check.studentAccuracy());
+                    + " %.2f%% before (this step's input), %.2f%% after (%+.2f points)%s", after.labelled(),
+                    100 * before.studentAccuracy(), 100 * after.studentAccuracy(),
+                    100 * (after.studentAccuracy() - before.studentAccuracy()), targets.original()
+                            ? String.format(Locale.ROOT, "; the original: %.2f%%", 100 * after.teacherAccuracy()) : ""));
+            result.figure("holdout-accuracy-before", before.studentAccuracy())
+                    .figure("holdout-accuracy-after", after.studentAccuracy());
+            if (targets.original()) {
+                result.figure("holdout-accuracy-original", after.teacherAccuracy());
+            }
         } else {
-            result.skipped("labels", "the data has no labels: the model trained on its own outputs, and no accuracy"
-                    + " is reported");
+            result.skipped("labels", "the data has no labels: the model trained on the " + targetName(targets)
+                    + "'s outputs alone, and no accuracy is reported");
         }
         return result.figure("trained-tensors", tensors.size())
                 .figure("shared-tensors", shared)
@@ -197,8 +218,14 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                 .figure("epochs", trained.epochsRun())
                 .figure("best-epoch", trained.bestEpoch())
                 .figure("training-seconds", trained.seconds())
-                .figure("holdout-rows", check.rows())
-                .figure("holdout-agreement", check.agreement())
+                .figure("holdout-rows", after.rows())
+                .figure("holdout-agreement-before", before.agreement())
+                .figure("holdout-agreement", after.agreement())
+                .figure("targets-from-original", targets.original() ? 1 : 0)
                 .build();
+    }
+
+    private static String targetName(Targets targets) {
+        return targets.original() ? "original model" : "input model";
     }
 }

@@ -108,6 +108,66 @@ class FineTunePluginTest {
         assertTrue(result.figures().get("holdout-agreement") >= 0.9, result.changes().toString());
     }
 
+    /**
+     * After a hard cut, unlabelled data teaches only through the targets: the pruned model's own outputs
+     * are the damage itself (nothing to learn), the original's are what it lost. Judged in ONNX Runtime on
+     * digits no step saw, by agreement with the original's top class.
+     */
+    @Test
+    void withoutLabelsThePrunedModelLearnsTheOriginalsOutputsBack() throws Exception {
+        OnnxModel original = MnistModels.mlp();
+        OnnxModel pruned = pruned(original, 0.95);
+        CompressionPlugin plugin = new FineTunePlugin();
+        PluginOptions options = PluginOptions.resolve(plugin.options(), QUICK);
+        io.modelpress.spi.CalibrationData digits = io.modelpress.spi.CalibrationData.of(unlabelled(0, 1000));
+        PluginResult fromOriginal = plugin.apply(pruned, options,
+                PluginTestContext.in(temp).withCalibration(digits).withOriginal(original));
+        PluginResult fromInput = plugin.apply(pruned, options, PluginTestContext.in(temp).withCalibration(digits));
+
+        int from = MnistModels.TRAIN;
+        int to = MnistModels.TRAIN + 2000;
+        double cut = MnistModels.agreement(original, pruned, from, to);
+        double taught = MnistModels.agreement(original, fromOriginal.model(), from, to);
+        double selfTaught = MnistModels.agreement(original, fromInput.model(), from, to);
+        assertEquals(1.0, fromOriginal.figures().get("targets-from-original"));
+        assertTrue(fromOriginal.changes().stream().anyMatch(c -> c.startsWith("soft targets: the outputs of the original"
+                + " model")), fromOriginal.changes().toString());
+        assertTrue(taught > cut + 0.03, "agreement with the original's top-1 on held-out digits: pruned " + cut
+                + ", fine-tuned towards the original " + taught + "\n" + fromOriginal.changes());
+        assertTrue(fromOriginal.figures().get("holdout-agreement")
+                > fromOriginal.figures().get("holdout-agreement-before"), fromOriginal.changes().toString());
+        assertEquals(0.0, fromInput.figures().get("targets-from-original"));
+        assertTrue(taught > selfTaught + 0.02, "the pruned model's own outputs teach less: " + selfTaught + " vs "
+                + taught + "\n" + fromInput.changes());
+    }
+
+    /** The report's before is this step's input, not the original; the original's accuracy is beside it. */
+    @Test
+    void withLabelsTheReportComparesTheInputWithTheTrainedModelAndNamesTheOriginal() throws Exception {
+        OnnxModel original = MnistModels.mlp();
+        OnnxModel pruned = pruned(original, 0.95);
+        CompressionPlugin plugin = new FineTunePlugin();
+        Map<String, String> options = new HashMap<>(QUICK);
+        options.put("alpha", "0.9");
+        PluginResult result = plugin.apply(pruned, PluginOptions.resolve(plugin.options(), options),
+                PluginTestContext.in(temp).withCalibration(calibration(0, 1000)).withOriginal(original));
+        Map<String, Double> figures = result.figures();
+        assertTrue(figures.get("holdout-accuracy-original") > figures.get("holdout-accuracy-before"),
+                "the pruned input is worse than the original on the held-out rows: " + figures);
+        assertTrue(figures.get("holdout-accuracy-after") > figures.get("holdout-accuracy-before"), figures.toString());
+    }
+
+    @Test
+    void anOriginalWithAnotherInputCannotTeachAndTheReportSaysWhy() throws Exception {
+        OnnxModel other = TestModels.mlp(8, 16, 10, 1);
+        CompressionPlugin plugin = new FineTunePlugin();
+        PluginResult result = plugin.apply(pruned(MnistModels.mlp(), 0.5), PluginOptions.resolve(plugin.options(),
+                Map.of("epochs", "1")), PluginTestContext.in(temp).withCalibration(calibration(0, 400)).withOriginal(other));
+        assertEquals(0.0, result.figures().get("targets-from-original"));
+        assertTrue(result.changes().stream().anyMatch(c -> c.startsWith("soft targets: the outputs of this step's input"
+                + " model: the original cannot teach it, it takes input")), result.changes().toString());
+    }
+
     @Test
     void cancellationStopsTrainingAndProgressStaysInOrder() throws Exception {
         CompressionPlugin plugin = new FineTunePlugin();

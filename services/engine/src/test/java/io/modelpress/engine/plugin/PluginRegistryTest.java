@@ -10,6 +10,7 @@ import io.modelpress.engine.CompressionEngine;
 import io.modelpress.engine.CompressionReport;
 import io.modelpress.engine.CompressionRequest;
 import io.modelpress.engine.EngineException;
+import io.modelpress.engine.Measurement;
 import io.modelpress.engine.ProgressListener;
 import io.modelpress.engine.TestProfiles;
 import io.modelpress.model.LoadLimits;
@@ -83,7 +84,49 @@ class PluginRegistryTest {
         assertTrue(registry.find("from-the-future").isEmpty());
         RejectedPlugin rejected = registry.rejected().get(0);
         assertTrue(rejected.reason().contains("SPI version 99"), rejected.reason());
-        assertTrue(rejected.reason().contains("runs SPI versions 1 to 1"), rejected.reason());
+        assertTrue(rejected.reason().contains("runs SPI versions 1 to 2"), rejected.reason());
+    }
+
+    /** Renames the graph like the renamer; reports whether the chain's start is its input, by graph name. */
+    private static final String ORIGINAL_BODY = """
+            OnnxModel original = context.original().orElseThrow();
+            boolean isInput = original.proto().getGraph().getName().equals(model.proto().getGraph().getName());
+            OnnxModel renamed = model.withProto(model.proto().toBuilder()
+                    .setGraph(model.proto().getGraph().toBuilder().setName("renamed-" + options.integer("level"))).build());
+            return PluginResult.builder(renamed).change("original graph " + original.proto().getGraph().getName())
+                    .figure("original-is-input", isInput ? 1 : 0).build();
+            """;
+
+    @Test
+    void aPluginBuiltForSpiVersion1StillRuns() throws IOException {
+        Path plugins = temp.resolve("plugins");
+        PluginJars.build(plugins, "old.jar", "Old", PluginJars.plugin("Old", "graph-renamer", "1", RENAMING_BODY));
+        CompressionReport report = compress(discoverAllowingAll(plugins), List.of(ChainStep.parse("graph-renamer")));
+        assertEquals("done", report.steps().get(0).status(), report.steps().toString());
+    }
+
+    @Test
+    void everyStepSeesTheModelTheChainStartedFromAlsoAfterASharedPrefix() throws IOException {
+        Path plugins = temp.resolve("plugins");
+        PluginJars.build(plugins, "origin.jar", "Origin", PluginJars.plugin("Origin", "graph-origin",
+                "PluginSpi.VERSION", ORIGINAL_BODY));
+        PluginRegistry registry = discoverAllowingAll(plugins);
+        List<ChainStep> chain = List.of(ChainStep.parse("graph-origin:level=1"), ChainStep.parse("graph-origin:level=2"));
+        CompressionReport report = compress(registry, chain);
+        String start = OnnxModel.load(temp.resolve("in/model.onnx")).proto().getGraph().getName();
+        assertEquals(1.0, report.steps().get(0).figures().get("original-is-input"), "the first step's input is the start");
+        assertEquals(0.0, report.steps().get(1).figures().get("original-is-input"), "the second step's is not");
+        assertEquals(List.of("original graph " + start), report.steps().get(1).changes());
+
+        // The planner starts later chains after a prefix another candidate ran: their steps still see the start.
+        CompressionEngine engine = new CompressionEngine(registry, LoadLimits.DEFAULT);
+        OnnxModel original = engine.load(temp.resolve("in/model.onnx"));
+        OnnxModel renamed = OnnxModel.load(temp.resolve("out/model.onnx")); // a model the prefix made
+        CompressionReport resumed = engine.compress(new CompressionRequest(temp.resolve("in/model.onnx"),
+                TestProfiles.cpu(), chain, temp.resolve("resumed")), ProgressListener.NONE,
+                Measurement.FULL, Optional.of(new CompressionEngine.Prefix(original, chain.subList(0, 1), renamed,
+                        report.steps().subList(0, 1))));
+        assertEquals(List.of("original graph " + start), resumed.steps().get(1).changes(), resumed.steps().toString());
     }
 
     @Test
