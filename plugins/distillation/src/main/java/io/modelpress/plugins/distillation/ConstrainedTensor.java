@@ -24,7 +24,7 @@ final class ConstrainedTensor {
     private final int[] slot;
     private final float[] free;
     private final boolean shared;
-    private final int pruned;
+    private int pruned;
 
     private ConstrainedTensor(TrainableGraph.Trainable source, int[] slot, float[] free, boolean shared, int pruned) {
         this.source = source;
@@ -111,6 +111,36 @@ final class ConstrainedTensor {
             throw new IllegalArgumentException(values.length + " free values for " + free.length);
         }
         System.arraycopy(values, 0, free, 0, free.length);
+    }
+
+    /** Positions in the whole tensor. */
+    int size() {
+        return slot.length;
+    }
+
+    /** Whether a position is kept at zero. */
+    boolean isPruned(int position) {
+        return slot[position] < 0;
+    }
+
+    /** The value at one position: its free value, 0 where pruned. */
+    float valueAt(int position) {
+        return slot[position] < 0 ? 0f : free[slot[position]];
+    }
+
+    /**
+     * Keeps a position at zero from now on: a mask only grows, so a pruned weight never comes back.
+     * Its free value stays in the free values but no position reads it any more.
+     */
+    void prune(int position) {
+        if (shared) {
+            throw new IllegalStateException(name() + " is shared: its positions keep their clusters");
+        }
+        if (slot[position] >= 0) {
+            free[slot[position]] = 0f;
+            slot[position] = -1;
+            pruned++;
+        }
     }
 
     /** Moves free value {@code k} by {@code delta}. */
