@@ -22,7 +22,7 @@ final class ConstrainedTensor {
     private final TrainableGraph.Trainable source;
     /** The free value of each position, -1 where the position is kept at zero. */
     private final int[] slot;
-    private final float[] free;
+    private float[] free;
     private final boolean shared;
     private int pruned;
 
@@ -130,7 +130,7 @@ final class ConstrainedTensor {
 
     /**
      * Keeps a position at zero from now on: a mask only grows, so a pruned weight never comes back.
-     * Its free value stays in the free values but no position reads it any more.
+     * Its free value stays in the free values, read by no position, until {@link #compact()}.
      */
     void prune(int position) {
         if (shared) {
@@ -141,6 +141,43 @@ final class ConstrainedTensor {
             slot[position] = -1;
             pruned++;
         }
+    }
+
+    /**
+     * Drops the free values no position reads any more, so that training stops updating them.
+     *
+     * @return for each free value kept, its index before; null when every free value is still read
+     */
+    int[] compact() {
+        boolean[] read = new boolean[free.length];
+        for (int s : slot) {
+            if (s >= 0) {
+                read[s] = true;
+            }
+        }
+        int[] newIndex = new int[free.length];
+        int[] kept = new int[free.length];
+        int count = 0;
+        for (int k = 0; k < free.length; k++) {
+            if (read[k]) {
+                newIndex[k] = count;
+                kept[count++] = k;
+            }
+        }
+        if (count == free.length) {
+            return null;
+        }
+        float[] compacted = new float[count];
+        for (int k = 0; k < count; k++) {
+            compacted[k] = free[kept[k]];
+        }
+        for (int i = 0; i < slot.length; i++) {
+            if (slot[i] >= 0) {
+                slot[i] = newIndex[slot[i]];
+            }
+        }
+        free = compacted;
+        return Arrays.copyOf(kept, count);
     }
 
     /** Moves free value {@code k} by {@code delta}. */

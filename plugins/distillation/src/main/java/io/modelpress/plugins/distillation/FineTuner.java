@@ -134,8 +134,8 @@ final class FineTuner {
                     double rate = settings.schedule().at(settings.learningRate(), (double) step / steps);
                     step++;
                     step(root, loss, order, from, to, rate, step, m, v);
-                    if (pruning != null) {
-                        pruning.advance(step, steps);
+                    if (pruning != null && pruning.advance(step, steps)) {
+                        compact(m, v);
                     }
                     context.progress(progress((epoch - 1 + (b + 1.0) / batches) / settings.epochs()),
                             "epoch " + epoch + " of " + settings.epochs() + ", batch " + (b + 1) + " of " + batches
@@ -147,6 +147,7 @@ final class FineTuner {
                 boolean cutShort = outOfTime && pruning != null && !pruning.finished();
                 if (cutShort) {
                     pruning.finish(step);
+                    compact(m, v);
                 }
                 boolean settled = pruning == null || pruning.finished();
                 double score = evaluate(root);
@@ -327,6 +328,25 @@ final class FineTuner {
             }
         }
         return counted == 0 ? 0 : (double) right / counted;
+    }
+
+    /** Drops pruned weights from the free values and from Adam's moments, which no longer need updating. */
+    private void compact(List<float[]> m, List<float[]> v) {
+        for (int t = 0; t < tensors.size(); t++) {
+            int[] kept = tensors.get(t).compact();
+            if (kept != null) {
+                m.set(t, gather(m.get(t), kept));
+                v.set(t, gather(v.get(t), kept));
+            }
+        }
+    }
+
+    private static float[] gather(float[] values, int[] indices) {
+        float[] gathered = new float[indices.length];
+        for (int k = 0; k < indices.length; k++) {
+            gathered[k] = values[indices[k]];
+        }
+        return gathered;
     }
 
     private List<float[]> snapshot() {

@@ -89,11 +89,18 @@ final class GradualPruning {
         return Math.max(1, (long) Math.ceil(until * trainingSteps * j / n - 1e-9));
     }
 
-    /** Runs every pruning step due by the end of training step {@code step} of {@code trainingSteps}. */
-    void advance(long step, long trainingSteps) {
+    /**
+     * Runs every pruning step due by the end of training step {@code step} of {@code trainingSteps}.
+     *
+     * @return whether a step ran
+     */
+    boolean advance(long step, long trainingSteps) {
+        boolean ran = false;
         while (done < steps && trainingStep(done + 1, steps, until, trainingSteps) <= step) {
             pruneStep(step);
+            ran = true;
         }
+        return ran;
     }
 
     /** Runs the steps left at once: training ends before the schedule does (a time limit). */

@@ -105,7 +105,7 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                         + " 0 prunes nothing"),
                 OptionSpec.integer(PRUNE_STEPS, 100, 1, 100_000, "with prune-to: how many times the masks grow,"
                         + " along a cubic schedule (large cuts first, small ones near the end)"),
-                OptionSpec.number(PRUNE_UNTIL, 0.7, 0.01, 1, "with prune-to: share of the training steps by which"
+                OptionSpec.number(PRUNE_UNTIL, 0.5, 0.01, 1, "with prune-to: share of the training steps by which"
                         + " prune-to is reached; the rest trains at that sparsity"));
     }
 
