@@ -23,10 +23,10 @@ import java.util.Map;
  * Retraining in the Deep Compression chain on the MNIST classifier: one-shot chains (prune, share,
  * package) against the same chains with fine-tuning after pruning and after sharing, over a sweep of
  * sparsities; and gradual magnitude pruning (the sparsity rising inside one fine-tune; and cuts with a
- * fine-tune after each) against one-shot pruning to the same sparsity with as many epochs. Fine-tuning trains on digits [0, 8000) (which
- * trained the model); every accuracy is top-1 on digits [8000, 10000), which no step saw, measured on
- * the unpacked file in ONNX Runtime. Prints Markdown, writes a CSV (-Dcsv=FILE, default target/retraining.csv). Not a test:
- * bench/retraining.sh runs it.
+ * fine-tune after each) against one-shot pruning to the same sparsity with as many epochs. Fine-tuning
+ * trains on digits [0, 8000) (which trained the model); every accuracy is top-1 on digits [8000, 10000),
+ * which no step saw, measured on the unpacked file in ONNX Runtime. Prints Markdown, writes a CSV
+ * (-Dcsv=FILE, default target/retraining.csv). Not a test: bench/retraining.sh runs it.
  */
 public final class RetrainingBenchmark {
 
