@@ -35,18 +35,7 @@ class RetrainingChainCliTest {
     @Test
     void fineTuningInAChainRecoversWhatPruningCost() throws IOException {
         DemoSample sample = DemoSample.write(temp.resolve("sample"));
-        String input = OnnxModel.load(sample.model()).proto().getGraph().getInput(0).getName();
-        Path training = temp.resolve("training.npz");
-        Mnist digits = Mnist.load();
-        int rows = 3000;
-        long[] labels = new long[rows];
-        for (int i = 0; i < rows; i++) {
-            labels[i] = digits.label(i);
-        }
-        try (NpzWriter out = new NpzWriter(training)) {
-            out.floats(input, new long[] {rows, Mnist.PIXELS}, digits.images(0, rows));
-            out.longs(NpzData.LABELS, new long[] {rows}, labels);
-        }
+        Path training = labelledDigits(OnnxModel.load(sample.model()).proto().getGraph().getInput(0).getName(), 3000);
         Path pruned = temp.resolve("pruned");
         Path tuned = temp.resolve("tuned");
         Run cut = compress(sample, training, pruned, "magnitude-pruning:sparsity=0.9");
@@ -69,6 +58,51 @@ class RetrainingChainCliTest {
         double original = MnistModels.accuracy(OnnxModel.load(sample.model()), MnistModels.TRAIN, 10_000);
         assertTrue(fineTuned > pruningOnly + 0.02 && fineTuned > original - 0.02, "held-out top-1: original " + original
                 + ", pruned " + pruningOnly + ", pruned and fine-tuned " + fineTuned + "\n" + retrained.out());
+    }
+
+    /** The planner's gradual candidate as one step: the sparsity rises while the model trains. */
+    @Test
+    void gradualPruningInsideOneFineTuneReachesItsSparsityAndKeepsTheAccuracy() throws IOException {
+        DemoSample sample = DemoSample.write(temp.resolve("sample"));
+        Path training = labelledDigits(OnnxModel.load(sample.model()).proto().getGraph().getInput(0).getName(), 3000);
+        Path out = temp.resolve("gradual");
+        Run run = compress(sample, training, out, "fine-tune:epochs=3,learning-rate=0.001,prune-to=0.8", "package");
+        assertEquals(0, run.exit(), run.out() + run.err());
+
+        JsonNode report = Reports.json().readTree(out.resolve("report.json").toFile());
+        JsonNode tune = report.get("steps").get(0);
+        assertEquals("fine-tune", tune.get("plugin").asText(), run.out());
+        assertEquals(0.8, tune.get("figures").get("sparsity").asDouble(), 1e-4, tune.toString());
+        OnnxModel result = OnnxModel.load(out.resolve("model.onnx"));
+        long zeros = 0;
+        long weights = 0;
+        for (var tensor : result.proto().getGraph().getInitializerList()) {
+            if (tensor.getDimsCount() == 2) {
+                for (float value : io.modelpress.model.Tensors.toFloats(tensor)) {
+                    zeros += value == 0f ? 1 : 0;
+                    weights++;
+                }
+            }
+        }
+        assertEquals(0.8, (double) zeros / weights, 1e-3, "the written weight matrices are 80% zeros");
+        double original = MnistModels.accuracy(OnnxModel.load(sample.model()), MnistModels.TRAIN, 10_000);
+        double gradual = MnistModels.accuracy(result, MnistModels.TRAIN, 10_000);
+        assertTrue(gradual > original - 0.02, "held-out top-1: original " + original + ", gradually pruned to 80% "
+                + gradual + "\n" + run.out());
+    }
+
+    private Path labelledDigits(String input, int rows) throws IOException {
+        Path training = temp.resolve("training.npz");
+        Mnist digits = Mnist.load();
+        long[] labels = new long[rows];
+        for (int i = 0; i < rows; i++) {
+            labels[i] = digits.label(i);
+        }
+        try (NpzWriter out = new NpzWriter(training)) {
+            out.floats(input, new long[] {rows, Mnist.PIXELS}, digits.images(0, rows));
+            out.longs(NpzData.LABELS, new long[] {rows}, labels);
+        }
+        return training;
     }
 
     private record Run(int exit, String out, String err) {

@@ -22,9 +22,9 @@ final class ConstrainedTensor {
     private final TrainableGraph.Trainable source;
     /** The free value of each position, -1 where the position is kept at zero. */
     private final int[] slot;
-    private final float[] free;
+    private float[] free;
     private final boolean shared;
-    private final int pruned;
+    private int pruned;
 
     private ConstrainedTensor(TrainableGraph.Trainable source, int[] slot, float[] free, boolean shared, int pruned) {
         this.source = source;
@@ -111,6 +111,73 @@ final class ConstrainedTensor {
             throw new IllegalArgumentException(values.length + " free values for " + free.length);
         }
         System.arraycopy(values, 0, free, 0, free.length);
+    }
+
+    /** Positions in the whole tensor. */
+    int size() {
+        return slot.length;
+    }
+
+    /** Whether a position is kept at zero. */
+    boolean isPruned(int position) {
+        return slot[position] < 0;
+    }
+
+    /** The value at one position: its free value, 0 where pruned. */
+    float valueAt(int position) {
+        return slot[position] < 0 ? 0f : free[slot[position]];
+    }
+
+    /**
+     * Keeps a position at zero from now on: a mask only grows, so a pruned weight never comes back.
+     * Its free value stays in the free values, read by no position, until {@link #compact()}.
+     */
+    void prune(int position) {
+        if (shared) {
+            throw new IllegalStateException(name() + " is shared: its positions keep their clusters");
+        }
+        if (slot[position] >= 0) {
+            free[slot[position]] = 0f;
+            slot[position] = -1;
+            pruned++;
+        }
+    }
+
+    /**
+     * Drops the free values no position reads any more, so that training stops updating them.
+     *
+     * @return for each free value kept, its index before; null when every free value is still read
+     */
+    int[] compact() {
+        boolean[] read = new boolean[free.length];
+        for (int s : slot) {
+            if (s >= 0) {
+                read[s] = true;
+            }
+        }
+        int[] newIndex = new int[free.length];
+        int[] kept = new int[free.length];
+        int count = 0;
+        for (int k = 0; k < free.length; k++) {
+            if (read[k]) {
+                newIndex[k] = count;
+                kept[count++] = k;
+            }
+        }
+        if (count == free.length) {
+            return null;
+        }
+        float[] compacted = new float[count];
+        for (int k = 0; k < count; k++) {
+            compacted[k] = free[kept[k]];
+        }
+        for (int i = 0; i < slot.length; i++) {
+            if (slot[i] >= 0) {
+                slot[i] = newIndex[slot[i]];
+            }
+        }
+        free = compacted;
+        return Arrays.copyOf(kept, count);
     }
 
     /** Moves free value {@code k} by {@code delta}. */

@@ -25,7 +25,9 @@ import java.util.SplittableRandom;
  * ({@link ConstrainedTensor}). Adam with an optional cosine schedule; L1, L2 and group-lasso
  * penalties on the weights; one held-out evaluation per epoch and the best epoch's weights kept. For
  * fine-tuning, epoch 0 (the weights as given) competes too, so it never returns a model that does worse
- * on the held-out rows than the one it was given.
+ * on the held-out rows than the one it was given. With {@code prune-to} the weights are also pruned
+ * gradually while they train ({@link GradualPruning}); then only epochs that end at the final sparsity
+ * compete, and early stopping waits for the schedule to end.
  *
  * <p>Deterministic for a seed: the batch order is the only randomness, drawn from the seed, and the
  * engine runs on the number of threads asked for. A time limit ends training at a batch boundary,
@@ -48,6 +50,8 @@ final class FineTuner {
     private final List<ConstrainedTensor> tensors = new ArrayList<>();
     private final float[] soft;
     private final float[] logSoft;
+    /** Pruning during training, or null. */
+    private final GradualPruning pruning;
 
     /**
      * What training produced.
@@ -59,13 +63,15 @@ final class FineTuner {
      * @param bestScore held-out score of the kept weights (accuracy on labels, else agreement with the targets)
      * @param stopReason why training ended
      * @param seconds time spent training
+     * @param pruning what gradual pruning did, empty when it did not run
+     * @param sparsity the final sparsity of the gradually pruned tensors, NaN when none were
      */
     record Result(Map<String, float[]> values, int epochsRun, int bestEpoch, double startScore, double bestScore,
-            String stopReason, double seconds) {
+            String stopReason, double seconds, String pruning, double sparsity) {
     }
 
     FineTuner(TrainableGraph graph, TransferSet data, Split split, RetrainSettings settings, PluginContext context,
-            double progressFrom, double progressTo) {
+            double progressFrom, double progressTo) throws PluginException {
         this.graph = Objects.requireNonNull(graph, "graph is null");
         this.data = Objects.requireNonNull(data, "data is null");
         this.split = Objects.requireNonNull(split, "split is null");
@@ -77,6 +83,9 @@ final class FineTuner {
         this.soft = new float[data.teacherLogits().length];
         this.logSoft = new float[soft.length];
         StudentTrainer.softenTargets(data.teacherLogits(), data.classes(), settings.temperature(), soft, logSoft);
+        this.pruning = settings.pruneTo() > 0
+                ? GradualPruning.of(tensors, settings.pruneTo(), settings.pruneSteps(), settings.pruneUntil())
+                : null;
     }
 
     List<ConstrainedTensor> tensors() {
@@ -103,7 +112,8 @@ final class FineTuner {
         try (NDManager root = engine.newBaseManager()) {
             EarlyStopping stopping = new EarlyStopping(settings.patience());
             double startScore = evaluate(root);
-            if (settings.givenIsCandidate()) {
+            // while pruning, the weights as given are denser than asked for: no candidate
+            if (settings.givenIsCandidate() && pruning == null) {
                 stopping.record(0, startScore, 0);
             }
             List<float[]> best = snapshot();
@@ -124,23 +134,35 @@ final class FineTuner {
                     double rate = settings.schedule().at(settings.learningRate(), (double) step / steps);
                     step++;
                     step(root, loss, order, from, to, rate, step, m, v);
+                    if (pruning != null && pruning.advance(step, steps)) {
+                        compact(m, v);
+                    }
                     context.progress(progress((epoch - 1 + (b + 1.0) / batches) / settings.epochs()),
-                            "epoch " + epoch + " of " + settings.epochs() + ", batch " + (b + 1) + " of " + batches);
+                            "epoch " + epoch + " of " + settings.epochs() + ", batch " + (b + 1) + " of " + batches
+                                    + (pruning == null ? "" : String.format(Locale.ROOT, ", sparsity %.1f%%",
+                                            100 * pruning.sparsity())));
                     outOfTime = settings.timeLimitSeconds() > 0
                             && (System.nanoTime() - started) / 1e9 > settings.timeLimitSeconds();
                 }
+                boolean cutShort = outOfTime && pruning != null && !pruning.finished();
+                if (cutShort) {
+                    pruning.finish(step);
+                    compact(m, v);
+                }
+                boolean settled = pruning == null || pruning.finished();
                 double score = evaluate(root);
                 context.progress(progress((double) epoch / settings.epochs()), String.format(Locale.ROOT,
                         "epoch %d of %d: held-out %s %.2f%%", epoch, settings.epochs(), scoreName(), 100 * score));
                 // equal scores: the later epoch, which has seen more of the data, wins
-                if (stopping.record(epoch, score, -epoch)) {
+                if (settled && stopping.record(epoch, score, -epoch)) {
                     best = snapshot();
                 }
                 if (outOfTime) {
-                    reason = "stopped at the time limit of " + settings.timeLimitSeconds() + " s";
+                    reason = "stopped at the time limit of " + settings.timeLimitSeconds() + " s" + (cutShort
+                            ? ", before the pruning schedule ended: the rest was pruned at once" : "");
                     break;
                 }
-                if (stopping.exhausted(epoch) && epoch < settings.epochs()) {
+                if (settled && stopping.exhausted(epoch) && epoch < settings.epochs()) {
                     reason = "stopped early after " + settings.patience() + " epochs without a better held-out result";
                     break;
                 }
@@ -149,7 +171,8 @@ final class FineTuner {
             Map<String, float[]> values = new LinkedHashMap<>();
             tensors.forEach(tensor -> values.put(tensor.name(), tensor.values()));
             return new Result(values, epoch, stopping.bestEpoch(), startScore, stopping.bestAgreement(), reason,
-                    (System.nanoTime() - started) / 1e9);
+                    (System.nanoTime() - started) / 1e9, pruning == null ? "" : pruning.describe(steps),
+                    pruning == null ? Double.NaN : pruning.sparsity());
         }
     }
 
@@ -305,6 +328,25 @@ final class FineTuner {
             }
         }
         return counted == 0 ? 0 : (double) right / counted;
+    }
+
+    /** Drops pruned weights from the free values and from Adam's moments, which no longer need updating. */
+    private void compact(List<float[]> m, List<float[]> v) {
+        for (int t = 0; t < tensors.size(); t++) {
+            int[] kept = tensors.get(t).compact();
+            if (kept != null) {
+                m.set(t, gather(m.get(t), kept));
+                v.set(t, gather(v.get(t), kept));
+            }
+        }
+    }
+
+    private static float[] gather(float[] values, int[] indices) {
+        float[] gathered = new float[indices.length];
+        for (int k = 0; k < indices.length; k++) {
+            gathered[k] = values[indices[k]];
+        }
+        return gathered;
     }
 
     private List<float[]> snapshot() {

@@ -19,12 +19,16 @@ import java.util.Objects;
  * @param alpha with labels, the weight of the soft targets (see {@link Targets}); the rest goes to the labels
  * @param temperature softens the targets' outputs
  * @param threads PyTorch intra-op threads
+ * @param pruneTo sparsity the weights are pruned to during training by {@link GradualPruning}; 0 prunes nothing
+ * @param pruneSteps how many times the pruning masks grow on the way to {@code pruneTo}
+ * @param pruneUntil share of the training steps by which {@code pruneTo} is reached
  * @param givenIsCandidate whether the weights as given compete with the trained epochs (fine-tuning: training never
  *     returns worse weights); regularisation trades accuracy for smaller weights, so only trained epochs compete
  */
 record RetrainSettings(int epochs, double timeLimitSeconds, int batchSize, double learningRate, Schedule schedule,
         long seed, double holdout, int patience, double l1, double l2, double groupLasso, double alpha,
-        double temperature, int threads, boolean givenIsCandidate) {
+        double temperature, int threads, double pruneTo, int pruneSteps, double pruneUntil,
+        boolean givenIsCandidate) {
 
     enum Schedule {
         CONSTANT,
@@ -40,10 +44,12 @@ record RetrainSettings(int epochs, double timeLimitSeconds, int batchSize, doubl
         Objects.requireNonNull(schedule, "schedule is null");
         if (epochs < 1 || timeLimitSeconds < 0 || batchSize < 1 || !(learningRate > 0) || !(holdout > 0 && holdout < 1)
                 || patience < 0 || l1 < 0 || l2 < 0 || groupLasso < 0 || alpha < 0 || alpha > 1 || !(temperature > 0)
-                || threads < 1) {
+                || threads < 1 || !(pruneTo >= 0 && pruneTo < 1) || pruneSteps < 1
+                || !(pruneUntil > 0 && pruneUntil <= 1)) {
             throw new IllegalArgumentException("invalid retraining settings: " + epochs + ", " + timeLimitSeconds + ", "
                     + batchSize + ", " + learningRate + ", " + holdout + ", " + patience + ", " + l1 + ", " + l2 + ", "
-                    + groupLasso + ", " + alpha + ", " + temperature + ", " + threads);
+                    + groupLasso + ", " + alpha + ", " + temperature + ", " + threads + ", " + pruneTo + ", "
+                    + pruneSteps + ", " + pruneUntil);
         }
     }
 }

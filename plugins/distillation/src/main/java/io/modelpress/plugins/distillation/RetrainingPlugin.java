@@ -47,6 +47,9 @@ abstract class RetrainingPlugin implements CompressionPlugin {
     static final String ALPHA = "alpha";
     static final String TEMPERATURE = "temperature";
     static final String THREADS = "threads";
+    static final String PRUNE_TO = "prune-to";
+    static final String PRUNE_STEPS = "prune-steps";
+    static final String PRUNE_UNTIL = "prune-until";
 
     /** Progress shares: reading the data and running the targets' model, training, exporting and measuring. */
     private static final double TRAINING_FROM = 0.1;
@@ -99,7 +102,15 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                         + " as targets (the model the chain started from); the rest goes to the labels (without labels"
                         + " the outputs alone are used)"),
                 OptionSpec.number(TEMPERATURE, 2.0, 1, 20, "softens the original model's outputs as targets"),
-                OptionSpec.integer(THREADS, 1, 1, 256, "PyTorch threads for training (an engine-wide setting)"));
+                OptionSpec.integer(THREADS, 1, 1, 256, "PyTorch threads for training (an engine-wide setting)"),
+                OptionSpec.number(PRUNE_TO, 0, 0, 0.999, "prune gradually while training, to this fraction of zero"
+                        + " weights (magnitude, one threshold over the tensors an earlier step pruned, else every"
+                        + " Gemm/MatMul/Conv weight of at least " + GradualPruning.MIN_ELEMENTS + " elements);"
+                        + " 0 prunes nothing"),
+                OptionSpec.integer(PRUNE_STEPS, 100, 1, 100_000, "with prune-to: how many times the masks grow,"
+                        + " along a cubic schedule (large cuts first, small ones near the end)"),
+                OptionSpec.number(PRUNE_UNTIL, 0.5, 0.01, 1, "with prune-to: share of the training steps by which"
+                        + " prune-to is reached; the rest trains at that sparsity"));
     }
 
     /** One float input, one output of class scores, and only operators the translator trains. */
@@ -155,7 +166,8 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                 RetrainSettings.Schedule.valueOf(options.text(SCHEDULE).toUpperCase(Locale.ROOT)),
                 options.integer(SEED), options.number(HOLDOUT), options.intValue(PATIENCE), options.number(L1),
                 options.number(L2), options.number(GROUP_LASSO), options.number(ALPHA), options.number(TEMPERATURE),
-                options.intValue(THREADS), givenIsCandidate());
+                options.intValue(THREADS), options.number(PRUNE_TO), options.intValue(PRUNE_STEPS),
+                options.number(PRUNE_UNTIL), givenIsCandidate());
     }
 
     /**
@@ -196,6 +208,9 @@ abstract class RetrainingPlugin implements CompressionPlugin {
                 .change(String.format(Locale.ROOT, "held-out top-1 agreement with the %s's outputs on %,d rows in"
                         + " ONNX Runtime: %.2f%% before (this step's input), %.2f%% after", targetName(targets),
                         after.rows(), 100 * before.agreement(), 100 * after.agreement()));
+        if (!trained.pruning().isEmpty()) {
+            result.change(trained.pruning()).figure("sparsity", trained.sparsity());
+        }
         if (after.labelled() > 0) {
             result.change(String.format(Locale.ROOT, "held-out top-1 accuracy on %,d labelled rows in ONNX Runtime:"
                     + " %.2f%% before (this step's input), %.2f%% after (%+.2f points)%s", after.labelled(),

@@ -22,11 +22,11 @@ import java.util.Map;
 /**
  * Retraining in the Deep Compression chain on the MNIST classifier: one-shot chains (prune, share,
  * package) against the same chains with fine-tuning after pruning and after sharing, over a sweep of
- * sparsities; and gradual magnitude pruning (prune a little, fine-tune, repeat) against one-shot
- * pruning to the same sparsity with as many epochs. Fine-tuning trains on digits [0, 8000) (which
- * trained the model); every accuracy is top-1 on digits [8000, 10000), which no step saw, measured on
- * the unpacked file in ONNX Runtime. Prints Markdown, writes a CSV (-Dcsv=FILE, default target/retraining.csv). Not a test:
- * bench/retraining.sh runs it.
+ * sparsities; and gradual magnitude pruning (the sparsity rising inside one fine-tune; and cuts with a
+ * fine-tune after each) against one-shot pruning to the same sparsity with as many epochs. Fine-tuning
+ * trains on digits [0, 8000) (which trained the model); every accuracy is top-1 on digits [8000, 10000),
+ * which no step saw, measured on the unpacked file in ONNX Runtime. Prints Markdown, writes a CSV
+ * (-Dcsv=FILE, default target/retraining.csv). Not a test: bench/retraining.sh runs it.
  */
 public final class RetrainingBenchmark {
 
@@ -97,41 +97,80 @@ public final class RetrainingBenchmark {
     }
 
     /**
-     * Gradual pruning to 0.94 and 0.97 in stages (fraction of the target sparsity : epochs of fine-tuning after the
-     * cut, {@code -Dstages=} to try others) against one cut and as many epochs in all.
+     * Gradual against one-shot magnitude pruning at equal budgets: the same fine-tune plugin, data, seed, learning
+     * rate, cosine schedule and number of epochs ({@code -Dbudgets=}, default 12 and 24), each pair over several
+     * seeds ({@code -Dseeds=}, default 42, 7, 1: the seed draws the fine-tune's held-out rows and batch order). One-shot
+     * cuts to the target at once and fine-tunes; gradual fine-tunes the unpruned model with {@code prune-to} (the
+     * sparsity rising along the cubic schedule in {@code -Dprune-steps=} steps over the first {@code -Dprune-until=}
+     * of the steps, one learning-rate schedule over all). The older form, cuts to 50, 75, 90 and 100 % of the target
+     * with a fine-tune after each (its own cosine schedule each, 2+2+2 epochs and the rest), is shown too.
      */
     private void gradual() throws Exception {
         OnnxModel original = MnistModels.mlp();
-        String schedule = System.getProperty("stages", "0.5:2,0.75:2,0.9:2,1.0:6");
-        int total = 0;
-        for (String stage : schedule.split(",")) {
-            total += Integer.parseInt(stage.split(":")[1]);
+        String steps = System.getProperty("prune-steps", "100");
+        String until = System.getProperty("prune-until", "0.5");
+        List<String> seeds = List.of(System.getProperty("seeds", "42,7,1").split(","));
+        List<String> sparsities = List.of(System.getProperty("gradual-sparsities", "0.94,0.97,0.98,0.99").split(","));
+        System.out.printf(Locale.ROOT, "%n## Gradual against one-shot magnitude pruning at equal budgets (no sharing)%n%n"
+                + "Within a table every column trains the same epochs in all, on the same rows, with Adam 1e-3, every"
+                + " epoch trained (patience 0) and the kept epoch picked on the fine-tune's own held-out tenth of"
+                + " [0, 8000). One-shot: one cut to the target, then one fine-tune. Cuts: to 50%%, 75%%, 90%% and"
+                + " 100%% of the target, with 2, 2, 2 epochs and the rest of fine-tuning after them, each with its own"
+                + " cosine schedule. Gradual: one fine-tune of the unpruned model with prune-to = the target,"
+                + " prune-steps=%s, prune-until=%s (the sparsity rises along the cubic schedule over the first %s of"
+                + " the steps, one cosine schedule over all; chosen on the fine-tune's own held-out rows, not on the"
+                + " digits below). Top-1 on [8000, 10000), the mean over seeds %s (the seed draws the held-out rows"
+                + " and the batch order); training seconds are the means too.%n", steps, until, until,
+                String.join(", ", seeds));
+        List<Integer> budgets = new ArrayList<>();
+        for (String budget : System.getProperty("budgets", "12,24").split(",")) {
+            budgets.add(Integer.parseInt(budget));
         }
-        System.out.printf(Locale.ROOT, "%n## Gradual against one-shot magnitude pruning (no sharing)%n%nGradual: stages"
-                + " (share of the target sparsity : epochs of fine-tuning after the cut) %s; one-shot: one cut, then"
-                + " %d epochs. Both Adam 1e-3 with a cosine schedule per fine-tuning step, every epoch kept (patience 0).%n%n"
-                + "| sparsity | one-shot, no fine-tuning top-1 | one-shot + fine-tune top-1 | gradual top-1 | one-shot"
-                + " training s | gradual training s |%n|---|---|---|---|---|---|%n", schedule, total);
-        for (double target : List.of(0.94, 0.97)) {
-            Outcome cut = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", Double.toString(target))));
-            Outcome oneShot = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", Double.toString(target)),
-                    new Step(new FineTunePlugin(), tuning(total))));
-            List<Step> stages = new ArrayList<>();
-            for (String stage : schedule.split(",")) {
-                String[] parts = stage.split(":");
-                String sparsity = String.format(Locale.ROOT, "%.4f", target * Double.parseDouble(parts[0]));
-                stages.add(step(new MagnitudePruningPlugin(), "sparsity", sparsity));
-                stages.add(new Step(new FineTunePlugin(), tuning(Integer.parseInt(parts[1]))));
+        for (int epochs : budgets) {
+            System.out.printf(Locale.ROOT, "%n### %d epochs%n%n| sparsity | one-shot, no fine-tuning | one-shot +"
+                    + " fine-tune | cuts, fine-tuned after each | gradual | gradual - one-shot | seeds gradual won |"
+                    + " one-shot s | cuts s | gradual s |%n|---|---|---|---|---|---|---|---|---|---|%n", epochs);
+            for (String target : sparsities) {
+                double cut = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", target))).accuracy();
+                double[] sum = new double[6];
+                int won = 0;
+                for (String seed : seeds) {
+                    Outcome oneShot = run(original, List.of(step(new MagnitudePruningPlugin(), "sparsity", target),
+                            new Step(new FineTunePlugin(), tuning(epochs, seed))));
+                    Outcome cuts = run(original, cuts(target, epochs, seed));
+                    Map<String, String> options = new java.util.HashMap<>(tuning(epochs, seed));
+                    options.putAll(Map.of("prune-to", target, "prune-steps", steps, "prune-until", until));
+                    Outcome gradual = run(original, List.of(new Step(new FineTunePlugin(), options)));
+                    won += gradual.accuracy() > oneShot.accuracy() ? 1 : 0;
+                    double[] figures = {oneShot.accuracy(), cuts.accuracy(), gradual.accuracy(),
+                        oneShot.trainingSeconds(), cuts.trainingSeconds(), gradual.trainingSeconds()};
+                    for (int i = 0; i < figures.length; i++) {
+                        sum[i] += figures[i] / seeds.size();
+                    }
+                    for (Map.Entry<String, Outcome> row : List.of(Map.entry("prune-once-fine-tune", oneShot),
+                            Map.entry("cuts-fine-tuned", cuts), Map.entry("gradual", gradual))) {
+                        csv.add(String.format(Locale.ROOT, "%s-%d-epochs-seed-%s,%s,,,,%.4f,,%.2f", row.getKey(),
+                                epochs, seed, target, row.getValue().accuracy(), row.getValue().trainingSeconds()));
+                    }
+                }
+                System.out.printf(Locale.ROOT, "| %s | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %+.2f | %d of %d | %.1f |"
+                        + " %.1f | %.1f |%n", target, 100 * cut, 100 * sum[0], 100 * sum[1], 100 * sum[2],
+                        100 * (sum[2] - sum[0]), won, seeds.size(), sum[3], sum[4], sum[5]);
             }
-            Outcome gradual = run(original, stages);
-            System.out.printf(Locale.ROOT, "| %.2f | %.2f%% | %.2f%% | %.2f%% | %.1f | %.1f |%n", target,
-                    100 * cut.accuracy(), 100 * oneShot.accuracy(), 100 * gradual.accuracy(), oneShot.trainingSeconds(),
-                    gradual.trainingSeconds());
-            csv.add(String.format(Locale.ROOT, "prune-once-fine-tune,%.2f,,,,%.4f,,%.2f", target, oneShot.accuracy(),
-                    oneShot.trainingSeconds()));
-            csv.add(String.format(Locale.ROOT, "gradual,%.2f,,,,%.4f,,%.2f", target, gradual.accuracy(),
-                    gradual.trainingSeconds()));
         }
+    }
+
+    /** Cuts to 50, 75, 90 and 100 % of the target, with 2, 2, 2 and the rest of the epochs of fine-tuning after each. */
+    private static List<Step> cuts(String target, int epochs, String seed) {
+        List<Step> cuts = new ArrayList<>();
+        int[] stageEpochs = {2, 2, 2, epochs - 6};
+        double[] shares = {0.5, 0.75, 0.9, 1.0};
+        for (int i = 0; i < shares.length; i++) {
+            cuts.add(step(new MagnitudePruningPlugin(), "sparsity",
+                    String.format(Locale.ROOT, "%.4f", Double.parseDouble(target) * shares[i])));
+            cuts.add(new Step(new FineTunePlugin(), tuning(stageEpochs[i], seed)));
+        }
+        return cuts;
     }
 
     /**
@@ -217,8 +256,8 @@ public final class RetrainingBenchmark {
         return CalibrationData.of(samples, labels);
     }
 
-    private static Map<String, String> tuning(int epochs) {
-        return Map.of("epochs", Integer.toString(epochs), "learning-rate", "0.001", "patience", "0");
+    private static Map<String, String> tuning(int epochs, String seed) {
+        return Map.of("epochs", Integer.toString(epochs), "learning-rate", "0.001", "patience", "0", "seed", seed);
     }
 
     private Outcome run(OnnxModel original, List<Step> chain) throws Exception {
