@@ -32,12 +32,7 @@ class FusedEncoderQuantizationTest {
     @Test
     void fusedAttentionBecomesQAttentionAndTheFfnIntegerMatMuls() throws Exception {
         OnnxModel original = TinyBert.model(LAYERS, 64, 4, 11);
-        TransformerFusionPlugin fusion = new TransformerFusionPlugin();
-        OnnxModel fused = fusion.apply(original, PluginOptions.defaults(fusion.options()),
-                Models.context(QuantizedFormat.OPERATOR)).model();
-        Int8DynamicPlugin int8 = new Int8DynamicPlugin();
-        PluginResult result = int8.apply(fused, PluginOptions.resolve(int8.options(), Map.of("format", "operator")),
-                Models.context(QuantizedFormat.OPERATOR));
+        PluginResult result = fuseThenQuantize(original);
         OnnxModel quantized = result.model();
 
         assertEquals(List.of("com.microsoft", "com.microsoft"), Models.domainsOf(quantized, "QAttention"));
@@ -60,12 +55,7 @@ class FusedEncoderQuantizationTest {
     @Test
     void theFusedEmbeddingLayersTablesAreStoredInInt8() throws Exception {
         OnnxModel original = TinyBert.withTokenTypes(LAYERS, 64, 4, 13);
-        TransformerFusionPlugin fusion = new TransformerFusionPlugin();
-        OnnxModel fused = fusion.apply(original, PluginOptions.defaults(fusion.options()),
-                Models.context(QuantizedFormat.OPERATOR)).model();
-        Int8DynamicPlugin int8 = new Int8DynamicPlugin();
-        PluginResult result = int8.apply(fused, PluginOptions.resolve(int8.options(), Map.of("format", "operator")),
-                Models.context(QuantizedFormat.OPERATOR));
+        PluginResult result = fuseThenQuantize(original);
         GraphProto graph = result.model().proto().getGraph();
 
         NodeProto embed = graph.getNodeList().stream().filter(n -> n.getOpType().equals("EmbedLayerNormalization"))
@@ -135,5 +125,15 @@ class FusedEncoderQuantizationTest {
             held.add(TinyBert.inputs(random, 3, 20));
         }
         Models.assertClose(original, result.model(), held, 0.99);
+    }
+
+    /** The planner's transformer chain: the fusion step, then int8 dynamic in operator format. */
+    private static PluginResult fuseThenQuantize(OnnxModel original) throws Exception {
+        TransformerFusionPlugin fusion = new TransformerFusionPlugin();
+        OnnxModel fused = fusion.apply(original, PluginOptions.defaults(fusion.options()),
+                Models.context(QuantizedFormat.OPERATOR)).model();
+        Int8DynamicPlugin int8 = new Int8DynamicPlugin();
+        return int8.apply(fused, PluginOptions.resolve(int8.options(), Map.of("format", "operator")),
+                Models.context(QuantizedFormat.OPERATOR));
     }
 }
