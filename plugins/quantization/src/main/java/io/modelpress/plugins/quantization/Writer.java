@@ -137,10 +137,70 @@ final class Writer {
         if (form == WeightForm.DEQUANTIZE_LINEAR) {
             edit.addBeside(weight, dequantizeNode(weight, q, weight.name()));
             count(label + " weights read through DequantizeLinear");
+        } else if (gatheredByRow(weight, q)) {
+            gathered(weight, q);
+            count(label + " embedding tables gathered in int8, dequantized after the lookup (kept in int8 while running)");
         } else {
             castMul(weight, q).forEach(node -> edit.addBeside(weight, node));
-            count(label + " weights read through Cast and Mul (folded to float at load: fp32 speed)");
+            count(weight.uses().stream().anyMatch(use -> use.opType().equals("EmbedLayerNormalization"))
+                    ? label + " tables read by EmbedLayerNormalization through Cast and Mul (folded to float at load:"
+                            + " no memory saving; leave embeddings unfused for that)"
+                    : label + " weights read through Cast and Mul (folded to float at load: fp32 speed)");
         }
+    }
+
+    /**
+     * Whether every reader of {@code weight} is a Gather on axis 0 and {@code q} has one scale per
+     * row (or one in all): then each lookup can pick int8 rows and their scales itself.
+     */
+    private boolean gatheredByRow(Weight weight, QuantizedTensor q) {
+        return (q.perTensor() || q.axis() == 0) && Writer.onlyRead(weight, "Gather", 0)
+                && weight.uses().stream().allMatch(use -> {
+                    long axis = Nodes.intAttribute(consumer(use), "axis", 0);
+                    return axis == 0 || axis == -weight.rank();
+                });
+    }
+
+    /**
+     * Each Gather reading the table becomes Gather(int8 table, ids), Cast to float, then the
+     * zero point and scale of the same rows: nothing in it is constant, so ONNX Runtime keeps the
+     * int8 table instead of folding a float copy of it at load (Cast and Mul on the whole table
+     * would). The values equal the Cast and Mul form's: the same rows, the same float arithmetic.
+     * The scales and zero points are gathered with the same ids, so negative ids pick matching rows.
+     */
+    private void gathered(Weight weight, QuantizedTensor q) {
+        Factors factors = storeFactors(weight, q);
+        for (Weight.Use use : weight.uses()) {
+            NodeProto gather = consumer(use);
+            String ids = gather.getInput(1);
+            String output = gather.getOutput(0);
+            List<NodeProto> nodes = new ArrayList<>();
+            String rows = edit.fresh(output + "_quantized");
+            nodes.add(edit.node("Gather", List.of(factors.values(), ids), List.of(rows)));
+            String asFloat = edit.fresh(output + "_cast");
+            nodes.add(edit.node("Cast", List.of(rows), List.of(asFloat), Nodes.attr("to", (long) DataType.FLOAT.code())));
+            if (factors.zeroPoint() != null) {
+                String centred = edit.fresh(output + "_centred");
+                nodes.add(edit.node("Sub", List.of(asFloat, rowsOf(factors.zeroPoint(), ids, q, nodes)), List.of(centred)));
+                asFloat = centred;
+            }
+            nodes.add(edit.node("Mul", List.of(asFloat, rowsOf(factors.scale(), ids, q, nodes)), List.of(output)));
+            edit.replace(use.graph(), use.nodeIndex(), nodes);
+        }
+    }
+
+    /** The per-row factor's rows for {@code ids} (a Gather added to {@code nodes}), or the one factor as it is. */
+    private String rowsOf(String factor, String ids, QuantizedTensor q, List<NodeProto> nodes) {
+        if (q.perTensor()) {
+            return factor;
+        }
+        String rows = edit.fresh(factor + "_rows");
+        nodes.add(edit.node("Gather", List.of(factor, ids), List.of(rows)));
+        return rows;
+    }
+
+    /** The stored integer values, float scale and float zero point (null when all are zero) of a Cast and Mul form. */
+    private record Factors(String values, String scale, String zeroPoint) {
     }
 
     /**
@@ -169,6 +229,22 @@ final class Writer {
 
     /** (float(q) - zeroPoint) * scale with scale and zero point shaped to broadcast along the axis. */
     private List<NodeProto> castMul(Weight weight, QuantizedTensor q) {
+        Factors factors = storeFactors(weight, q);
+        List<NodeProto> nodes = new ArrayList<>();
+        String asFloat = edit.fresh(weight.name() + "_cast");
+        nodes.add(edit.node("Cast", List.of(factors.values()), List.of(asFloat),
+                Nodes.attr("to", (long) DataType.FLOAT.code())));
+        if (factors.zeroPoint() != null) {
+            String centred = edit.fresh(weight.name() + "_centred");
+            nodes.add(edit.node("Sub", List.of(asFloat, factors.zeroPoint()), List.of(centred)));
+            asFloat = centred;
+        }
+        nodes.add(edit.node("Mul", List.of(asFloat, factors.scale()), List.of(weight.name())));
+        return nodes;
+    }
+
+    /** Stores q's values, and its scales and zero points as floats shaped to broadcast along its axis. */
+    private Factors storeFactors(Weight weight, QuantizedTensor q) {
         String base = weight.name();
         long[] shape = new long[q.perTensor() ? 0 : q.dims().length - q.axis()];
         if (shape.length > 0) {
@@ -177,22 +253,14 @@ final class Writer {
         }
         String values = edit.store(weight, base + "_quantized", q.valuesTensor(""));
         String scale = edit.store(weight, base + "_scale", Tensors.ofFloats("", shape, q.scales()));
-        List<NodeProto> nodes = new ArrayList<>();
-        String asFloat = edit.fresh(base + "_cast");
-        nodes.add(edit.node("Cast", List.of(values), List.of(asFloat), Nodes.attr("to", (long) DataType.FLOAT.code())));
-        boolean zeroIsZero = java.util.Arrays.stream(q.zeroPoints()).allMatch(z -> z == 0);
-        if (!zeroIsZero) {
-            float[] zeros = new float[q.zeroPoints().length];
-            for (int i = 0; i < zeros.length; i++) {
-                zeros[i] = q.zeroPoints()[i];
-            }
-            String zero = edit.store(weight, base + "_zero_point", Tensors.ofFloats("", shape, zeros));
-            String centred = edit.fresh(base + "_centred");
-            nodes.add(edit.node("Sub", List.of(asFloat, zero), List.of(centred)));
-            asFloat = centred;
+        if (java.util.Arrays.stream(q.zeroPoints()).allMatch(z -> z == 0)) {
+            return new Factors(values, scale, null);
         }
-        nodes.add(edit.node("Mul", List.of(asFloat, scale), List.of(weight.name())));
-        return nodes;
+        float[] zeros = new float[q.zeroPoints().length];
+        for (int i = 0; i < zeros.length; i++) {
+            zeros[i] = q.zeroPoints()[i];
+        }
+        return new Factors(values, scale, edit.store(weight, base + "_zero_point", Tensors.ofFloats("", shape, zeros)));
     }
 
     /** Stores {@code q} beside {@code weight} and returns a DequantizeLinear producing {@code output}. */
