@@ -46,7 +46,8 @@ final class Consumers {
     /**
      * Microsoft contrib ops whose weight inputs are safe too. EmbedLayerNormalization's word, position
      * and token-type tables are looked up by row like a Gather's: quantized per row and read through
-     * Cast and Mul, which ONNX Runtime folds back to float at load, they keep their int8 size on disk.
+     * Cast and Mul, which ONNX Runtime folds back to float at load, they keep their int8 size on disk
+     * (not in memory: the operator takes float tables).
      */
     private static final Map<String, Set<Integer>> MS_WEIGHT_INPUTS = Map.of(
             "FusedMatMul", Set.of(0, 1),

@@ -78,7 +78,8 @@ final class Pipeline {
                 OptionSpec.list(EXCLUDE_OPS, "", List.of(), "operator types whose weights stay float, e.g. Conv,Gather"),
                 OptionSpec.choice(WEIGHT_ONLY_FORM, "auto", List.of("auto", "dequantize-linear", "cast-mul"),
                         "form of weights whose readers compute in float: dequantize-linear (for providers that take QDQ "
-                                + "groups), cast-mul (ONNX Runtime CPU folds it at load: fp32 speed), auto: by the profile"),
+                                + "groups), cast-mul (ONNX Runtime CPU folds it at load: fp32 speed; a table only Gathers "
+                                + "read is dequantized after the lookup and stays int8 in memory), auto: by the profile"),
                 OptionSpec.number(FIDELITY_TARGET, 0, 0, 1, "automatic mixed precision: keep the most sensitive layers float "
                         + "until the output cosine on calibration data reaches this (0: off)"));
     }

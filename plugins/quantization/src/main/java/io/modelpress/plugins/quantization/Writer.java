@@ -41,6 +41,7 @@ final class Writer {
         /**
          * Cast and Mul: ONNX Runtime's CPU provider folds these constants back to a float weight at
          * load (it keeps DequantizeLinear unfolded, hoping to fuse it), so the model runs at fp32 speed.
+         * A table only Gathers read is dequantized after each lookup instead, so it stays int8 in memory.
          */
         CAST_MUL
     }

@@ -72,8 +72,39 @@ class FusedEncoderQuantizationTest {
             assertEquals(64L, stored.getDims(1), table);
         }
         assertTrue(result.figures().get("size-ratio") > 3, result.figures().toString());
+        assertTrue(result.changes().contains("2 int8 tables read by EmbedLayerNormalization through Cast and Mul (folded to"
+                + " float at load: no memory saving; leave embeddings unfused for that)"), result.changes().toString());
 
         SplittableRandom random = new SplittableRandom(4);
+        List<Map<String, TensorData>> samples = new ArrayList<>();
+        for (int[] size : new int[][] {{1, 5}, {2, 17}, {4, 40}}) {
+            samples.add(TinyBert.inputsWithTokenTypes(random, size[0], size[1]));
+        }
+        Models.assertClose(original, result.model(), samples, 0.99);
+    }
+
+    @Test
+    void withTheEmbeddingsUnfusedTheirTablesAreGatheredInInt8() throws Exception {
+        OnnxModel original = TinyBert.withTokenTypes(LAYERS, 64, 4, 14);
+        PluginResult result = fuseThenQuantize(original, Map.of("embed-layer-norm", "false"));
+        GraphProto graph = result.model().proto().getGraph();
+
+        assertEquals(0, Models.count(result.model(), "EmbedLayerNormalization"));
+        assertEquals(LAYERS, Models.count(result.model(), "QAttention"), "the other fusions stay");
+        // word and position tables: int8 rows gathered, then cast and scaled; no Cast reads a stored table
+        assertTrue(result.changes().stream().anyMatch(c -> c.startsWith("2 int8 embedding tables gathered in int8")),
+                result.changes().toString());
+        List<String> tables = graph.getInitializerList().stream().filter(t -> t.getDataType() == DataType.INT8.code())
+                .map(TensorProto::getName).filter(name -> name.contains("embeddings")).toList();
+        assertEquals(2, tables.size(), tables.toString());
+        for (String table : tables) {
+            List<NodeProto> readers = graph.getNodeList().stream().filter(n -> n.getInputList().contains(table)).toList();
+            assertTrue(!readers.isEmpty() && readers.stream().allMatch(n -> n.getOpType().equals("Gather")), table + ": " + readers);
+        }
+        assertTrue(graph.getNodeList().stream().filter(n -> n.getOpType().equals("Cast"))
+                .noneMatch(n -> graph.getInitializerList().stream().anyMatch(t -> t.getName().equals(n.getInput(0)))));
+
+        SplittableRandom random = new SplittableRandom(6);
         List<Map<String, TensorData>> samples = new ArrayList<>();
         for (int[] size : new int[][] {{1, 5}, {2, 17}, {4, 40}}) {
             samples.add(TinyBert.inputsWithTokenTypes(random, size[0], size[1]));
@@ -127,10 +158,14 @@ class FusedEncoderQuantizationTest {
         Models.assertClose(original, result.model(), held, 0.99);
     }
 
-    /** The planner's transformer chain: the fusion step, then int8 dynamic in operator format. */
+    /** The fusion step (by default with the embedding fusion), then int8 dynamic in operator format. */
     private static PluginResult fuseThenQuantize(OnnxModel original) throws Exception {
+        return fuseThenQuantize(original, Map.of());
+    }
+
+    private static PluginResult fuseThenQuantize(OnnxModel original, Map<String, String> fusionOptions) throws Exception {
         TransformerFusionPlugin fusion = new TransformerFusionPlugin();
-        OnnxModel fused = fusion.apply(original, PluginOptions.defaults(fusion.options()),
+        OnnxModel fused = fusion.apply(original, PluginOptions.resolve(fusion.options(), fusionOptions),
                 Models.context(QuantizedFormat.OPERATOR)).model();
         Int8DynamicPlugin int8 = new Int8DynamicPlugin();
         return int8.apply(fused, PluginOptions.resolve(int8.options(), Map.of("format", "operator")),

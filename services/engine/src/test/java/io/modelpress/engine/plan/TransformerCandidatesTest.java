@@ -25,6 +25,8 @@ class TransformerCandidatesTest {
         assertTrue(fused.isPresent(), matched.excluded().toString());
         List<String> ids = fused.get().stream().map(ChainStep::pluginId).toList();
         assertEquals(List.of("graph-cleanup", "transformer-fusion", "int8-dynamic"), ids);
+        // an EmbedLayerNormalization's float tables would undo the int8 embedding table's memory saving
+        assertEquals("false", fused.get().get(1).options().get("embed-layer-norm"), fused.get().toString());
     }
 
     @Test
