@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Transformer encoders fused before quantization, against the original and the published int8 peer.
 # For each encoder: the fp32 original, the same after transformer-fusion, the published int8 model
-# (Python-quantized, from the same Maven Central packages) and ours (transformer-fusion, then
-# int8-dynamic:smooth=0.7,fidelity-target=0.997 in operator form, calibrated on 32 of
+# (Python-quantized, from the same Maven Central packages) and ours (the planner's chain:
+# transformer-fusion:embed-layer-norm=false, then int8-dynamic:smooth=0.7,fidelity-target=0.997 in operator form, calibrated on 32 of
 # bench/data/minilm-sentences.txt: activations smoothed strongest outliers first until the calibration
 # sentences keep a cosine of 0.997, so fewer smoothing Muls than smoothing every one).
 # Fidelity: mean-pooled embedding cosine to the fp32 original on bench/data/minilm-heldout.txt
@@ -38,7 +38,8 @@ figures() {
 }
 
 BENCH_OWN_CSV=1 bench_page "Transformer encoders: fused, then int8" \
-"Ours: \`transformer-fusion\` then \`int8-dynamic:format=operator,$options\`, calibrated on 32 sentences of
+"Ours: \`transformer-fusion:embed-layer-norm=false\` (the planner's chain: the embedding tables stay Gathers, whose
+int8 tables stay int8 while running) then \`int8-dynamic:format=operator,$options\`, calibrated on 32 sentences of
 bench/data/minilm-sentences.txt; fidelity on the 100 held-out sentences of bench/data/minilm-heldout.txt. ONNX
 Runtime sessions with $threads intra-op thread(s)${THREADS:+ (THREADS=$threads)}." \
   figures
