@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 abstract class RetrainingPlugin implements CompressionPlugin {
 
-    static final String VERSION = "1.0.0";
+    static final String VERSION = "1.1.0";
 
     static final String EPOCHS = "epochs";
     static final String TIME_LIMIT = "time-limit";

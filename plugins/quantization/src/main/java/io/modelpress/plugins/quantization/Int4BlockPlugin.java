@@ -27,7 +27,7 @@ public final class Int4BlockPlugin implements CompressionPlugin {
 
     @Override
     public String version() {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     @Override

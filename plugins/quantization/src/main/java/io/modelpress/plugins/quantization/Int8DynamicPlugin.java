@@ -35,7 +35,7 @@ public final class Int8DynamicPlugin implements CompressionPlugin {
 
     @Override
     public String version() {
-        return "1.1.0";
+        return "1.2.0";
     }
 
     @Override

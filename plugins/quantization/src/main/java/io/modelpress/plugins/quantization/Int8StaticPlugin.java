@@ -31,7 +31,7 @@ public final class Int8StaticPlugin implements CompressionPlugin {
 
     @Override
     public String version() {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     @Override
